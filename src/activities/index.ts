@@ -1,0 +1,12 @@
+import { createWorkerInfoActivities, type WorkerInfoDeps } from './worker-info.js';
+
+/** Everything the activities need from the outside world, injected by the worker process or a test. */
+export type ActivityDeps = WorkerInfoDeps;
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createWorkerInfoActivities(deps),
+  };
+}
+
+export type AutopilotActivities = ReturnType<typeof createActivities>;

@@ -1,0 +1,128 @@
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from '@temporalio/client';
+import { ConfigError, loadConfig, type AutopilotConfig } from './config/config.js';
+import { DevServerError, startTemporalDevServer } from './sandbox/temporal-dev-server.js';
+import { connectClient, connectWorker, TemporalUnreachableError } from './temporal/connect.js';
+import { ensureSearchAttributes } from './temporal/ensure-search-attributes.js';
+import { installRuntime } from './workers/runtime.js';
+import { createAutopilotWorker } from './workers/create-worker.js';
+import { autopilotVersion } from './version.js';
+import { WorkerSelfCheck } from './workflows/index.js';
+
+type Stopper = { name: string; stop: () => Promise<void> };
+
+/**
+ * `npm start`: the whole job on one machine. Without TEMPORAL_ADDRESS it runs an embedded Temporal
+ * dev server (SQLite under the data folder, Web UI); then the worker. Ctrl-C stops the worker first,
+ * so in-flight activities finish or are cancelled, then everything else in reverse order.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = installRuntime(config);
+  const stoppers: Stopper[] = [];
+  const say = (line: string) => process.stderr.write(`autopilot: ${line}\n`);
+
+  // npm and the terminal may both deliver the same Ctrl-C; only a deliberate second one, a moment
+  // later, skips the graceful shutdown.
+  let firstSignalAt: number | undefined;
+  const forceOnSecondSignal = () => {
+    if (firstSignalAt === undefined) {
+      firstSignalAt = Date.now();
+      say('shutting down (Ctrl-C again to stop immediately)');
+    } else if (Date.now() - firstSignalAt > 1000) {
+      say('second interrupt: stopping immediately');
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', forceOnSecondSignal);
+  process.on('SIGTERM', forceOnSecondSignal);
+
+  const stopAll = async () => {
+    for (const stopper of stoppers.reverse()) {
+      say(`stopping ${stopper.name}`);
+      await stopper.stop().catch((err: unknown) => say(`could not stop ${stopper.name}: ${String(err)}`));
+    }
+  };
+
+  try {
+    const { address, uiUrl, embedded } = await temporalServer(config, stoppers, say);
+
+    const nativeConnection = await connectWorker(address);
+    stoppers.push({ name: 'worker connection', stop: () => nativeConnection.close() });
+    const identity = `${process.pid}@${os.hostname()}`;
+    const worker = await createAutopilotWorker({
+      config,
+      connection: nativeConnection,
+      activityDeps: { identity, version: autopilotVersion, startedAt: new Date() },
+    });
+    const running = worker.run();
+
+    const connection = await connectClient(address);
+    stoppers.push({ name: 'client connection', stop: () => connection.close() });
+    const client = new Client({ connection, namespace: config.temporal.namespace });
+    const started = Date.now();
+    await client.workflow.execute(WorkerSelfCheck, {
+      taskQueue: config.temporal.taskQueue,
+      workflowId: `self-check:${config.temporal.taskQueue}:${new Date().toISOString()}`,
+      staticSummary: `Start-up self-check of worker ${identity}`,
+      workflowExecutionTimeout: '1 minute',
+    });
+
+    const lines = [
+      `Dynatrace Autopilot ${autopilotVersion} is running${embedded ? ' (sandbox mode)' : ''}`,
+      `  Temporal     ${address}${embedded ? ` (embedded dev server, data in ${path.relative(process.cwd(), config.dataDir) || '.'})` : ''}`,
+      ...(uiUrl ? [`  Temporal UI  ${uiUrl}`] : []),
+      `  Task queue   ${config.temporal.taskQueue} (namespace ${config.temporal.namespace})`,
+      ...(config.worker.metricsAddress ? [`  Metrics      http://${config.worker.metricsAddress}/metrics`] : []),
+      `  Worker       ${identity}, self-check passed in ${Date.now() - started} ms`,
+      'Press Ctrl-C to stop.',
+    ];
+    process.stderr.write(lines.join('\n') + '\n');
+    logger.info('Autopilot started', { address, namespace: config.temporal.namespace, embedded });
+
+    await running;
+    say('worker stopped');
+  } finally {
+    await stopAll();
+  }
+  say('stopped');
+}
+
+async function temporalServer(
+  config: AutopilotConfig,
+  stoppers: Stopper[],
+  say: (line: string) => void,
+): Promise<{ address: string; uiUrl?: string; embedded: boolean }> {
+  if (config.temporal.address) return { address: config.temporal.address, embedded: false };
+  say(`starting the embedded Temporal dev server on 127.0.0.1:${config.devServer.port}`);
+  const server = await startTemporalDevServer({
+    cliPath: config.devServer.cliPath,
+    dataDir: config.dataDir,
+    port: config.devServer.port,
+    uiPort: config.devServer.uiPort,
+    namespace: config.temporal.namespace,
+    onNotice: say,
+  });
+  stoppers.push({ name: 'Temporal dev server', stop: () => server.stop() });
+  const connection = await connectClient(server.address);
+  try {
+    const added = await ensureSearchAttributes(connection, config.temporal.namespace);
+    if (added.length > 0) say(`registered search attributes ${added.join(', ')}`);
+  } finally {
+    await connection.close();
+  }
+  return { address: server.address, uiUrl: server.uiUrl, embedded: true };
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    if (err instanceof ConfigError || err instanceof DevServerError || err instanceof TemporalUnreachableError) {
+      process.stderr.write(`autopilot: ${err.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`autopilot: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,39 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { NativeConnection } from '@temporalio/worker';
+import { Worker, type WorkerOptions } from '@temporalio/worker';
+import type { AutopilotConfig } from '../config/config.js';
+import { createActivities, type ActivityDeps } from '../activities/index.js';
+
+const here = fileURLToPath(import.meta.url);
+// Under tsx this module is src/workers/*.ts, in the container dist/workers/*.js.
+export const workflowsPath = path.join(path.dirname(here), '..', 'workflows', `index${path.extname(here)}`);
+const prebuiltBundle = path.join(path.dirname(here), '..', 'workflow-bundle.js');
+
+export interface AutopilotWorkerOptions {
+  config: AutopilotConfig;
+  connection: NativeConnection;
+  activityDeps: ActivityDeps;
+  /** A bundle produced by `bundleWorkflowCode`; tests pass one so that only one bundle is built per run. */
+  workflowBundlePath?: string;
+  taskQueue?: string;
+  overrides?: Partial<WorkerOptions>;
+}
+
+export async function createAutopilotWorker(options: AutopilotWorkerOptions): Promise<Worker> {
+  const { config, connection } = options;
+  const bundlePath = options.workflowBundlePath ?? (existsSync(prebuiltBundle) ? prebuiltBundle : undefined);
+  return Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: options.taskQueue ?? config.temporal.taskQueue,
+    ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath }),
+    activities: createActivities(options.activityDeps),
+    maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
+    // Activities get this long to notice cancellation and finish cleanly on SIGINT/SIGTERM.
+    shutdownGraceTime: '10 seconds',
+    shutdownForceTime: '30 seconds',
+    ...options.overrides,
+  });
+}

@@ -1,0 +1,42 @@
+import os from 'node:os';
+import { ConfigError, loadConfig } from '../config/config.js';
+import { connectWorker, TemporalUnreachableError } from '../temporal/connect.js';
+import { installRuntime } from './runtime.js';
+import { createAutopilotWorker } from './create-worker.js';
+import { autopilotVersion } from '../version.js';
+
+/**
+ * The worker process on its own (containers, production). `npm start` embeds the same worker next to
+ * a local Temporal dev server instead.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = installRuntime(config);
+  const address = config.temporal.address ?? 'localhost:7233';
+  const connection = await connectWorker(address);
+  try {
+    const worker = await createAutopilotWorker({
+      config,
+      connection,
+      activityDeps: { identity: `${process.pid}@${os.hostname()}`, version: autopilotVersion, startedAt: new Date() },
+    });
+    logger.info('Worker started', {
+      address,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+    });
+    await worker.run();
+    logger.info('Worker stopped');
+  } finally {
+    await connection.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError || err instanceof TemporalUnreachableError) {
+    console.error(`autopilot worker: ${err.message}`);
+    process.exit(2);
+  }
+  console.error(err);
+  process.exit(1);
+});

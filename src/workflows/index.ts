@@ -1,0 +1,1 @@
+export { WorkerSelfCheck } from './worker-self-check.js';

@@ -1,0 +1,79 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, readSecret } from '../../src/config/config.js';
+
+function configError(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('configuration from environment variables', () => {
+  it('has working defaults for a fresh machine (sandbox mode)', () => {
+    const config = loadConfig({});
+    expect(config.temporal).toEqual({ address: undefined, namespace: 'default', taskQueue: 'dynatrace-autopilot' });
+    expect(config.worker.metricsAddress).toBe('127.0.0.1:9464');
+    expect(config.devServer.port).toBe(7233);
+    expect(config.dataDir).toMatch(/\.data$/);
+  });
+
+  it('accepts host:port addresses, including IPv6 and treats blanks as unset', () => {
+    expect(loadConfig({ TEMPORAL_ADDRESS: 'temporal.example.com:7233' }).temporal.address).toBe(
+      'temporal.example.com:7233',
+    );
+    expect(loadConfig({ TEMPORAL_ADDRESS: '[::1]:7233' }).temporal.address).toBe('[::1]:7233');
+    expect(loadConfig({ TEMPORAL_ADDRESS: '  ' }).temporal.address).toBeUndefined();
+    expect(loadConfig({ AUTOPILOT_METRICS_ADDRESS: 'off' }).worker.metricsAddress).toBeUndefined();
+    expect(loadConfig({ AUTOPILOT_LOG_LEVEL: 'debug' }).worker.logLevel).toBe('DEBUG');
+  });
+
+  it.each([
+    ['TEMPORAL_ADDRESS', 'not a url', /TEMPORAL_ADDRESS must be host:port/],
+    ['TEMPORAL_ADDRESS', 'http://localhost:7233', /TEMPORAL_ADDRESS must be host:port/],
+    ['TEMPORAL_ADDRESS', 'localhost:99999', /TEMPORAL_ADDRESS .*65535/],
+    ['TEMPORAL_NAMESPACE', 'has space', /TEMPORAL_NAMESPACE must be/],
+    ['AUTOPILOT_LOG_LEVEL', 'loud', /AUTOPILOT_LOG_LEVEL must be one of TRACE, DEBUG, INFO, WARN, ERROR/],
+    ['AUTOPILOT_DEV_SERVER_PORT', 'seven', /AUTOPILOT_DEV_SERVER_PORT must be a port number/],
+    ['AUTOPILOT_MAX_CONCURRENT_ACTIVITIES', '0', /AUTOPILOT_MAX_CONCURRENT_ACTIVITIES must be a positive integer/],
+  ])('rejects %s=%j with one line naming the variable', (variable, value, expected) => {
+    const err = configError({ [variable]: value });
+    expect(err.variable).toBe(variable);
+    expect(err.message).toMatch(expected);
+    expect(err.message).toContain(JSON.stringify(value));
+    expect(err.message).not.toContain('\n');
+  });
+
+  describe('secrets from NAME or NAME_FILE', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'autopilot-secret-'));
+    const file = path.join(dir, 'token');
+    writeFileSync(file, 's3cr3t-value\n');
+
+    it('reads NAME directly or the file named by NAME_FILE, without its trailing newline', () => {
+      expect(readSecret({ DT_TOKEN: 'direct' }, 'DT_TOKEN')).toBe('direct');
+      expect(readSecret({ DT_TOKEN_FILE: file }, 'DT_TOKEN')).toBe('s3cr3t-value');
+      expect(readSecret({}, 'DT_TOKEN')).toBeUndefined();
+    });
+
+    it('refuses both at once, and names an unreadable file without revealing any value', () => {
+      expect(() => readSecret({ DT_TOKEN: 'direct', DT_TOKEN_FILE: file }, 'DT_TOKEN')).toThrow(
+        /DT_TOKEN and DT_TOKEN_FILE are both set/,
+      );
+      const missing = path.join(dir, 'nope');
+      expect(() => readSecret({ DT_TOKEN_FILE: missing }, 'DT_TOKEN')).toThrow(
+        `Invalid configuration: DT_TOKEN_FILE names a file that cannot be read: ${missing} (ENOENT)`,
+      );
+      try {
+        readSecret({ DT_TOKEN: 'direct', DT_TOKEN_FILE: file }, 'DT_TOKEN');
+      } catch (err) {
+        expect(String(err)).not.toContain('direct');
+        expect(String(err)).not.toContain('s3cr3t');
+      }
+    });
+  });
+});

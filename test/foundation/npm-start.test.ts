@@ -1,0 +1,102 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { temporalCliPath } from '../global-setup.js';
+import {
+  cleanEnv,
+  freePort,
+  isAlive,
+  spawnEntryPoint,
+  waitUntilGone,
+  type SpawnedProcess,
+} from '../helpers/processes.js';
+
+const READY = /Press Ctrl-C to stop\./;
+
+describe('npm start (src/start.ts): embedded dev server + worker', () => {
+  const started: SpawnedProcess[] = [];
+  afterEach(() => {
+    for (const p of started.splice(0)) p.child.kill('SIGKILL');
+  });
+
+  async function start(dataDir: string, port: number, uiPort: number): Promise<SpawnedProcess> {
+    const proc = spawnEntryPoint(
+      'src/start.ts',
+      cleanEnv({
+        AUTOPILOT_DATA_DIR: dataDir,
+        AUTOPILOT_DEV_SERVER_PORT: String(port),
+        AUTOPILOT_DEV_UI_PORT: String(uiPort),
+        AUTOPILOT_METRICS_ADDRESS: 'off',
+        AUTOPILOT_TASK_QUEUE: 'npm-start-test',
+      }),
+    );
+    started.push(proc);
+    await proc.waitForOutput(READY, 90_000);
+    return proc;
+  }
+
+  function listWorkflows(port: number): { type: { name: string }; status: string }[] {
+    const out = execFileSync(temporalCliPath, ['workflow', 'list', '--address', `127.0.0.1:${port}`, '-o', 'json'], {
+      encoding: 'utf8',
+    });
+    return (JSON.parse(out || '[]') as { type: { name: string }; status: string }[]) ?? [];
+  }
+
+  const devServerPid = (dataDir: string) => Number(readFileSync(path.join(dataDir, 'temporal-dev-server.pid'), 'utf8'));
+
+  it('serves the Temporal API and UI, runs the worker, survives a restart and leaves nothing behind', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'autopilot-start-'));
+    const [port, uiPort] = [await freePort(), await freePort()];
+
+    const first = await start(dataDir, port, uiPort);
+    expect(first.stderr()).toContain(`Temporal UI  http://localhost:${uiPort}`);
+    expect(first.stderr()).toMatch(/self-check passed/);
+    const ui = await fetch(`http://127.0.0.1:${uiPort}/`);
+    expect(ui.status).toBe(200);
+    // The real CLI, against the server we started: the start-up self-check run is there.
+    expect(listWorkflows(port)).toEqual([
+      expect.objectContaining({ type: { name: 'WorkerSelfCheck' }, status: 'WORKFLOW_EXECUTION_STATUS_COMPLETED' }),
+    ]);
+    const serverPid = devServerPid(dataDir);
+
+    first.child.kill('SIGINT');
+    expect(await first.exit).toEqual({ code: 0, signal: null });
+    expect(first.stderr()).toMatch(/stopping Temporal dev server[\s\S]*stopped/);
+    expect(await waitUntilGone(serverPid, 5_000)).toBe(true);
+
+    // Same data folder: the SQLite file keeps the earlier run.
+    const second = await start(dataDir, port, uiPort);
+    expect(listWorkflows(port)).toHaveLength(2);
+    second.child.kill('SIGTERM');
+    expect((await second.exit).code).toBe(0);
+  });
+
+  it('cleans up a dev server left behind by a killed run', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'autopilot-start-'));
+    const [port, uiPort] = [await freePort(), await freePort()];
+    const killed = await start(dataDir, port, uiPort);
+    const orphan = devServerPid(dataDir);
+    killed.child.kill('SIGKILL');
+    await killed.exit;
+    expect(isAlive(orphan)).toBe(true);
+
+    const next = await start(dataDir, port, uiPort);
+    expect(next.stderr()).toContain(`left over from an earlier run (pid ${orphan})`);
+    expect(isAlive(orphan)).toBe(false);
+    next.child.kill('SIGINT');
+    expect((await next.exit).code).toBe(0);
+  });
+
+  it('fails fast with one line naming the variable when TEMPORAL_ADDRESS is invalid', async () => {
+    const proc = spawnEntryPoint('src/start.ts', cleanEnv({ TEMPORAL_ADDRESS: 'not a url' }));
+    started.push(proc);
+    const startedAt = Date.now();
+    expect((await proc.exit).code).toBe(2);
+    expect(Date.now() - startedAt).toBeLessThan(15_000);
+    const lines = proc.stderr().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^autopilot: Invalid configuration: TEMPORAL_ADDRESS must be host:port.*"not a url"/);
+  });
+});

@@ -1,0 +1,60 @@
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import type { TestProject } from 'vitest/node';
+import { AUTOPILOT_SEARCH_ATTRIBUTES } from '../src/shared/search-attributes.js';
+import { workflowsPath } from '../src/workers/create-worker.js';
+import { projectRoot } from '../src/config/config.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    temporalAddress: string;
+    temporalNamespace: string;
+    workflowBundlePath: string;
+  }
+}
+
+export const temporalCliPath = path.resolve(projectRoot, process.env.TEMPORAL_CLI_PATH ?? '.tools/bin/temporal');
+
+/**
+ * One real Temporal dev server (the pinned CLI, never a download, never a mock) and one workflow
+ * bundle for the whole test run; test files connect to it with `createFromExistingServer`.
+ */
+export default async function setup(project: TestProject) {
+  if (!existsSync(temporalCliPath)) {
+    throw new Error(`Temporal CLI missing at ${temporalCliPath}: run \`npm run setup\` (npm test does it for you)`);
+  }
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: temporalCliPath },
+      searchAttributes: AUTOPILOT_SEARCH_ATTRIBUTES,
+      log: { format: 'json', level: 'error' },
+    },
+  });
+
+  const { code } = await bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
+  const bundleDir = path.join(projectRoot, '.cache', 'test');
+  mkdirSync(bundleDir, { recursive: true });
+  const workflowBundlePath = path.join(bundleDir, `workflow-bundle-${process.pid}.js`);
+  writeFileSync(workflowBundlePath, code);
+
+  project.provide('temporalAddress', env.address);
+  project.provide('temporalNamespace', env.namespace ?? 'default');
+  project.provide('workflowBundlePath', workflowBundlePath);
+
+  return async () => {
+    rmSync(workflowBundlePath, { force: true });
+    await env.teardown();
+  };
+}
+
+const noop = () => undefined;
+const quietBundlerLogger = {
+  log: noop,
+  trace: noop,
+  debug: noop,
+  info: noop,
+  warn: (message: string) => console.warn(message),
+  error: (message: string) => console.error(message),
+};
