@@ -1,8 +1,11 @@
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
 import { ConfigError, loadConfig, type AutopilotConfig } from './config/config.js';
-import { DevServerError, startTemporalDevServer } from './sandbox/temporal-dev-server.js';
+import { Secret } from './config/secret.js';
+import { startDynatraceSimulator } from './sandbox/dynatrace/index.js';
+import { SandboxStartError, startTemporalDevServer } from './sandbox/temporal-dev-server.js';
 import { connectClient, connectWorker, TemporalUnreachableError } from './temporal/connect.js';
 import { ensureSearchAttributes } from './temporal/ensure-search-attributes.js';
 import { installRuntime } from './workers/runtime.js';
@@ -47,6 +50,7 @@ async function main(): Promise<void> {
 
   try {
     const { address, uiUrl, embedded } = await temporalServer(config, stoppers, say);
+    const dynatrace = await dynatraceCluster(config, stoppers, say);
 
     const nativeConnection = await connectWorker(address);
     stoppers.push({ name: 'worker connection', stop: () => nativeConnection.close() });
@@ -71,8 +75,9 @@ async function main(): Promise<void> {
 
     const lines = [
       `Dynatrace Autopilot ${autopilotVersion} is running${embedded ? ' (sandbox mode)' : ''}`,
-      `  Temporal     ${address}${embedded ? ` (embedded dev server, data in ${path.relative(process.cwd(), config.dataDir) || '.'})` : ''}`,
+      `  Temporal     ${address}${embedded ? ` (embedded dev server, data in ${rel(config.dataDir)})` : ''}`,
       ...(uiUrl ? [`  Temporal UI  ${uiUrl}`] : []),
+      `  Dynatrace    ${dynatrace.url}${dynatrace.simulated ? ` (SIMULATOR, not a real cluster; cluster token in ${rel(dynatrace.tokenFile!)})` : ''}`,
       `  Task queue   ${config.temporal.taskQueue} (namespace ${config.temporal.namespace})`,
       ...(config.worker.metricsAddress ? [`  Metrics      http://${config.worker.metricsAddress}/metrics`] : []),
       `  Worker       ${identity}, self-check passed in ${Date.now() - started} ms`,
@@ -87,6 +92,56 @@ async function main(): Promise<void> {
     await stopAll();
   }
   say('stopped');
+}
+
+const rel = (p: string) => path.relative(process.cwd(), p) || '.';
+
+interface DynatraceEndpoint {
+  url: string;
+  clusterToken: Secret;
+  simulated: boolean;
+  tokenFile?: string;
+}
+
+/**
+ * Without DT_CLUSTER_URL, a Managed simulator stands in for the cluster (state kept in the data
+ * folder next to Temporal's, so both survive a restart together).
+ */
+async function dynatraceCluster(
+  config: AutopilotConfig,
+  stoppers: Stopper[],
+  say: (line: string) => void,
+): Promise<DynatraceEndpoint> {
+  if (config.dynatrace.clusterUrl && config.dynatrace.clusterToken) {
+    return { url: config.dynatrace.clusterUrl, clusterToken: config.dynatrace.clusterToken, simulated: false };
+  }
+  say(
+    `starting the Dynatrace Managed simulator on 127.0.0.1:${config.dynatrace.simulatorPort} (DT_CLUSTER_URL is not set)`,
+  );
+  let simulator;
+  try {
+    simulator = await startDynatraceSimulator({
+      port: config.dynatrace.simulatorPort,
+      stateFile: path.join(config.dataDir, 'dynatrace-simulator.json'),
+      clusterTokens: [{ name: 'autopilot', scopes: ['ServiceProviderAPI', 'EnvironmentTokenManagement'] }],
+    });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new SandboxStartError(
+        `port ${config.dynatrace.simulatorPort} is already in use; set AUTOPILOT_SIMULATOR_PORT (or DT_CLUSTER_URL for a real cluster)`,
+      );
+    }
+    throw err;
+  }
+  stoppers.push({ name: 'Dynatrace simulator', stop: () => simulator.stop() });
+  const tokenFile = path.join(config.dataDir, 'simulator-cluster-token');
+  writeFileSync(tokenFile, simulator.clusterTokens.autopilot! + '\n', { mode: 0o600 });
+  return {
+    url: simulator.url,
+    clusterToken: new Secret(simulator.clusterTokens.autopilot!),
+    simulated: true,
+    tokenFile,
+  };
 }
 
 async function temporalServer(
@@ -118,7 +173,7 @@ async function temporalServer(
 main().then(
   () => process.exit(0),
   (err: unknown) => {
-    if (err instanceof ConfigError || err instanceof DevServerError || err instanceof TemporalUnreachableError) {
+    if (err instanceof ConfigError || err instanceof SandboxStartError || err instanceof TemporalUnreachableError) {
       process.stderr.write(`autopilot: ${err.message}\n`);
       process.exit(2);
     }

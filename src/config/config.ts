@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { Secret } from './secret.js';
 
 /**
  * Thrown for a missing or malformed environment variable. Its message is one line that names the
@@ -71,6 +72,16 @@ const envSchema = z.object({
   AUTOPILOT_DEV_SERVER_PORT: withDefault(port, 7233),
   AUTOPILOT_DEV_UI_PORT: withDefault(port, 8233),
   TEMPORAL_CLI_PATH: optional(z.string()),
+  DT_CLUSTER_URL: optional(
+    z.string().regex(/^https?:\/\/[^\s/?#]+(:\d+)?\/?$/, {
+      message: 'must be the cluster base URL, e.g. https://managed.example.com',
+    }),
+  ),
+  DT_MAX_CONCURRENT_REQUESTS_PER_ENVIRONMENT: withDefault(positiveInt, 5),
+  DT_REQUEST_TIMEOUT_MS: withDefault(positiveInt, 30_000),
+  DT_CA_CERT_FILE: optional(z.string()),
+  DT_INSTALLER_CA_FILE: optional(z.string()),
+  AUTOPILOT_SIMULATOR_PORT: withDefault(port, 8021),
 });
 
 export interface AutopilotConfig {
@@ -90,6 +101,19 @@ export interface AutopilotConfig {
     uiPort: number;
     cliPath: string;
   };
+  dynatrace: {
+    /** Unset means: run the Managed simulator (sandbox mode). */
+    clusterUrl: string | undefined;
+    /** From DT_CLUSTER_TOKEN[_FILE]; read by the worker only, never a workflow input. */
+    clusterToken: Secret | undefined;
+    maxConcurrentPerEnvironment: number;
+    requestTimeoutMs: number;
+    /** PEM of the CA of an on-premise cluster's TLS certificate. */
+    caCertificateFile: string | undefined;
+    /** CA to verify installer signatures with (`openssl cms -verify`); without it only the shape is checked. */
+    installerCaFile: string | undefined;
+    simulatorPort: number;
+  };
   /** Git-ignored folder for `npm start` state: Temporal SQLite file, simulator state, caches. */
   dataDir: string;
   projectRoot: string;
@@ -106,6 +130,10 @@ export function loadConfig(env: Env = process.env): AutopilotConfig {
     throw new ConfigError(variable, `${issue.message} (got ${JSON.stringify(value ?? '')})`);
   }
   const e = parsed.data;
+  const clusterToken = readSecret(env, 'DT_CLUSTER_TOKEN');
+  if (e.DT_CLUSTER_URL && !clusterToken) {
+    throw new ConfigError('DT_CLUSTER_TOKEN', '(or DT_CLUSTER_TOKEN_FILE) is required when DT_CLUSTER_URL is set');
+  }
   return {
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.AUTOPILOT_TASK_QUEUE },
     worker: {
@@ -117,6 +145,15 @@ export function loadConfig(env: Env = process.env): AutopilotConfig {
       port: e.AUTOPILOT_DEV_SERVER_PORT,
       uiPort: e.AUTOPILOT_DEV_UI_PORT,
       cliPath: path.resolve(projectRoot, e.TEMPORAL_CLI_PATH ?? '.tools/bin/temporal'),
+    },
+    dynatrace: {
+      clusterUrl: e.DT_CLUSTER_URL?.replace(/\/$/, ''),
+      clusterToken: clusterToken === undefined ? undefined : new Secret(clusterToken),
+      maxConcurrentPerEnvironment: e.DT_MAX_CONCURRENT_REQUESTS_PER_ENVIRONMENT,
+      requestTimeoutMs: e.DT_REQUEST_TIMEOUT_MS,
+      caCertificateFile: e.DT_CA_CERT_FILE,
+      installerCaFile: e.DT_INSTALLER_CA_FILE,
+      simulatorPort: e.AUTOPILOT_SIMULATOR_PORT,
     },
     dataDir: path.resolve(projectRoot, e.AUTOPILOT_DATA_DIR ?? '.data'),
     projectRoot,

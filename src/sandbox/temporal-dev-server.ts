@@ -26,8 +26,8 @@ export interface RunningDevServer {
   stop(): Promise<void>;
 }
 
-export class DevServerError extends Error {
-  override name = 'DevServerError';
+export class SandboxStartError extends Error {
+  override name = 'SandboxStartError';
 }
 
 const PID_FILE = 'temporal-dev-server.pid';
@@ -39,7 +39,7 @@ const PID_FILE = 'temporal-dev-server.pid';
  */
 export async function startTemporalDevServer(options: DevServerOptions): Promise<RunningDevServer> {
   if (!existsSync(options.cliPath)) {
-    throw new DevServerError(
+    throw new SandboxStartError(
       `Temporal CLI not found at ${options.cliPath}; run \`npm run setup\` (or set TEMPORAL_CLI_PATH)`,
     );
   }
@@ -76,7 +76,7 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   const child = spawn(options.cliPath, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
-  if (child.pid === undefined) throw new DevServerError(`could not start ${options.cliPath}`);
+  if (child.pid === undefined) throw new SandboxStartError(`could not start ${options.cliPath}`);
   writeFileSync(path.join(options.dataDir, PID_FILE), String(child.pid));
 
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -137,7 +137,7 @@ async function waitUntilServing(
   void exited.then((code) => (processExit = code));
   while (Date.now() < deadline) {
     if (processExit !== undefined) {
-      throw new DevServerError(`Temporal dev server exited with code ${processExit}: ${lastLines(logFile)}`);
+      throw new SandboxStartError(`Temporal dev server exited with code ${processExit}: ${lastLines(logFile)}`);
     }
     try {
       const connection = await Connection.connect({ address, connectTimeout: '1 second' });
@@ -151,7 +151,7 @@ async function waitUntilServing(
       await sleep(200);
     }
   }
-  throw new DevServerError(`Temporal dev server did not answer on ${address} within ${timeoutMs} ms`);
+  throw new SandboxStartError(`Temporal dev server did not answer on ${address} within ${timeoutMs} ms`);
 }
 
 function lastLines(file: string, count = 5): string {
@@ -167,7 +167,7 @@ async function assertPortFree(port: number, variable: string): Promise<void> {
     const server = net.createServer();
     server.once('error', (err: NodeJS.ErrnoException) => {
       reject(
-        new DevServerError(
+        new SandboxStartError(
           err.code === 'EADDRINUSE'
             ? `port ${port} is already in use; stop what uses it, or set ${variable} (or TEMPORAL_ADDRESS to use an existing server)`
             : `cannot bind port ${port}: ${err.message}`,

@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, readSecret } from '../../src/config/config.js';
 
@@ -74,6 +75,32 @@ describe('configuration from environment variables', () => {
         expect(String(err)).not.toContain('direct');
         expect(String(err)).not.toContain('s3cr3t');
       }
+    });
+  });
+
+  describe('Dynatrace cluster settings', () => {
+    it('runs the simulator when DT_CLUSTER_URL is unset, and needs a token when it is set', () => {
+      expect(loadConfig({}).dynatrace.clusterUrl).toBeUndefined();
+      const err = configError({ DT_CLUSTER_URL: 'https://managed.example.com' });
+      expect(err.variable).toBe('DT_CLUSTER_TOKEN');
+      expect(err.message).toBe(
+        'Invalid configuration: DT_CLUSTER_TOKEN (or DT_CLUSTER_TOKEN_FILE) is required when DT_CLUSTER_URL is set',
+      );
+      expect(configError({ DT_CLUSTER_URL: 'managed.example.com' }).message).toMatch(
+        /DT_CLUSTER_URL must be the cluster base URL/,
+      );
+    });
+
+    it('keeps the cluster token out of anything printed or serialised', () => {
+      const config = loadConfig({
+        DT_CLUSTER_URL: 'https://managed.example.com/',
+        DT_CLUSTER_TOKEN: 'dt0c01.SECRETVALUE',
+      });
+      expect(config.dynatrace.clusterUrl).toBe('https://managed.example.com');
+      expect(config.dynatrace.clusterToken?.reveal()).toBe('dt0c01.SECRETVALUE');
+      expect(JSON.stringify(config)).not.toContain('SECRETVALUE');
+      expect(String(config.dynatrace.clusterToken)).toBe('[redacted]');
+      expect(inspect(config, { depth: 5 })).not.toContain('SECRETVALUE');
     });
   });
 });

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { temporalCliPath } from '../global-setup.js';
 import {
   cleanEnv,
@@ -17,6 +17,10 @@ const READY = /Press Ctrl-C to stop\./;
 
 describe('npm start (src/start.ts): embedded dev server + worker', () => {
   const started: SpawnedProcess[] = [];
+  let simulatorPort = 0;
+  beforeAll(async () => {
+    simulatorPort = await freePort();
+  });
   afterEach(() => {
     for (const p of started.splice(0)) p.child.kill('SIGKILL');
   });
@@ -28,6 +32,7 @@ describe('npm start (src/start.ts): embedded dev server + worker', () => {
         AUTOPILOT_DATA_DIR: dataDir,
         AUTOPILOT_DEV_SERVER_PORT: String(port),
         AUTOPILOT_DEV_UI_PORT: String(uiPort),
+        AUTOPILOT_SIMULATOR_PORT: String(simulatorPort),
         AUTOPILOT_METRICS_ADDRESS: 'off',
         AUTOPILOT_TASK_QUEUE: 'npm-start-test',
       }),
@@ -53,6 +58,9 @@ describe('npm start (src/start.ts): embedded dev server + worker', () => {
     const first = await start(dataDir, port, uiPort);
     expect(first.stderr()).toContain(`Temporal UI  http://localhost:${uiPort}`);
     expect(first.stderr()).toMatch(/self-check passed/);
+    expect(first.stderr()).toContain(`Dynatrace    http://127.0.0.1:${simulatorPort} (SIMULATOR, not a real cluster`);
+    const simulatorStats = await fetch(`http://127.0.0.1:${simulatorPort}/_sim/stats`);
+    expect(simulatorStats.status).toBe(200);
     const ui = await fetch(`http://127.0.0.1:${uiPort}/`);
     expect(ui.status).toBe(200);
     // The real CLI, against the server we started: the start-up self-check run is there.
@@ -63,7 +71,8 @@ describe('npm start (src/start.ts): embedded dev server + worker', () => {
 
     first.child.kill('SIGINT');
     expect(await first.exit).toEqual({ code: 0, signal: null });
-    expect(first.stderr()).toMatch(/stopping Temporal dev server[\s\S]*stopped/);
+    expect(first.stderr()).toMatch(/stopping Dynatrace simulator[\s\S]*stopping Temporal dev server[\s\S]*stopped/);
+    expect(existsSync(path.join(dataDir, 'dynatrace-simulator.json'))).toBe(true);
     expect(await waitUntilGone(serverPid, 5_000)).toBe(true);
 
     // Same data folder: the SQLite file keeps the earlier run.

@@ -1,0 +1,66 @@
+import type { z } from 'zod';
+import type { ApiRequest, DynatraceHttp, QueryValue } from './http-client.js';
+
+type ListRequest = Omit<ApiRequest, 'method' | 'query' | 'json' | 'ok'> & { query: Record<string, QueryValue> };
+
+const MAX_PAGES = 100_000;
+
+/**
+ * The four pagination styles of reference §9.2. v2 APIs and the cluster environment list: the
+ * next request carries only `nextPageKey`. Passing the original query again is an error there.
+ */
+export async function* paginateV2<S extends z.ZodType<{ nextPageKey?: string | null | undefined }>, T>(
+  http: DynatraceHttp,
+  request: ListRequest,
+  schema: S,
+  items: (page: z.infer<S>) => T[],
+): AsyncGenerator<T> {
+  let query: Record<string, QueryValue> = request.query;
+  for (let n = 0; n < MAX_PAGES; n++) {
+    const response = await http.send({ ...request, method: 'GET', query });
+    const page = http.parse(schema, response.body, { method: 'GET', path: request.path });
+    yield* items(page);
+    if (!page.nextPageKey) return;
+    query = { nextPageKey: page.nextPageKey };
+  }
+}
+
+/** Hosts v1: the key comes in the `Next-Page-Key` header; every other parameter is repeated. */
+export async function* paginateV1Header<S extends z.ZodType, T>(
+  http: DynatraceHttp,
+  request: ListRequest,
+  schema: S,
+  items: (page: z.infer<S>) => T[],
+): AsyncGenerator<T> {
+  let key: string | undefined;
+  for (let n = 0; n < MAX_PAGES; n++) {
+    const response = await http.send({ ...request, method: 'GET', query: { ...request.query, nextPageKey: key } });
+    yield* items(http.parse(schema, response.body, { method: 'GET', path: request.path }));
+    const next = response.headers['next-page-key'];
+    key = Array.isArray(next) ? next[0] : next;
+    if (!key) return;
+  }
+}
+
+/** OneAgents v1: body key, other parameters repeated, and an empty page may still carry a key. */
+export async function* paginateV1Body<S extends z.ZodType<{ nextPageKey?: string | null | undefined }>, T>(
+  http: DynatraceHttp,
+  request: ListRequest,
+  schema: S,
+  items: (page: z.infer<S>) => T[],
+): AsyncGenerator<T> {
+  let key: string | undefined;
+  for (let n = 0; n < MAX_PAGES; n++) {
+    const response = await http.send({ ...request, method: 'GET', query: { ...request.query, nextPageKey: key } });
+    const page = http.parse(schema, response.body, { method: 'GET', path: request.path });
+    yield* items(page);
+    key = page.nextPageKey ?? undefined;
+    if (!key) return;
+  }
+}
+
+export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of iterable) out.push(item);
+  return out;
+}

@@ -1,0 +1,45 @@
+import type { SimulatorKnobs } from './knobs.js';
+
+export type Fault = 'none' | 'error500' | 'error429' | 'reset' | 'hang';
+
+/** Small seeded PRNG (mulberry32) so that a chaos run can be replayed with the same fault sequence. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export class FaultPlan {
+  private random: () => number = Math.random;
+
+  constructor(private faults: SimulatorKnobs['faults']) {
+    this.update(faults);
+  }
+
+  update(faults: SimulatorKnobs['faults']): void {
+    this.faults = faults;
+    this.random = faults.seed === undefined ? Math.random : mulberry32(faults.seed);
+  }
+
+  decide(routeName: string): Fault {
+    const f = this.faults;
+    if (f.rate500 + f.rate429 + f.rateReset + f.rateHang === 0) return 'none';
+    if (f.routes.length > 0 && !f.routes.some((prefix) => routeName.startsWith(prefix))) return 'none';
+    let roll = this.random();
+    for (const [fault, rate] of [
+      ['error500', f.rate500],
+      ['error429', f.rate429],
+      ['reset', f.rateReset],
+      ['hang', f.rateHang],
+    ] as const) {
+      if (roll < rate) return fault;
+      roll -= rate;
+    }
+    return 'none';
+  }
+}

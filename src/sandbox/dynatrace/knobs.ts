@@ -1,0 +1,55 @@
+import { z } from 'zod';
+
+/** Everything a test or benchmark can turn on the simulator, at start or later through /_sim/knobs. */
+export const knobsSchema = z.object({
+  /** Added to every API request while it holds a capacity slot, like a busy cluster. */
+  latencyMs: z.number().min(0).default(0),
+  latencyJitterMs: z.number().min(0).default(0),
+  /** Per environment, and separately for the cluster API (reference §9.1). */
+  throttle: z
+    .object({
+      maxConcurrent: z.number().int().positive().default(20),
+      queueSize: z.number().int().min(0).default(100),
+      queueTimeoutMs: z.number().int().positive().default(10_000),
+    })
+    .default({ maxConcurrent: 20, queueSize: 100, queueTimeoutMs: 10_000 }),
+  /** Fractions (0..1) of API requests answered with a fault instead of being served. */
+  faults: z
+    .object({
+      rate500: z.number().min(0).max(1).default(0),
+      rate429: z.number().min(0).max(1).default(0),
+      rateReset: z.number().min(0).max(1).default(0),
+      rateHang: z.number().min(0).max(1).default(0),
+      /** How long a hung request stays open before the socket is dropped. */
+      hangMs: z.number().int().positive().default(120_000),
+      /** Only requests whose route name starts with one of these are faulted (all when empty). */
+      routes: z.array(z.string()).default([]),
+      seed: z.number().int().optional(),
+    })
+    .default({ rate500: 0, rate429: 0, rateReset: 0, rateHang: 0, hangMs: 120_000, routes: [] }),
+  /** Host names whose agent connect fails, so the installer exits non-zero on them. */
+  failInstallHosts: z.array(z.string()).default([]),
+  /** Size of the served installer; real ones are ~100 MB, a few KB keeps tests fast. */
+  installerSizeBytes: z
+    .number()
+    .int()
+    .min(0)
+    .default(64 * 1024),
+  /** The environment API answers 503 for this long after an environment is created (readiness is [U]). */
+  environmentReadyDelayMs: z.number().int().min(0).default(0),
+  /** Length of one alerting-profile "minute"; tests shrink it so a 30-minute delay passes quickly. */
+  alertingMinuteMs: z.number().int().positive().default(60_000),
+});
+
+export type SimulatorKnobs = z.infer<typeof knobsSchema>;
+export type SimulatorKnobsInput = z.input<typeof knobsSchema>;
+
+export function mergeKnobs(current: SimulatorKnobs, patch: unknown): SimulatorKnobs {
+  const p = (patch ?? {}) as Record<string, unknown>;
+  return knobsSchema.parse({
+    ...current,
+    ...p,
+    throttle: { ...current.throttle, ...((p.throttle as object | undefined) ?? {}) },
+    faults: { ...current.faults, ...((p.faults as object | undefined) ?? {}) },
+  });
+}

@@ -1,0 +1,294 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CapacityLimiter } from './capacity-limiter.js';
+import { FaultPlan } from './fault-plan.js';
+import { errorResponse, HttpError, parseJsonBody, readBody, writeResponse } from './http.js';
+import { InstallerCache } from './installer-cache.js';
+import { knobsSchema, type SimulatorKnobs, type SimulatorKnobsInput } from './knobs.js';
+import { NotificationDispatcher } from './notifications.js';
+import { Router, type MatchedRoute, type RequestContext } from './router.js';
+import { registerAgentRoutes } from './routes/agent.js';
+import { registerApiTokenRoutes } from './routes/api-tokens.js';
+import { registerClusterRoutes } from './routes/cluster.js';
+import { registerControlRoutes } from './routes/control.js';
+import { registerDeploymentRoutes } from './routes/deployment.js';
+import { registerEntityRoutes } from './routes/entities.js';
+import { registerProblemRoutes } from './routes/problems.js';
+import { registerSettingsRoutes } from './routes/settings.js';
+import type { SimulatorServices } from './services.js';
+import { SimulatorState, type EnvironmentRecord } from './state.js';
+import { SimulatorStats } from './stats.js';
+import { scopeList } from './tokens.js';
+
+export interface DynatraceSimulatorOptions {
+  port?: number;
+  host?: string;
+  knobs?: SimulatorKnobsInput;
+  /** JSON file the state is loaded from and saved to, so `npm start` keeps its environments. */
+  stateFile?: string;
+  /** Cluster tokens to have from the start; on a loaded state, tokens with the same name are reused. */
+  clusterTokens?: { name: string; scopes: string[] }[];
+}
+
+export interface DynatraceSimulator {
+  url: string;
+  state: SimulatorState;
+  stats: SimulatorStats;
+  knobs: SimulatorKnobs;
+  /** Token values of `options.clusterTokens`, by name. */
+  clusterTokens: Record<string, string>;
+  setKnobs(patch: SimulatorKnobsInput): void;
+  stop(): Promise<void>;
+}
+
+const CLUSTER_POOL = '__cluster__';
+
+/** A Dynatrace Managed cluster in one process, faithful to ../shared/reference/dynatrace-api.md. */
+export async function startDynatraceSimulator(options: DynatraceSimulatorOptions = {}): Promise<DynatraceSimulator> {
+  const state = (options.stateFile && SimulatorState.load(options.stateFile)) || new SimulatorState();
+  const stats = new SimulatorStats();
+  const knobs = knobsSchema.parse(options.knobs ?? {});
+  const faults = new FaultPlan(knobs.faults);
+  let limiters = new Map<string, CapacityLimiter>();
+  const hungSockets = new Set<Socket>();
+  let baseUrl = '';
+
+  let saveTimer: NodeJS.Timeout | undefined;
+  const changed = () => {
+    if (!options.stateFile || saveTimer) return;
+    saveTimer = setTimeout(() => {
+      saveTimer = undefined;
+      state.save(options.stateFile!);
+    }, 500);
+  };
+
+  const svc: SimulatorServices = {
+    state,
+    stats,
+    knobs: () => knobs,
+    baseUrl: () => baseUrl,
+    notifications: new NotificationDispatcher(
+      () => baseUrl,
+      () => knobs,
+      stats,
+    ),
+    installers: new InstallerCache(
+      state,
+      () => `${baseUrl}/communication`,
+      () => knobs.installerSizeBytes,
+    ),
+    changed,
+  };
+
+  const router = new Router();
+  registerClusterRoutes(router, svc);
+  registerApiTokenRoutes(router, svc);
+  registerDeploymentRoutes(router, svc);
+  registerEntityRoutes(router);
+  registerProblemRoutes(router, svc);
+  registerSettingsRoutes(router, svc);
+  registerAgentRoutes(router, svc);
+  registerControlRoutes(router, svc, () => {
+    faults.update(knobs.faults);
+    limiters = new Map();
+  });
+
+  const limiterFor = (pool: string) => {
+    let limiter = limiters.get(pool);
+    if (!limiter) {
+      const t = knobs.throttle;
+      limiter = new CapacityLimiter(t.maxConcurrent, t.queueSize, t.queueTimeoutMs);
+      limiters.set(pool, limiter);
+    }
+    return limiter;
+  };
+
+  const authenticate = (
+    req: IncomingMessage,
+    url: URL,
+    matched: MatchedRoute,
+  ): { principal: string; environment?: EnvironmentRecord } => {
+    const { route, params } = matched;
+    const header = req.headers.authorization;
+    const token = header ? /^Api-Token\s+(\S+)$/i.exec(header)?.[1] : (url.searchParams.get('api-token') ?? undefined);
+    if (!token) throw new HttpError(401, 'Missing authorization parameter.');
+    let environment: EnvironmentRecord | undefined;
+    if (route.area === 'environment') {
+      environment = state.environments.get(params.environmentId!);
+      if (!environment) throw new HttpError(404, `Environment ${params.environmentId} not found`);
+    }
+    const owner = state.findToken(token);
+    const now = Date.now();
+    // Cluster and environment tokens are separate worlds: one is never valid where the other is.
+    if (!owner || (route.area === 'cluster') !== (owner.kind === 'cluster')) {
+      throw new HttpError(401, 'Token Authentication failed');
+    }
+    if (owner.kind === 'environment' && (owner.environmentId !== environment!.id || !owner.token.enabled)) {
+      throw new HttpError(401, 'Token Authentication failed');
+    }
+    const expiresAt = owner.kind === 'cluster' ? owner.token.expiresAt : owner.token.expirationDate;
+    if (expiresAt !== undefined && expiresAt <= now) throw new HttpError(401, 'Token expired');
+    if (environment && now - environment.createdAt < knobs.environmentReadyDelayMs) {
+      throw new HttpError(503, `Environment ${environment.id} is not ready yet`, undefined, { 'Retry-After': '1' });
+    }
+    if (!route.scopes.some((s) => owner.token.scopes.includes(s))) {
+      throw new HttpError(403, `Token is missing required scope. Use one of: ${scopeList(route.scopes)}`);
+    }
+    if (owner.kind === 'environment') owner.token.lastUsedDate = now;
+    return {
+      principal: owner.kind === 'cluster' ? owner.token.name : owner.token.owner,
+      ...(environment ? { environment } : {}),
+    };
+  };
+
+  const serve = async (
+    req: IncomingMessage,
+    url: URL,
+    matched: MatchedRoute,
+  ): Promise<ReturnType<typeof errorResponse>> => {
+    const { route } = matched;
+    const auth =
+      route.area === 'cluster' || route.area === 'environment'
+        ? authenticate(req, url, matched)
+        : { principal: 'anonymous' };
+    const rawBody = ['POST', 'PUT', 'PATCH'].includes(route.method) ? await readBody(req) : Buffer.alloc(0);
+    let parsed: unknown;
+    let parsedOnce = false;
+    const ctx: RequestContext = {
+      req,
+      url,
+      params: matched.params,
+      query: url.searchParams,
+      rawBody,
+      body: () => {
+        if (!parsedOnce) {
+          parsed = parseJsonBody(rawBody);
+          parsedOnce = true;
+        }
+        return parsed;
+      },
+      principal: auth.principal,
+      ...(auth.environment ? { environment: auth.environment } : {}),
+    };
+    return route.handler(ctx);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', baseUrl);
+    const matched = router.match(req.method ?? 'GET', url.pathname);
+    if (matched === undefined || matched === 'method-not-allowed') {
+      const status = matched === undefined ? 404 : 405;
+      stats.request('unmatched', status);
+      writeResponse(res, errorResponse(new HttpError(status, status === 404 ? 'Not found' : 'Method not allowed')));
+      return;
+    }
+    const environmentId = matched.route.area === 'environment' ? matched.params.environmentId : undefined;
+    // The simulator's own /_sim API is not part of what it measures.
+    if (matched.route.area !== 'control')
+      res.once('finish', () => stats.request(matched.name, res.statusCode, environmentId));
+    const isApi = matched.route.area === 'cluster' || matched.route.area === 'environment';
+    if (!isApi) {
+      try {
+        writeResponse(res, await serve(req, url, matched));
+      } catch (err) {
+        writeResponse(res, errorResponse(asHttpError(err)));
+      }
+      return;
+    }
+
+    const fault = faults.decide(matched.name);
+    if (fault !== 'none') stats.fault(fault);
+    if (fault === 'reset') {
+      stats.request(matched.name, 0, environmentId);
+      req.socket.destroy();
+      return;
+    }
+    if (fault === 'hang') {
+      stats.request(matched.name, 0, environmentId);
+      hungSockets.add(req.socket);
+      const timer = setTimeout(() => req.socket.destroy(), knobs.faults.hangMs);
+      req.socket.once('close', () => {
+        clearTimeout(timer);
+        hungSockets.delete(req.socket);
+      });
+      return;
+    }
+    if (fault === 'error500') {
+      writeResponse(res, errorResponse(new HttpError(500, 'Internal Server Error')));
+      return;
+    }
+    if (fault === 'error429') {
+      writeResponse(res, errorResponse(new HttpError(429, 'Too many requests.')));
+      return;
+    }
+
+    const release = await limiterFor(environmentId ?? CLUSTER_POOL).acquire();
+    if (!release) {
+      writeResponse(res, errorResponse(new HttpError(429, 'Too many requests.')));
+      return;
+    }
+    try {
+      const delay = knobs.latencyMs + (knobs.latencyJitterMs > 0 ? Math.random() * knobs.latencyJitterMs : 0);
+      if (delay > 0) await sleep(delay);
+      writeResponse(res, await serve(req, url, matched));
+    } catch (err) {
+      writeResponse(res, errorResponse(asHttpError(err)));
+    } finally {
+      release();
+    }
+  };
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (!res.headersSent) writeResponse(res, errorResponse(asHttpError(err)));
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  baseUrl = `http://${options.host ?? '127.0.0.1'}:${port}`;
+
+  const clusterTokens: Record<string, string> = {};
+  for (const wanted of options.clusterTokens ?? []) {
+    const existing = [...state.clusterTokens.values()].find((t) => t.name === wanted.name);
+    const token =
+      existing && wanted.scopes.every((s) => existing.scopes.includes(s))
+        ? existing
+        : state.createClusterToken(wanted.name, wanted.scopes);
+    clusterTokens[wanted.name] = token.token;
+  }
+  changed();
+
+  return {
+    url: baseUrl,
+    state,
+    stats,
+    knobs,
+    clusterTokens,
+    setKnobs(patch) {
+      Object.assign(knobs, knobsSchema.parse({ ...knobs, ...patch }));
+      faults.update(knobs.faults);
+      limiters = new Map();
+    },
+    async stop() {
+      svc.notifications.stop();
+      for (const socket of hungSockets) socket.destroy();
+      clearTimeout(saveTimer);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      if (options.stateFile) state.save(options.stateFile);
+    },
+  };
+}
+
+function asHttpError(err: unknown): HttpError {
+  if (err instanceof HttpError) return err;
+  console.error('dynatrace simulator: unexpected error', err);
+  return new HttpError(500, 'Internal Server Error');
+}

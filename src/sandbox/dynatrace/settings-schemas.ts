@@ -1,0 +1,167 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import {
+  ALERTING_PROFILE_SCHEMA,
+  NOTIFICATION_SCHEMA,
+  renderPayload,
+  testNotificationPlaceholders,
+} from './notifications.js';
+import type { EnvironmentRecord, SettingsObject } from './state.js';
+
+const severity = z.enum([
+  'AVAILABILITY',
+  'CUSTOM_ALERT',
+  'ERRORS',
+  'MONITORING_UNAVAILABLE',
+  'PERFORMANCE',
+  'RESOURCE_CONTENTION',
+]);
+
+const alertingProfile = z.object({
+  name: z.string().min(1, 'must not be empty'),
+  managementZone: z.string().nullish(),
+  severityRules: z
+    .array(
+      z.object({
+        severityLevel: severity,
+        delayInMinutes: z.number().int().min(0).max(10_000),
+        tagFilterIncludeMode: z.enum(['NONE', 'INCLUDE_ANY', 'INCLUDE_ALL']),
+        tagFilter: z.array(z.unknown()).optional(),
+      }),
+    )
+    .default([]),
+  eventFilters: z
+    .array(
+      z.object({
+        type: z.enum(['PREDEFINED', 'CUSTOM']),
+        predefinedFilter: z.object({ eventType: z.string().min(1), negate: z.boolean().default(false) }).optional(),
+        customFilter: z.unknown().optional(),
+      }),
+    )
+    .default([]),
+});
+
+const header = z
+  .object({
+    name: z.string().min(1, 'must not be empty'),
+    secret: z.boolean().default(false),
+    value: z.string().optional(),
+    secretValue: z.string().optional(),
+  })
+  .refine((h) => (h.secret ? h.secretValue !== undefined : h.value !== undefined), {
+    message: 'a secret header needs secretValue, a plain one value',
+  });
+
+const notification = z.object({
+  enabled: z.boolean(),
+  type: z.enum([
+    'WEBHOOK',
+    'EMAIL',
+    'SLACK',
+    'JIRA',
+    'ANSIBLETOWER',
+    'OPS_GENIE',
+    'PAGER_DUTY',
+    'VICTOROPS',
+    'SERVICE_NOW',
+    'XMATTERS',
+    'TRELLO',
+  ]),
+  displayName: z.string().min(1, 'must not be empty'),
+  alertingProfile: z.string().min(1, 'must not be empty'),
+  webHookNotification: z
+    .object({
+      url: z.string().regex(/^https?:\/\/\S+$/, 'must be an http(s) URL'),
+      acceptAnyCertificate: z.boolean().default(false),
+      notifyEventMergesEnabled: z.boolean().default(false),
+      notifyClosedProblems: z.boolean().default(true),
+      headers: z.array(header).default([]),
+      payload: z.string().min(1).max(5000, 'must have at most 5000 characters'),
+      useOAuth2: z.boolean().optional(),
+      secretUrl: z.string().optional(),
+    })
+    .optional(),
+});
+
+export const SCHEMAS: Record<string, { version: string; schema: z.ZodType<Record<string, unknown>> }> = {
+  [ALERTING_PROFILE_SCHEMA]: { version: '8.6.3', schema: alertingProfile },
+  [NOTIFICATION_SCHEMA]: { version: '1.7.4', schema: notification },
+};
+
+export interface SchemaIssue {
+  path: string;
+  message: string;
+}
+
+/** Validation beyond the shape: references to other objects and a payload that renders to JSON. */
+export function crossCheck(
+  environment: EnvironmentRecord,
+  schemaId: string,
+  value: Record<string, unknown>,
+): SchemaIssue[] {
+  if (schemaId !== NOTIFICATION_SCHEMA) return [];
+  const issues: SchemaIssue[] = [];
+  const profile = environment.settings.get(String(value.alertingProfile));
+  if (!profile || profile.schemaId !== ALERTING_PROFILE_SCHEMA) {
+    issues.push({ path: 'alertingProfile', message: 'must reference an existing alerting profile' });
+  }
+  const hook = value.webHookNotification as { payload: string; headers: { name: string }[] } | undefined;
+  if (value.type === 'WEBHOOK' && !hook) issues.push({ path: 'webHookNotification', message: 'must not be null' });
+  if (hook && !hook.headers.some((h) => h.name.toLowerCase() === 'content-type')) {
+    try {
+      JSON.parse(renderPayload(hook.payload, testNotificationPlaceholders(), true));
+    } catch {
+      issues.push({ path: 'webHookNotification.payload', message: 'the rendered payload is not valid JSON' });
+    }
+  }
+  return issues;
+}
+
+export function newObjectId(schemaId: string): string {
+  return Buffer.from(`${schemaId}\u0000environment\u0000${randomUUID()}`).toString('base64url');
+}
+
+/** Every environment starts with the built-in Default profile, which holds resource-contention 30 min. */
+export function defaultAlertingProfile(): SettingsObject {
+  const now = Date.now();
+  return {
+    objectId: newObjectId(ALERTING_PROFILE_SCHEMA),
+    schemaId: ALERTING_PROFILE_SCHEMA,
+    schemaVersion: SCHEMAS[ALERTING_PROFILE_SCHEMA]!.version,
+    scope: 'environment',
+    value: {
+      name: 'Default',
+      managementZone: null,
+      severityRules: [
+        { severityLevel: 'AVAILABILITY', delayInMinutes: 0, tagFilterIncludeMode: 'NONE' },
+        { severityLevel: 'ERRORS', delayInMinutes: 0, tagFilterIncludeMode: 'NONE' },
+        { severityLevel: 'PERFORMANCE', delayInMinutes: 30, tagFilterIncludeMode: 'NONE' },
+        { severityLevel: 'RESOURCE_CONTENTION', delayInMinutes: 30, tagFilterIncludeMode: 'NONE' },
+        { severityLevel: 'CUSTOM_ALERT', delayInMinutes: 0, tagFilterIncludeMode: 'NONE' },
+        { severityLevel: 'MONITORING_UNAVAILABLE', delayInMinutes: 0, tagFilterIncludeMode: 'NONE' },
+      ],
+      eventFilters: [],
+    },
+    created: now,
+    modified: now,
+    updateToken: randomUUID(),
+  };
+}
+
+/** Secret header values are write-only: reads never return them. */
+export function readableValue(object: SettingsObject): Record<string, unknown> {
+  if (object.schemaId !== NOTIFICATION_SCHEMA) return object.value;
+  const hook = object.value.webHookNotification as { headers?: { secret?: boolean }[] } | undefined;
+  if (!hook?.headers) return object.value;
+  return {
+    ...object.value,
+    webHookNotification: {
+      ...hook,
+      headers: hook.headers.map((h) => {
+        if (!h.secret) return h;
+        const { secretValue: _hidden, ...rest } = h as { secretValue?: string };
+        return rest;
+      }),
+    },
+  };
+}
