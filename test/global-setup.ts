@@ -6,12 +6,14 @@ import type { TestProject } from 'vitest/node';
 import { AUTOPILOT_SEARCH_ATTRIBUTES } from '../src/shared/search-attributes.js';
 import { workflowsPath } from '../src/workers/create-worker.js';
 import { projectRoot } from '../src/config/config.js';
+import { startMotoServer } from '../src/sandbox/moto-server.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     temporalAddress: string;
     temporalNamespace: string;
     workflowBundlePath: string;
+    motoUrl: string;
   }
 }
 
@@ -43,8 +45,12 @@ export default async function setup(project: TestProject) {
   project.provide('temporalNamespace', env.namespace ?? 'default');
   project.provide('workflowBundlePath', workflowBundlePath);
 
+  const moto = await startMotoServer({ cliPath: path.resolve(projectRoot, '.tools/bin/moto_server') });
+  project.provide('motoUrl', moto.url);
+
   return async () => {
     rmSync(workflowBundlePath, { force: true });
+    await moto.stop();
     await env.teardown();
   };
 }

@@ -1,11 +1,13 @@
+import { createOnboardingActivities, type OnboardingDeps } from './onboarding/index.js';
 import { createWorkerInfoActivities, type WorkerInfoDeps } from './worker-info.js';
 
 /** Everything the activities need from the outside world, injected by the worker process or a test. */
-export type ActivityDeps = WorkerInfoDeps;
+export type ActivityDeps = WorkerInfoDeps & OnboardingDeps;
 
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createWorkerInfoActivities(deps),
+    ...createOnboardingActivities(deps),
   };
 }
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { Secret } from './secret.js';
+import { FileSecret, Secret, type SecretSource } from './secret.js';
 
 /**
  * Thrown for a missing or malformed environment variable. Its message is one line that names the
@@ -82,6 +82,24 @@ const envSchema = z.object({
   DT_CA_CERT_FILE: optional(z.string()),
   DT_INSTALLER_CA_FILE: optional(z.string()),
   AUTOPILOT_SIMULATOR_PORT: withDefault(port, 8021),
+  AUTOPILOT_SECRET_STORE: withDefault(z.enum(['file', 'ssm'], { message: 'must be file or ssm' }), 'file'),
+  AUTOPILOT_SECRETS_DIR: optional(z.string()),
+  AUTOPILOT_SSM_PREFIX: withDefault(
+    z
+      .string()
+      .regex(/^\/[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, { message: 'must be an SSM path like /dynatrace-autopilot' }),
+    '/dynatrace-autopilot',
+  ),
+  AUTOPILOT_SSM_KMS_KEY_ID: optional(z.string()),
+  AWS_REGION: optional(
+    z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: 'must be an AWS region like eu-west-1' }),
+  ),
+  AUTOPILOT_INSTALLER_CACHE_DIR: optional(z.string()),
+  AUTOPILOT_WEBHOOK_PUBLIC_URL: optional(
+    z.string().regex(/^https?:\/\/[^\s?#]+$/, {
+      message: 'must be the http(s) base URL Dynatrace can reach, e.g. https://autopilot.example.com',
+    }),
+  ),
 });
 
 export interface AutopilotConfig {
@@ -104,8 +122,8 @@ export interface AutopilotConfig {
   dynatrace: {
     /** Unset means: run the Managed simulator (sandbox mode). */
     clusterUrl: string | undefined;
-    /** From DT_CLUSTER_TOKEN[_FILE]; read by the worker only, never a workflow input. */
-    clusterToken: Secret | undefined;
+    /** From DT_CLUSTER_TOKEN[_FILE] (the file is re-read when it changes); never a workflow input. */
+    clusterToken: SecretSource | undefined;
     maxConcurrentPerEnvironment: number;
     requestTimeoutMs: number;
     /** PEM of the CA of an on-premise cluster's TLS certificate. */
@@ -113,6 +131,25 @@ export interface AutopilotConfig {
     /** CA to verify installer signatures with (`openssl cms -verify`); without it only the shape is checked. */
     installerCaFile: string | undefined;
     simulatorPort: number;
+  };
+  aws: {
+    region: string | undefined;
+  };
+  secrets: {
+    store: 'file' | 'ssm';
+    /** AES-256-GCM key of the file store, from AUTOPILOT_SECRET_KEY[_FILE] (32 bytes, base64 or hex). */
+    fileKey: Secret | undefined;
+    dir: string;
+    ssmPrefix: string;
+    ssmKmsKeyId: string | undefined;
+  };
+  /** Where each environment's installer is kept, one file per version. */
+  installerCacheDir: string;
+  webhook: {
+    /** The base URL Dynatrace environments send problem notifications to. */
+    publicUrl: string | undefined;
+    /** Shared secret Dynatrace sends in a header, from WEBHOOK_API_KEY[_FILE]. */
+    apiKey: SecretSource | undefined;
   };
   /** Git-ignored folder for `npm start` state: Temporal SQLite file, simulator state, caches. */
   dataDir: string;
@@ -131,6 +168,18 @@ export function loadConfig(env: Env = process.env): AutopilotConfig {
   }
   const e = parsed.data;
   const clusterToken = readSecret(env, 'DT_CLUSTER_TOKEN');
+  const secretKey = readSecret(env, 'AUTOPILOT_SECRET_KEY');
+  if (secretKey !== undefined && decodeKey(secretKey) === undefined) {
+    throw new ConfigError(
+      env.AUTOPILOT_SECRET_KEY_FILE ? 'AUTOPILOT_SECRET_KEY_FILE' : 'AUTOPILOT_SECRET_KEY',
+      'must hold 32 bytes, base64 or hex encoded (e.g. the output of `openssl rand -base64 32`)',
+    );
+  }
+  if (e.AUTOPILOT_SECRET_STORE === 'ssm' && !e.AWS_REGION) {
+    throw new ConfigError('AWS_REGION', 'is required when AUTOPILOT_SECRET_STORE=ssm');
+  }
+  const webhookApiKey = readSecret(env, 'WEBHOOK_API_KEY');
+  const dataDir = path.resolve(projectRoot, e.AUTOPILOT_DATA_DIR ?? '.data');
   if (e.DT_CLUSTER_URL && !clusterToken) {
     throw new ConfigError('DT_CLUSTER_TOKEN', '(or DT_CLUSTER_TOKEN_FILE) is required when DT_CLUSTER_URL is set');
   }
@@ -148,14 +197,27 @@ export function loadConfig(env: Env = process.env): AutopilotConfig {
     },
     dynatrace: {
       clusterUrl: e.DT_CLUSTER_URL?.replace(/\/$/, ''),
-      clusterToken: clusterToken === undefined ? undefined : new Secret(clusterToken),
+      clusterToken: secretSource(env, 'DT_CLUSTER_TOKEN', clusterToken),
       maxConcurrentPerEnvironment: e.DT_MAX_CONCURRENT_REQUESTS_PER_ENVIRONMENT,
       requestTimeoutMs: e.DT_REQUEST_TIMEOUT_MS,
       caCertificateFile: e.DT_CA_CERT_FILE,
       installerCaFile: e.DT_INSTALLER_CA_FILE,
       simulatorPort: e.AUTOPILOT_SIMULATOR_PORT,
     },
-    dataDir: path.resolve(projectRoot, e.AUTOPILOT_DATA_DIR ?? '.data'),
+    aws: { region: e.AWS_REGION },
+    secrets: {
+      store: e.AUTOPILOT_SECRET_STORE,
+      fileKey: secretKey === undefined ? undefined : new Secret(secretKey),
+      dir: path.resolve(projectRoot, e.AUTOPILOT_SECRETS_DIR ?? path.join(dataDir, 'secrets')),
+      ssmPrefix: e.AUTOPILOT_SSM_PREFIX,
+      ssmKmsKeyId: e.AUTOPILOT_SSM_KMS_KEY_ID,
+    },
+    installerCacheDir: path.resolve(projectRoot, e.AUTOPILOT_INSTALLER_CACHE_DIR ?? path.join(dataDir, 'installers')),
+    webhook: {
+      publicUrl: e.AUTOPILOT_WEBHOOK_PUBLIC_URL?.replace(/\/$/, ''),
+      apiKey: secretSource(env, 'WEBHOOK_API_KEY', webhookApiKey),
+    },
+    dataDir,
     projectRoot,
   };
 }
@@ -181,4 +243,21 @@ export function readSecret(env: Env, name: string): string | undefined {
   const value = content.replace(/\r?\n$/, '');
   if (value.trim() === '') throw new ConfigError(`${name}_FILE`, `names an empty file: ${file}`);
   return value;
+}
+
+function secretSource(env: Env, name: string, value: string | undefined): SecretSource | undefined {
+  if (value === undefined) return undefined;
+  const file = blankToUndefined(env[`${name}_FILE`]) as string | undefined;
+  return file ? new FileSecret(file, value) : new Secret(value);
+}
+
+/** 32 key bytes from base64 or hex, or `undefined` when the text is neither. */
+export function decodeKey(text: string): Buffer | undefined {
+  const trimmed = text.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(trimmed)) return Buffer.from(trimmed, 'hex');
+  if (/^[A-Za-z0-9+/_-]{42,44}={0,2}$/.test(trimmed)) {
+    const bytes = Buffer.from(trimmed.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+    if (bytes.length === 32) return bytes;
+  }
+  return undefined;
 }

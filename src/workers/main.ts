@@ -3,7 +3,7 @@ import { ConfigError, loadConfig } from '../config/config.js';
 import { connectWorker, TemporalUnreachableError } from '../temporal/connect.js';
 import { installRuntime } from './runtime.js';
 import { createAutopilotWorker } from './create-worker.js';
-import { autopilotVersion } from '../version.js';
+import { buildActivityDeps } from './activity-deps.js';
 
 /**
  * The worker process on its own (containers, production). `npm start` embeds the same worker next to
@@ -11,14 +11,23 @@ import { autopilotVersion } from '../version.js';
  */
 async function main(): Promise<void> {
   const config = loadConfig();
+  const { clusterUrl, clusterToken } = config.dynatrace;
+  if (!clusterUrl || !clusterToken) {
+    throw new ConfigError(
+      'DT_CLUSTER_URL',
+      'is required for the worker on its own (`npm start` runs a simulator instead)',
+    );
+  }
   const logger = installRuntime(config);
+  const identity = `${process.pid}@${os.hostname()}`;
+  const activityDeps = buildActivityDeps(config, { identity, dynatrace: { url: clusterUrl, clusterToken } });
   const address = config.temporal.address ?? 'localhost:7233';
   const connection = await connectWorker(address);
   try {
     const worker = await createAutopilotWorker({
       config,
       connection,
-      activityDeps: { identity: `${process.pid}@${os.hostname()}`, version: autopilotVersion, startedAt: new Date() },
+      activityDeps,
     });
     logger.info('Worker started', {
       address,

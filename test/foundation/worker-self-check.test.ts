@@ -1,7 +1,7 @@
 import proto from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities } from '../../src/activities/index.js';
+import { createWorkerInfoActivities } from '../../src/activities/worker-info.js';
 import { AUTOPILOT_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes.js';
 import { WorkerSelfCheck } from '../../src/workflows/index.js';
 import { connectToTestServer, createTestWorker, recordHistory, uniqueTaskQueue } from '../helpers/temporal.js';
@@ -21,7 +21,7 @@ describe('WorkerSelfCheck on the real Temporal dev server', () => {
     const taskQueue = uniqueTaskQueue('self-check');
     const worker = await createTestWorker(env, {
       taskQueue,
-      activities: createActivities({ identity: 'test-worker', version: '9.9.9', startedAt: new Date(0) }),
+      activities: createWorkerInfoActivities({ identity: 'test-worker', version: '9.9.9', startedAt: new Date(0) }),
     });
     const workflowId = `self-check:${taskQueue}`;
     const result = await worker.runUntil(

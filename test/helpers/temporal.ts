@@ -11,12 +11,18 @@ import { createJsonLogger } from '../../src/observability/json-logger.js';
 
 let runtimeInstalled = false;
 
-/** Worker logs at WARN and above, as JSON, so test output stays readable. */
+/** Every worker log line of this test process (INFO and above), for assertions such as "no token in the logs". */
+export const capturedLogLines: string[] = [];
+
+/** Worker logs as JSON: all kept in memory, WARN and above also printed, so test output stays readable. */
 export function installTestRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   Runtime.install({
-    logger: createJsonLogger('WARN', (line) => process.stderr.write(line + '\n')),
+    logger: createJsonLogger('INFO', (line) => {
+      capturedLogLines.push(line);
+      if (/"level":"(WARN|ERROR)"/.test(line)) process.stderr.write(line + '\n');
+    }),
     telemetryOptions: { logging: { forward: {}, filter: { core: 'WARN', other: 'ERROR' } } },
   });
 }
@@ -82,4 +88,24 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
   return TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: temporalTestServerPath } },
   });
+}
+
+/**
+ * A workflow history as searchable text: the JSON export plus every payload decoded (payload data
+ * is base64 in the export, so a plain search would miss a secret inside an input or result).
+ */
+export async function historyText(handle: WorkflowHandle): Promise<string> {
+  const json = historyToJSON(await handle.fetchHistory());
+  const decoded: string[] = [];
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (node === null || typeof node !== 'object') return;
+    const record = node as Record<string, unknown>;
+    if (typeof record.data === 'string' && 'metadata' in record) {
+      decoded.push(Buffer.from(record.data, 'base64').toString('utf8'));
+    }
+    Object.values(record).forEach(walk);
+  };
+  walk(JSON.parse(json));
+  return [json, ...decoded].join('\n');
 }

@@ -1,0 +1,29 @@
+import type { SecretSource } from '../../config/secret.js';
+import type { InstallerCache } from '../../installers/installer-cache.js';
+import type { SecretStore } from '../../secrets/secret-store.js';
+import type { DynatraceAccess } from '../dynatrace-access.js';
+import { createEnsureEnvironment } from './ensure-environment.js';
+import { createEnsureEnvironmentToken } from './ensure-environment-token.js';
+import { createEnsureInstaller } from './ensure-installer.js';
+import { createEnsureProblemNotifications } from './ensure-problem-notifications.js';
+import { createEnsureTokenManagementToken } from './ensure-token-management-token.js';
+import { createEnsureUserGroups } from './ensure-user-groups.js';
+
+export interface OnboardingDeps {
+  dynatrace: DynatraceAccess;
+  secrets: SecretStore;
+  installers: InstallerCache;
+  installerCaFile?: string;
+  webhook: { publicUrl: string | undefined; apiKey: SecretSource | undefined };
+}
+
+export function createOnboardingActivities(deps: OnboardingDeps) {
+  return {
+    ensureEnvironment: createEnsureEnvironment(deps),
+    ensureTokenManagementToken: createEnsureTokenManagementToken(deps),
+    ensureUserGroups: createEnsureUserGroups(deps),
+    ensureEnvironmentToken: createEnsureEnvironmentToken(deps),
+    ensureInstaller: createEnsureInstaller(deps),
+    ensureProblemNotifications: createEnsureProblemNotifications(deps),
+  };
+}

@@ -1,0 +1,71 @@
+import { ConfigError } from '../config/config.js';
+import { TemporalUnreachableError } from '../temporal/connect.js';
+import { CliError } from './cli-error.js';
+import { decideCommand, decideUsage } from './commands/decide.js';
+import { onboardCommand, onboardUsage } from './commands/onboard.js';
+import { runsCommand, runsUsage } from './commands/runs.js';
+import { statusCommand, statusUsage } from './commands/status.js';
+
+const USAGE = [
+  'Dynatrace Autopilot',
+  '',
+  `  ${onboardUsage}`,
+  `  ${statusUsage}`,
+  `  ${runsUsage}`,
+  `  ${decideUsage}`,
+  '',
+  'Exit codes: 0 done, 1 failed, 2 usage or configuration error, 3 needs attention, 4 still running.',
+  'Connection: TEMPORAL_ADDRESS (default: the local dev server of `npm start`), TEMPORAL_NAMESPACE, AUTOPILOT_TASK_QUEUE.',
+].join('\n');
+
+export async function runCli(
+  argv: string[],
+  print: (line: string) => void = (l) => process.stdout.write(l + '\n'),
+): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'onboard':
+      return onboardCommand(rest, print);
+    case 'status':
+      return statusCommand(rest, print);
+    case 'runs':
+      return runsCommand(rest, print);
+    case 'retry':
+    case 'skip':
+    case 'abort':
+      return decideCommand(command, rest, print);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      print(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      throw new CliError(`unknown command ${JSON.stringify(command)}; run \`autopilot help\``);
+  }
+}
+
+function isUsageError(err: unknown): err is Error {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return err instanceof Error && typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
+}
+
+runCli(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof CliError) {
+      process.stderr.write(`autopilot: ${err.message}\n`);
+      process.exit(err.exitCode);
+    }
+    if (isUsageError(err) || err instanceof ConfigError) {
+      process.stderr.write(`autopilot: ${err.message}\n`);
+      process.exit(2);
+    }
+    if (err instanceof TemporalUnreachableError) {
+      process.stderr.write(`autopilot: ${err.message}\n`);
+      process.exit(1);
+    }
+    process.stderr.write(`autopilot: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

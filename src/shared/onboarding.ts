@@ -1,0 +1,151 @@
+import { z } from 'zod';
+
+export const ONBOARD_CUSTOMER = 'OnboardCustomer';
+
+/** One run per environment: a second start attaches to the running one. */
+export const onboardWorkflowId = (environmentId: string) => `onboard:${environmentId}`;
+
+export const GROUP_PERMISSIONS = [
+  'VIEWER',
+  'MANAGE_SETTINGS',
+  'AGENT_INSTALL',
+  'LOG_VIEWER',
+  'VIEW_SENSITIVE_REQUEST_DATA',
+  'CONFIGURE_REQUEST_CAPTURE_DATA',
+  'REPLAY_SESSION_DATA',
+  'REPLAY_SESSION_DATA_WITHOUT_MASKING',
+  'MANAGE_SECURITY_PROBLEMS',
+  'MANAGE_SUPPORT_TICKETS',
+] as const;
+
+export const ADMIN_PERMISSIONS = ['VIEWER', 'MANAGE_SETTINGS', 'AGENT_INSTALL', 'LOG_VIEWER'] as const;
+export const VIEWER_PERMISSIONS = ['VIEWER'] as const;
+
+/** `5 seconds`, `2m`, `1 hour`: the Temporal duration strings the timeouts accept. */
+export const durationSchema = z
+  .string()
+  .regex(/^\d+(\.\d+)?\s*(ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?)$/, {
+    message: 'must be a duration like "30 seconds" or "5m"',
+  });
+
+const groupSchema = z.object({
+  name: z.string().min(1).max(200),
+  permissions: z.array(z.enum(GROUP_PERMISSIONS)).min(1, 'a group needs at least one permission'),
+  ldapGroupNames: z.array(z.string().min(1)).default([]),
+});
+
+export const onboardCustomerInputSchema = z.object({
+  customer: z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/, {
+    message: 'must be 1-32 lowercase letters, digits or "-" (e.g. abc)',
+  }),
+  stage: z.string().regex(/^[a-z0-9]{1,16}$/, { message: 'must be 1-16 lowercase letters or digits (e.g. p1)' }),
+  displayName: z.string().min(1).max(200).optional(),
+  tags: z.array(z.string().min(1).max(100, 'a tag has at most 100 characters')).max(50).optional(),
+  /** Sent only when given: a licence without a feature rejects its quota (reference §1.4). */
+  quotas: z
+    .object({
+      hostUnits: z.number().int().positive().optional(),
+      demUnitsPerMonth: z.number().int().positive().optional(),
+      davisDataUnitsPerMonth: z.number().int().positive().optional(),
+    })
+    .optional(),
+  /** Defaults: `<customer>-admins` (settings, agent install, logs) and `<customer>-viewers`. */
+  groups: z.array(groupSchema).max(20).optional(),
+  /** LDAP groups mapped onto the default groups. */
+  ldapGroups: z
+    .object({ admins: z.array(z.string().min(1)).default([]), viewers: z.array(z.string().min(1)).default([]) })
+    .optional(),
+  /** What every host enrolled into this environment gets. */
+  enrollment: z
+    .object({
+      hostGroup: z
+        .string()
+        .regex(/^[A-Za-z0-9._-]{1,100}$/, { message: 'must be 1-100 letters, digits, ".", "_" or "-"' })
+        .optional(),
+      monitoringMode: z.enum(['fullstack', 'infra-only', 'discovery']).default('fullstack'),
+      hostTags: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/), z.string().max(100)).default({}),
+      installPath: z
+        .string()
+        .regex(/^\/[A-Za-z0-9._/-]*$/, { message: 'must be an absolute path' })
+        .optional(),
+      arch: z.enum(['x86', 'arm', 'ppcle', 's390']).default('x86'),
+    })
+    .default({ monitoringMode: 'fullstack', hostTags: {}, arch: 'x86' }),
+  tokens: z
+    .object({
+      installerValidityDays: z.number().int().min(1).max(365).default(30),
+      rotateBeforeDays: z.number().int().min(0).max(364).default(7),
+    })
+    .default({ installerValidityDays: 30, rotateBeforeDays: 7 }),
+  /** Tuning for slow clusters: one API call's time limit, and how long a step retries before it asks a human. */
+  timeouts: z
+    .object({ apiCall: durationSchema.default('1 minute'), retryWindow: durationSchema.default('15 minutes') })
+    .default({ apiCall: '1 minute', retryWindow: '15 minutes' }),
+});
+
+export type OnboardCustomerInput = z.input<typeof onboardCustomerInputSchema>;
+
+export interface OnboardingPlan extends z.output<typeof onboardCustomerInputSchema> {
+  environmentId: string;
+  environmentName: string;
+  environmentTags: string[];
+  userGroups: { name: string; permissions: string[]; ldapGroupNames: string[] }[];
+  hostGroup: string;
+}
+
+/** Validates the input and resolves every default into the plan the workflow executes. */
+export function planOnboarding(input: unknown): { ok: true; plan: OnboardingPlan } | { ok: false; message: string } {
+  const parsed = onboardCustomerInputSchema.safeParse(input);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      message: parsed.error.issues.map((i) => `${i.path.join('.') || 'input'} ${i.message}`).join('; '),
+    };
+  }
+  const v = parsed.data;
+  const environmentId = `${v.customer}-${v.stage}`;
+  if (v.tokens.rotateBeforeDays >= v.tokens.installerValidityDays) {
+    return { ok: false, message: 'tokens.rotateBeforeDays must be smaller than tokens.installerValidityDays' };
+  }
+  const userGroups = v.groups ?? [
+    { name: `${v.customer}-admins`, permissions: [...ADMIN_PERMISSIONS], ldapGroupNames: v.ldapGroups?.admins ?? [] },
+    {
+      name: `${v.customer}-viewers`,
+      permissions: [...VIEWER_PERMISSIONS],
+      ldapGroupNames: v.ldapGroups?.viewers ?? [],
+    },
+  ];
+  return {
+    ok: true,
+    plan: {
+      ...v,
+      environmentId,
+      environmentName: v.displayName ?? `${v.customer.toUpperCase()} ${v.stage}`,
+      environmentTags: v.tags ?? [`customer:${v.customer}`, `stage:${v.stage}`, 'managed-by:dynatrace-autopilot'],
+      userGroups,
+      hostGroup: v.enrollment.hostGroup ?? environmentId,
+    },
+  };
+}
+
+export interface EnrollmentSettings {
+  environmentId: string;
+  hostGroup: string;
+  monitoringMode: 'fullstack' | 'infra-only' | 'discovery';
+  hostTags: Record<string, string>;
+  installPath?: string;
+  arch: string;
+}
+
+export interface OnboardCustomerResult {
+  environmentId: string;
+  environmentUrl: string;
+  createdEnvironment: boolean;
+  groups: { name: string; id: string; action: string }[];
+  installer?: { version: string; sha256: string; size: number; fileName: string; signature: string };
+  /** References into the secret store, never values. */
+  secrets: { tokenManagement: string; installerDownload?: string; automation?: string };
+  notifications: { status: 'configured' | 'updated' | 'unchanged' | 'skipped'; detail: string };
+  enrollment: EnrollmentSettings;
+  skippedSteps: string[];
+}

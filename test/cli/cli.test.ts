@@ -1,0 +1,99 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { projectRoot } from '../../src/config/config.js';
+import { cleanEnv, freePort, spawnEntryPoint, type SpawnedProcess } from '../helpers/processes.js';
+
+const run = promisify(execFile);
+
+/** The `autopilot` CLI as a provisioning system runs it, against `npm start` (sandbox mode). */
+describe('autopilot CLI against npm start', () => {
+  let sandbox: SpawnedProcess;
+  let env: Record<string, string | undefined>;
+  let simulatorPort: number;
+
+  const autopilot = async (...args: string[]) => {
+    try {
+      const { stdout, stderr } = await run(process.execPath, [path.join(projectRoot, 'bin/autopilot'), ...args], {
+        env: env,
+        cwd: projectRoot,
+      });
+      return { code: 0, stdout, stderr };
+    } catch (err) {
+      const e = err as { code: number; stdout: string; stderr: string };
+      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    }
+  };
+
+  beforeAll(async () => {
+    const [port, uiPort] = [await freePort(), await freePort()];
+    simulatorPort = await freePort();
+    env = cleanEnv({
+      AUTOPILOT_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'autopilot-cli-')),
+      AUTOPILOT_DEV_SERVER_PORT: String(port),
+      AUTOPILOT_DEV_UI_PORT: String(uiPort),
+      AUTOPILOT_SIMULATOR_PORT: String(simulatorPort),
+      AUTOPILOT_METRICS_ADDRESS: 'off',
+    });
+    sandbox = spawnEntryPoint('src/start.ts', env);
+    await sandbox.waitForOutput(/Press Ctrl-C to stop\./, 90_000);
+  });
+  afterAll(async () => {
+    sandbox.child.kill('SIGINT');
+    await sandbox.exit;
+  });
+
+  it('onboard --wait prints each step and the environment URL', async () => {
+    const { code, stdout, stderr } = await autopilot('onboard', '--customer', 'abc', '--stage', 'p1', '--wait');
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toContain('Onboarding abc-p1: workflow onboard:abc-p1');
+    expect(stdout).toMatch(/✓ Environment — created/);
+    expect(stdout).toMatch(/✓ OneAgent installer — 1\.\d+/);
+    expect(stdout).toContain(`Environment abc-p1 is ready: http://127.0.0.1:${simulatorPort}/e/abc-p1`);
+  });
+
+  it('status, runs and --json give machines what they need', async () => {
+    const status = await autopilot('status', 'onboard:abc-p1', '--json');
+    expect(status.code).toBe(0);
+    const parsed = JSON.parse(status.stdout) as Record<string, unknown>;
+    expect(parsed).toMatchObject({
+      workflowId: 'onboard:abc-p1',
+      type: 'OnboardCustomer',
+      status: 'COMPLETED',
+      searchAttributes: { DtEnvironmentId: 'abc-p1', DtCustomer: 'abc', AutopilotPhase: 'Completed' },
+      result: { environmentId: 'abc-p1', secrets: { installerDownload: 'dynatrace/abc-p1/installer-download-token' } },
+    });
+    const human = await autopilot('status', 'onboard:abc-p1');
+    expect(human.stdout).toContain('onboard:abc-p1  OnboardCustomer  COMPLETED (Completed)');
+
+    const again = await autopilot('onboard', '--customer', 'abc', '--stage', 'p1', '--wait', '--json');
+    expect(JSON.parse(again.stdout)).toMatchObject({ status: 'COMPLETED', result: { createdEnvironment: false } });
+
+    const runs = await autopilot('runs', '--customer', 'abc', '--type', 'OnboardCustomer');
+    expect(runs.stdout.split('\n')[0]).toMatch(/^WORKFLOW ID\s+TYPE\s+STATUS\s+PHASE\s+ENVIRONMENT\s+STARTED$/);
+    expect(runs.stdout).toMatch(/onboard:abc-p1\s+OnboardCustomer\s+COMPLETED\s+Completed\s+abc-p1/);
+    const none = await autopilot('runs', '--phase', 'NeedsAttention', '--json');
+    expect(JSON.parse(none.stdout)).toEqual([]);
+  });
+
+  it('answers user mistakes with one line and a non-zero exit code', async () => {
+    const badInput = await autopilot('onboard', '--customer', 'ABC', '--stage', 'p1');
+    expect(badInput.code).toBe(2);
+    expect(badInput.stderr.trim().split('\n')).toEqual([
+      'autopilot: Invalid onboarding request: customer must be 1-32 lowercase letters, digits or "-" (e.g. abc)',
+    ]);
+    const missing = await autopilot('status', 'onboard:nope');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe('autopilot: no workflow onboard:nope in namespace default\n');
+    const refused = await autopilot('retry', 'onboard:abc-p1');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^autopilot: retry refused: .+\n$/);
+    const unknownFlag = await autopilot('runs', '--bogus');
+    expect(unknownFlag.code).toBe(2);
+    expect(unknownFlag.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
