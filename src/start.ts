@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
 import { ConfigError, loadConfig, type AutopilotConfig } from './config/config.js';
 import { Secret, type SecretSource } from './config/secret.js';
+import { withSandboxSecretKey } from './secrets/sandbox-key.js';
 import { startDynatraceSimulator } from './sandbox/dynatrace/index.js';
 import { SandboxStartError, startTemporalDevServer } from './sandbox/temporal-dev-server.js';
 import { connectClient, connectWorker, TemporalUnreachableError } from './temporal/connect.js';
@@ -57,9 +57,9 @@ async function main(): Promise<void> {
     const nativeConnection = await connectWorker(address);
     stoppers.push({ name: 'worker connection', stop: () => nativeConnection.close() });
     const identity = `${process.pid}@${os.hostname()}`;
-    if (!config.secrets.fileKey && config.secrets.store === 'file' && dynatrace.simulated) {
-      config.secrets.fileKey = sandboxSecretKey(config, say);
-    }
+    withSandboxSecretKey(config, (file) =>
+      say(`generated a secret-store key for the sandbox in ${rel(file)} (set AUTOPILOT_SECRET_KEY in production)`),
+    );
     const worker = await createAutopilotWorker({
       config,
       connection: nativeConnection,
@@ -100,17 +100,6 @@ async function main(): Promise<void> {
 }
 
 const rel = (p: string) => path.relative(process.cwd(), p) || '.';
-
-/** The sandbox encrypts its secret store with a key it keeps next to the data (never in production). */
-function sandboxSecretKey(config: AutopilotConfig, say: (line: string) => void): Secret {
-  const file = path.join(config.dataDir, 'secret-store.key');
-  if (!existsSync(file)) {
-    mkdirSync(config.dataDir, { recursive: true });
-    writeFileSync(file, randomBytes(32).toString('base64') + '\n', { mode: 0o600 });
-    say(`generated a secret-store key for the sandbox in ${rel(file)} (set AUTOPILOT_SECRET_KEY in production)`);
-  }
-  return new Secret(readFileSync(file, 'utf8').trim());
-}
 
 interface DynatraceEndpoint {
   url: string;

@@ -1,13 +1,17 @@
+import { createEnrollmentActivities, type EnrollmentDeps } from './enrollment/index.js';
+import { createFleetActivities, type FleetDeps } from './fleet/index.js';
 import { createOnboardingActivities, type OnboardingDeps } from './onboarding/index.js';
 import { createWorkerInfoActivities, type WorkerInfoDeps } from './worker-info.js';
 
 /** Everything the activities need from the outside world, injected by the worker process or a test. */
-export type ActivityDeps = WorkerInfoDeps & OnboardingDeps;
+export type ActivityDeps = WorkerInfoDeps & OnboardingDeps & EnrollmentDeps & FleetDeps;
 
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createWorkerInfoActivities(deps),
     ...createOnboardingActivities(deps),
+    ...createEnrollmentActivities(deps),
+    ...createFleetActivities(deps),
   };
 }
 

@@ -2,6 +2,9 @@ import { ConfigError } from '../config/config.js';
 import { TemporalUnreachableError } from '../temporal/connect.js';
 import { CliError } from './cli-error.js';
 import { decideCommand, decideUsage } from './commands/decide.js';
+import { enrollFleetCommand, enrollFleetUsage } from './commands/enroll-fleet.js';
+import { enrollCommand, enrollUsage } from './commands/enroll.js';
+import { secretsCommand, secretsUsage } from './commands/secrets.js';
 import { onboardCommand, onboardUsage } from './commands/onboard.js';
 import { runsCommand, runsUsage } from './commands/runs.js';
 import { statusCommand, statusUsage } from './commands/status.js';
@@ -10,9 +13,12 @@ const USAGE = [
   'Dynatrace Autopilot',
   '',
   `  ${onboardUsage}`,
+  `  ${enrollUsage}`,
+  `  ${enrollFleetUsage}`,
   `  ${statusUsage}`,
   `  ${runsUsage}`,
   `  ${decideUsage}`,
+  `  ${secretsUsage}`,
   '',
   'Exit codes: 0 done, 1 failed, 2 usage or configuration error, 3 needs attention, 4 still running.',
   'Connection: TEMPORAL_ADDRESS (default: the local dev server of `npm start`), TEMPORAL_NAMESPACE, AUTOPILOT_TASK_QUEUE.',
@@ -26,6 +32,12 @@ export async function runCli(
   switch (command) {
     case 'onboard':
       return onboardCommand(rest, print);
+    case 'enroll':
+      return enrollCommand(rest, print);
+    case 'enroll-fleet':
+      return enrollFleetCommand(rest, print);
+    case 'secrets':
+      return secretsCommand(rest, print);
     case 'status':
       return statusCommand(rest, print);
     case 'runs':

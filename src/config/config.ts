@@ -95,6 +95,32 @@ const envSchema = z.object({
     z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: 'must be an AWS region like eu-west-1' }),
   ),
   AUTOPILOT_INSTALLER_CACHE_DIR: optional(z.string()),
+  AUTOPILOT_INVENTORY_DIR: optional(z.string()),
+  AUTOPILOT_HOST_EXECUTOR: optional(z.enum(['ssh', 'local'], { message: 'must be ssh or local' })),
+  AUTOPILOT_SSH_USER: withDefault(
+    z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, { message: 'must be a Unix user name' }),
+    'root',
+  ),
+  AUTOPILOT_SSH_KNOWN_HOSTS_FILE: optional(z.string()),
+  AUTOPILOT_SSH_HOST_KEY_POLICY: withDefault(
+    z.enum(['strict', 'accept-new', 'off'], { message: 'must be strict, accept-new or off' }),
+    'strict',
+  ),
+  AUTOPILOT_SSH_CONNECT_TIMEOUT_MS: withDefault(positiveInt, 15_000),
+  AUTOPILOT_SSH_STAGING_DIR: withDefault(
+    z.string().regex(/^\/[A-Za-z0-9._/-]+$/, { message: 'must be an absolute path' }),
+    '/var/tmp/dynatrace-autopilot',
+  ),
+  AUTOPILOT_LOCAL_HOSTS_DIR: optional(z.string()),
+  AUTOPILOT_LOCAL_INSTALL_MS: withDefault(
+    z.coerce.number({ message: 'must be a number of milliseconds' }).int().min(0),
+    0,
+  ),
+  AUTOPILOT_REPORTING_POLL_MS: withDefault(positiveInt, 5_000),
+  AUTOPILOT_HOST_LOOKUP_BATCH_MS: withDefault(
+    z.coerce.number({ message: 'must be a number of milliseconds' }).int().min(0),
+    1_000,
+  ),
   AUTOPILOT_WEBHOOK_PUBLIC_URL: optional(
     z.string().regex(/^https?:\/\/[^\s?#]+$/, {
       message: 'must be the http(s) base URL Dynatrace can reach, e.g. https://autopilot.example.com',
@@ -145,6 +171,25 @@ export interface AutopilotConfig {
   };
   /** Where each environment's installer is kept, one file per version. */
   installerCacheDir: string;
+  /** Fleet inventories, shared by the CLI (writes) and the workers (read). */
+  inventoryDir: string;
+  hosts: {
+    /** Executor of enrollments that do not name one; sandbox: local, otherwise ssh. */
+    defaultExecutor: 'ssh' | 'local';
+    ssh: {
+      user: string;
+      /** Default private key, from AUTOPILOT_SSH_PRIVATE_KEY[_FILE]; hosts may name another one in the secret store. */
+      privateKey: SecretSource | undefined;
+      knownHostsFile: string | undefined;
+      hostKeyPolicy: 'strict' | 'accept-new' | 'off';
+      connectTimeoutMs: number;
+      stagingDir: string;
+    };
+    local: { rootDir: string; simulatedInstallMs: number };
+    reportingPollMs: number;
+    /** How long host lookups of one environment gather before one entities query answers them all. */
+    lookupBatchMs: number;
+  };
   webhook: {
     /** The base URL Dynatrace environments send problem notifications to. */
     publicUrl: string | undefined;
@@ -179,6 +224,7 @@ export function loadConfig(env: Env = process.env): AutopilotConfig {
     throw new ConfigError('AWS_REGION', 'is required when AUTOPILOT_SECRET_STORE=ssm');
   }
   const webhookApiKey = readSecret(env, 'WEBHOOK_API_KEY');
+  const sshKey = readSecret(env, 'AUTOPILOT_SSH_PRIVATE_KEY');
   const dataDir = path.resolve(projectRoot, e.AUTOPILOT_DATA_DIR ?? '.data');
   if (e.DT_CLUSTER_URL && !clusterToken) {
     throw new ConfigError('DT_CLUSTER_TOKEN', '(or DT_CLUSTER_TOKEN_FILE) is required when DT_CLUSTER_URL is set');
@@ -213,6 +259,26 @@ export function loadConfig(env: Env = process.env): AutopilotConfig {
       ssmKmsKeyId: e.AUTOPILOT_SSM_KMS_KEY_ID,
     },
     installerCacheDir: path.resolve(projectRoot, e.AUTOPILOT_INSTALLER_CACHE_DIR ?? path.join(dataDir, 'installers')),
+    inventoryDir: path.resolve(projectRoot, e.AUTOPILOT_INVENTORY_DIR ?? path.join(dataDir, 'inventories')),
+    hosts: {
+      defaultExecutor: e.AUTOPILOT_HOST_EXECUTOR ?? (e.DT_CLUSTER_URL ? 'ssh' : 'local'),
+      ssh: {
+        user: e.AUTOPILOT_SSH_USER,
+        privateKey: secretSource(env, 'AUTOPILOT_SSH_PRIVATE_KEY', sshKey),
+        knownHostsFile: e.AUTOPILOT_SSH_KNOWN_HOSTS_FILE
+          ? path.resolve(projectRoot, e.AUTOPILOT_SSH_KNOWN_HOSTS_FILE)
+          : undefined,
+        hostKeyPolicy: e.AUTOPILOT_SSH_HOST_KEY_POLICY,
+        connectTimeoutMs: e.AUTOPILOT_SSH_CONNECT_TIMEOUT_MS,
+        stagingDir: e.AUTOPILOT_SSH_STAGING_DIR,
+      },
+      local: {
+        rootDir: path.resolve(projectRoot, e.AUTOPILOT_LOCAL_HOSTS_DIR ?? path.join(dataDir, 'hosts')),
+        simulatedInstallMs: e.AUTOPILOT_LOCAL_INSTALL_MS,
+      },
+      reportingPollMs: e.AUTOPILOT_REPORTING_POLL_MS,
+      lookupBatchMs: e.AUTOPILOT_HOST_LOOKUP_BATCH_MS,
+    },
     webhook: {
       publicUrl: e.AUTOPILOT_WEBHOOK_PUBLIC_URL?.replace(/\/$/, ''),
       apiKey: secretSource(env, 'WEBHOOK_API_KEY', webhookApiKey),

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -96,4 +96,83 @@ describe('autopilot CLI against npm start', () => {
     expect(unknownFlag.code).toBe(2);
     expect(unknownFlag.stderr.trim().split('\n')).toHaveLength(1);
   });
+
+  it('enroll --wait installs OneAgent on a (local sandbox) host and says where it reports', async () => {
+    const { code, stdout, stderr } = await autopilot(
+      'enroll',
+      '--host',
+      'vm-17',
+      '--address',
+      '127.0.0.1',
+      '--customer',
+      'abc',
+      '--stage',
+      'p1',
+      '--wait',
+    );
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toContain('Enrolling vm-17 into abc-p1: workflow enroll:abc-p1:vm-17');
+    expect(stdout).toMatch(/✓ Install OneAgent — installer uploaded/);
+    expect(stdout).toMatch(/vm-17 reports into abc-p1 as HOST-[0-9A-F]{16}: installed \(OneAgent 1\.\d+/);
+    const again = await autopilot(
+      'enroll',
+      '--host',
+      'vm-17',
+      '--address',
+      '127.0.0.1',
+      '--customer',
+      'abc',
+      '--stage',
+      'p1',
+      '--wait',
+      '--json',
+    );
+    expect(JSON.parse(again.stdout)).toMatchObject({ status: 'COMPLETED', result: { outcome: 'already-enrolled' } });
+  });
+
+  it('enroll-fleet reads a CSV inventory, reports progress and a JSON summary; bad rows are refused up front', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'autopilot-inventory-'));
+    const inventory = path.join(dir, 'hosts.csv');
+    writeFileSync(
+      inventory,
+      [
+        'hostname,address,customer,stage,os',
+        ...['a', 'b', 'c'].flatMap((n) => [`abc-${n},127.0.0.1,abc,p1,linux`, `def-${n},127.0.0.1,def,p1,Linux`]),
+      ].join('\n') + '\n',
+    );
+    const { code, stdout } = await autopilot('enroll-fleet', '--inventory', inventory, '--concurrency', '4', '--json');
+    expect(code).toBe(0);
+    const summary = JSON.parse(stdout) as Record<string, unknown>;
+    expect(summary).toMatchObject({ status: 'COMPLETED', total: 6, done: 6, failed: 0 });
+    expect(Object.keys(summary.perEnvironment as object).sort()).toEqual(['abc-p1', 'def-p1']);
+
+    const bad = path.join(dir, 'bad.csv');
+    writeFileSync(
+      bad,
+      'hostname,address,customer,stage,os\nvm_1,127.0.0.1,abc,p1,linux\nvm-2,127.0.0.1,abc,p1,windows\n',
+    );
+    const refused = await autopilot('enroll-fleet', '--inventory', bad);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('has 2 bad row(s); nothing was started');
+    expect(refused.stderr).toContain('line 2: hostname must be a host name');
+    expect(refused.stderr).toContain('line 3: os only linux hosts are supported');
+  });
+
+  it('secrets set-ssh-key stores a key for enrollments to name', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'autopilot-key-'));
+    const key = path.join(dir, 'id_ed25519');
+    writeFileSync(key, '-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key\n-----END OPENSSH PRIVATE KEY-----\n');
+    const stored = await autopilot('secrets', 'set-ssh-key', 'ops-key', '--file', key);
+    expect(stored).toMatchObject({
+      code: 0,
+      stdout: 'stored SSH key "ops-key" in the file secret store; use it with --ssh-key ops-key\n',
+    });
+    const notAKey = await autopilot('secrets', 'set-ssh-key', 'ops-key', '--file', inventoryPath());
+    expect(notAKey.code).toBe(2);
+  });
 });
+
+function inventoryPath(): string {
+  return path.join(projectRoot, 'package.json');
+}

@@ -6,9 +6,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createActivities } from '../../src/activities/index.js';
 import { startOnboarding } from '../../src/client/start-onboarding.js';
-import { Secret } from '../../src/config/secret.js';
-import { InstallerCache } from '../../src/installers/installer-cache.js';
-import { FileSecretStore } from '../../src/secrets/file-secret-store.js';
+import { testActivityDeps } from '../helpers/autopilot.js';
 import { cleanEnv, spawnEntryPoint, type SpawnedProcess } from '../helpers/processes.js';
 import { startTestCluster, type TestCluster } from '../helpers/simulator.js';
 import {
@@ -85,15 +83,10 @@ describe('a worker killed in the middle of onboarding', () => {
 
     const replacement = await createTestWorker(env, {
       taskQueue,
-      activities: createActivities({
-        identity: 'replacement',
-        version: 'test',
-        startedAt: new Date(),
-        dynatrace: { client: dt.client, clusterUrl: dt.simulator.url, clusterToken: new Secret(dt.clusterToken) },
-        secrets: new FileSecretStore(settings.secretsDir, key),
-        installers: new InstallerCache(settings.installersDir),
-        webhook: { publicUrl: undefined, apiKey: undefined },
-      }),
+      activities: createActivities(
+        // The same secret store and installer cache as the killed worker's (settings above).
+        testActivityDeps({ dt, dir, secretKey: key }),
+      ),
     });
     const result = await replacement.runUntil(handle.result());
     expect(result).toMatchObject({ environmentId: 'crash-p1', createdEnvironment: true, skippedSteps: [] });

@@ -184,10 +184,11 @@ export async function startDynatraceSimulator(options: DynatraceSimulatorOptions
       return;
     }
     const environmentId = matched.route.area === 'environment' ? matched.params.environmentId : undefined;
-    // The simulator's own /_sim API is not part of what it measures.
-    if (matched.route.area !== 'control')
-      res.once('finish', () => stats.request(matched.name, res.statusCode, environmentId));
     const isApi = matched.route.area === 'cluster' || matched.route.area === 'environment';
+    // The simulator's own /_sim API is not part of what it measures.
+    if (matched.route.area !== 'control') {
+      res.once('finish', () => stats.request(matched.name, res.statusCode, environmentId, isApi));
+    }
     if (!isApi) {
       try {
         writeResponse(res, await serve(req, url, matched));

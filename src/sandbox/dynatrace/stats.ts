@@ -19,6 +19,8 @@ type Counter = Record<string, number>;
 export class SimulatorStats {
   requests: Record<string, Counter> = {};
   requestsTotal = 0;
+  /** Cluster and environment API requests only: what a client of the API costs (agents excluded). */
+  apiRequests = 0;
   throttled = 0;
   faultsInjected: Counter = {};
   created: Counter = {};
@@ -33,10 +35,11 @@ export class SimulatorStats {
   deliveries: NotificationDelivery[] = [];
   byEnvironment: Record<string, Counter> = {};
 
-  request(route: string, status: number, environmentId?: string): void {
+  request(route: string, status: number, environmentId?: string, api = true): void {
     const counter = (this.requests[route] ??= {});
     counter[status] = (counter[status] ?? 0) + 1;
     this.requestsTotal++;
+    if (api) this.apiRequests++;
     if (status === 429) this.throttled++;
     if (environmentId) this.env(environmentId, 'requests');
   }
@@ -74,6 +77,7 @@ export class SimulatorStats {
     return {
       requests: this.requests,
       requestsTotal: this.requestsTotal,
+      apiRequests: this.apiRequests,
       throttled: this.throttled,
       faultsInjected: this.faultsInjected,
       created: this.created,

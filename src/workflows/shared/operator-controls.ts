@@ -48,6 +48,8 @@ export interface OperatorControlsOptions {
   /** Checks corrected input sent with `retry`; returns an error message to reject it. */
   validateInput?: (patch: Record<string, unknown>) => string | undefined;
   applyInput?: (patch: Record<string, unknown>) => void;
+  /** Told about every phase change (a fleet follows its hosts this way). */
+  onPhase?: (phase: AutopilotPhase, attention?: { step: string; reason: string }) => void;
 }
 
 export const SKIPPED = Symbol('skipped');
@@ -87,9 +89,11 @@ export class OperatorControls {
   }
 
   setPhase(phase: AutopilotPhase): void {
+    const changed = this.progress.phase !== phase;
     this.progress.phase = phase;
     upsertSearchAttributes([{ key: AUTOPILOT_PHASE, value: phase }]);
     this.render();
+    if (changed) this.options.onPhase?.(phase, this.progress.attention);
   }
 
   /**
@@ -112,7 +116,9 @@ export class OperatorControls {
         this.render();
         return result;
       } catch (err) {
-        if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
+        // Activity failures, and failures the step raises itself, wait for a person; bugs and
+        // cancellation do not.
+        if (isCancellation(err) || !(err instanceof ActivityFailure || err instanceof ApplicationFailure)) throw err;
         const decision = await this.askOperator(definition, err);
         if (decision.action === 'skip') {
           progress.status = 'skipped';
@@ -144,7 +150,18 @@ export class OperatorControls {
     return this.progress.steps.find((s) => s.name === name)!;
   }
 
-  private async askOperator(definition: StepDefinition, err: ActivityFailure): Promise<OperatorDecision> {
+  /** Shows what a running step is doing (e.g. waiting for something). */
+  note(name: string, detail: string): void {
+    const progress = this.stepProgress(name);
+    if (progress.detail === detail) return;
+    progress.detail = detail;
+    this.render();
+  }
+
+  private async askOperator(
+    definition: StepDefinition,
+    err: ActivityFailure | ApplicationFailure,
+  ): Promise<OperatorDecision> {
     const { reason, failureType } = describeFailure(err);
     this.stepProgress(definition.name).status = 'needs-attention';
     this.progress.attention = {
@@ -234,7 +251,8 @@ export class OperatorControls {
   }
 }
 
-function describeFailure(err: ActivityFailure): { reason: string; failureType?: string } {
+function describeFailure(err: ActivityFailure | ApplicationFailure): { reason: string; failureType?: string } {
+  if (err instanceof ApplicationFailure) return { reason: err.message, ...(err.type ? { failureType: err.type } : {}) };
   const cause = err.cause;
   if (cause instanceof ApplicationFailure) {
     return { reason: cause.message, ...(cause.type ? { failureType: cause.type } : {}) };

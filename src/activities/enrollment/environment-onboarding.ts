@@ -1,0 +1,87 @@
+import { activityInfo, getClient, log } from '@temporalio/activity';
+import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import { startOnboarding } from '../../client/start-onboarding.js';
+import { onboardWorkflowId, type EnrollmentSettings, type OnboardCustomerResult } from '../../shared/onboarding.js';
+
+export interface OnboardedEnvironment {
+  environmentId: string;
+  settings: EnrollmentSettings;
+  installer: { version: string; sha256: string; fileName: string };
+}
+
+export type OnboardingState =
+  | { environmentId: string; state: 'ready'; onboarded: OnboardedEnvironment }
+  | { environmentId: string; state: 'onboarding'; startedNow: boolean }
+  | { environmentId: string; state: 'failed'; reason: string };
+
+const RESTARTABLE = ['TERMINATED', 'TIMED_OUT', 'CANCELLED'];
+
+/**
+ * Where each environment's onboarding stands, starting it when there is none (by workflow id, so a
+ * thousand hosts of one environment share one onboarding). Returns at once: callers wait with
+ * durable timers instead of holding a worker slot. A failed or aborted onboarding is an operator's
+ * business: it is reported, not restarted.
+ */
+export function createEnvironmentOnboardingActivities() {
+  return {
+    async ensureEnvironmentsOnboarding(input: {
+      environments: { customer: string; stage: string }[];
+    }): Promise<OnboardingState[]> {
+      const client = getClient();
+      const states: OnboardingState[] = [];
+      for (const { customer, stage } of input.environments) {
+        const environmentId = `${customer}-${stage}`;
+        const handle = client.workflow.getHandle<() => Promise<OnboardCustomerResult>>(
+          onboardWorkflowId(environmentId),
+        );
+        let status: string | undefined;
+        try {
+          status = (await handle.describe()).status.name;
+        } catch (err) {
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+        }
+        if (status === undefined || RESTARTABLE.includes(status)) {
+          await startOnboarding(client, { customer, stage }, { taskQueue: activityInfo().taskQueue });
+          log.info('Started onboarding for enrollment', { environmentId });
+          states.push({ environmentId, state: 'onboarding', startedNow: true });
+        } else if (status === 'RUNNING') {
+          states.push({ environmentId, state: 'onboarding', startedNow: false });
+        } else if (status === 'COMPLETED') {
+          const result = await handle.result();
+          states.push(
+            result.installer
+              ? {
+                  environmentId,
+                  state: 'ready',
+                  onboarded: {
+                    environmentId,
+                    settings: result.enrollment,
+                    installer: {
+                      version: result.installer.version,
+                      sha256: result.installer.sha256,
+                      fileName: result.installer.fileName,
+                    },
+                  },
+                }
+              : {
+                  environmentId,
+                  state: 'failed',
+                  reason: `the onboarding of ${environmentId} completed without an installer (its installer step was skipped); run it again`,
+                },
+          );
+        } else {
+          const reason = await handle.result().then(
+            () => status,
+            (err: unknown) => (err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : String(err)),
+          );
+          states.push({
+            environmentId,
+            state: 'failed',
+            reason: `the onboarding of ${environmentId} ${status === 'FAILED' ? 'failed' : status?.toLowerCase()}: ${reason}; run \`autopilot onboard --customer ${customer} --stage ${stage}\` again`,
+          });
+        }
+      }
+      return states;
+    },
+  };
+}

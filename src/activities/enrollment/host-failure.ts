@@ -1,0 +1,35 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { HostAccessError, type HostExecutor } from '../../hosts/executor.js';
+
+const FAILURE_TYPES = {
+  unreachable: 'HostUnreachable',
+  authentication: 'HostLoginRefused',
+  'host-key': 'HostKeyRejected',
+  transfer: 'HostTransferFailed',
+  privileges: 'HostPrivilegesMissing',
+} as const;
+
+/** Host problems as Temporal failures: an unreachable host is retried, a refused key is not. */
+export function asHostFailure(err: unknown): unknown {
+  if (!(err instanceof HostAccessError)) return err;
+  return ApplicationFailure.create({
+    message: err.message,
+    type: FAILURE_TYPES[err.kind],
+    nonRetryable: !err.retryable,
+  });
+}
+
+export interface Executors {
+  ssh?: HostExecutor;
+  local?: HostExecutor;
+  default: 'ssh' | 'local';
+}
+
+export function executorFor(executors: Executors, requested: 'ssh' | 'local' | undefined): HostExecutor {
+  const kind = requested ?? executors.default;
+  const executor = executors[kind];
+  if (!executor) {
+    throw ApplicationFailure.nonRetryable(`this worker has no ${kind} executor configured`, 'ExecutorUnavailable');
+  }
+  return executor;
+}

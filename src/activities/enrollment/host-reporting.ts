@@ -1,0 +1,36 @@
+import { heartbeat, sleep } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { HostLookupBatcher, ReportingHost } from '../../dynatrace/host-lookup-batcher.js';
+
+export function createHostReportingActivities(deps: { hostLookup: HostLookupBatcher; reportingPollMs: number }) {
+  return {
+    /** The host as the environment sees it right now, or null. */
+    async findReportingHost(input: { environmentId: string; hostname: string }): Promise<ReportingHost | null> {
+      return (await deps.hostLookup.find(input.environmentId, input.hostname)) ?? null;
+    },
+
+    /** Polls (batched per environment) until the host reports with the installed version, or gives up. */
+    async awaitHostReporting(input: {
+      environmentId: string;
+      hostname: string;
+      version: string;
+      timeoutMs: number;
+    }): Promise<ReportingHost> {
+      const deadline = Date.now() + input.timeoutMs;
+      let last: ReportingHost | undefined;
+      for (;;) {
+        last = await deps.hostLookup.find(input.environmentId, input.hostname);
+        if (last && (last.installerVersion === undefined || last.installerVersion === input.version)) return last;
+        if (Date.now() >= deadline) break;
+        heartbeat({ waitingFor: input.hostname });
+        await sleep(Math.min(deps.reportingPollMs, Math.max(0, deadline - Date.now())));
+      }
+      throw ApplicationFailure.nonRetryable(
+        last
+          ? `${input.hostname} reports into ${input.environmentId} with OneAgent ${last.installerVersion}, not ${input.version}, after ${Math.round(input.timeoutMs / 1000)} s`
+          : `${input.hostname} did not report into ${input.environmentId} within ${Math.round(input.timeoutMs / 1000)} s after the install`,
+        'HostNotReporting',
+      );
+    },
+  };
+}

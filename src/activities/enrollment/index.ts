@@ -1,0 +1,27 @@
+import type { HostLookupBatcher } from '../../dynatrace/host-lookup-batcher.js';
+import type { InstallerCache } from '../../installers/installer-cache.js';
+import type { DynatraceAccess } from '../dynatrace-access.js';
+import type { EnvironmentTokens } from '../environment-tokens.js';
+import { createEnvironmentOnboardingActivities } from './environment-onboarding.js';
+import type { Executors } from './host-failure.js';
+import { createHostReportingActivities } from './host-reporting.js';
+import { createInspectHost } from './inspect-host.js';
+import { createInstallOneAgent } from './install-oneagent.js';
+
+export interface EnrollmentDeps {
+  executors: Executors;
+  installers: InstallerCache;
+  dynatrace: DynatraceAccess;
+  environmentTokens: EnvironmentTokens;
+  hostLookup: HostLookupBatcher;
+  reportingPollMs: number;
+}
+
+export function createEnrollmentActivities(deps: EnrollmentDeps) {
+  return {
+    ...createEnvironmentOnboardingActivities(),
+    inspectHost: createInspectHost(deps),
+    installOneAgent: createInstallOneAgent(deps),
+    ...createHostReportingActivities(deps),
+  };
+}

@@ -1,0 +1,123 @@
+import { existsSync } from 'node:fs';
+import { heartbeat, log } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { outputTail } from '../../hosts/bounded-output.js';
+import { shellQuote, type HostTarget } from '../../hosts/executor.js';
+import type { InstallerCache } from '../../installers/installer-cache.js';
+import type { EnrollmentSettings } from '../../shared/onboarding.js';
+import type { DynatraceAccess } from '../dynatrace-access.js';
+import type { EnvironmentTokens } from '../environment-tokens.js';
+import { asHostFailure, executorFor, type Executors } from './host-failure.js';
+
+export interface InstallOneAgentInput {
+  executor?: 'ssh' | 'local';
+  target: HostTarget;
+  installPath: string;
+  settings: EnrollmentSettings;
+  installer: { version: string; sha256: string; fileName: string };
+  timeoutMs: number;
+}
+
+export interface InstalledOneAgent {
+  uploaded: boolean;
+  durationMs: number;
+  outputTail: string;
+}
+
+export function createInstallOneAgent(deps: {
+  executors: Executors;
+  installers: InstallerCache;
+  dynatrace: DynatraceAccess;
+  environmentTokens: EnvironmentTokens;
+}) {
+  /**
+   * Runs the environment's cached installer on the host: staged by checksum (no per-host download
+   * from Dynatrace, no per-host token), checked on the host, run with the environment's parameters
+   * and root privileges. An older agent is upgraded in place.
+   */
+  return async function installOneAgent(input: InstallOneAgentInput): Promise<InstalledOneAgent> {
+    const { environmentId } = input.settings;
+    const localPath = await cachedInstaller(input);
+    const executor = executorFor(deps.executors, input.executor);
+    const args = [
+      `INSTALL_PATH=${input.installPath}`,
+      `--set-host-name=${input.target.hostname}`,
+      `--set-host-group=${input.settings.hostGroup}`,
+      `--set-monitoring-mode=${input.settings.monitoringMode}`,
+      ...Object.entries(input.settings.hostTags).map(([k, v]) => `--set-host-tag=${k}=${v}`),
+    ];
+    try {
+      return await executor.withSession(input.target, async (session) => {
+        const staged = await session.stageFile({
+          localPath,
+          sha256: input.installer.sha256,
+          name: input.installer.fileName,
+        });
+        heartbeat({ staged: staged.path });
+        const result = await session.run(`sh ${shellQuote(staged.path)} ${args.map(shellQuote).join(' ')}`, {
+          timeoutMs: input.timeoutMs,
+          privileged: true,
+          purpose: 'install',
+          onProgress: () => heartbeat({ installing: input.target.hostname }),
+        });
+        const tail = outputTail(result.stdout, result.stderr);
+        if (result.timedOut) {
+          throw ApplicationFailure.create({
+            message: `the installer did not finish within ${Math.round(input.timeoutMs / 1000)} s on ${input.target.hostname}; last output:\n${tail}`,
+            type: 'InstallTimedOut',
+            nonRetryable: true,
+            details: [{ outputTail: tail }],
+          });
+        }
+        if (result.exitCode !== 0) {
+          throw ApplicationFailure.create({
+            message: `the installer exited with code ${result.exitCode} on ${input.target.hostname}; last output:\n${tail}`,
+            type: 'InstallFailed',
+            nonRetryable: true,
+            details: [{ exitCode: result.exitCode, outputTail: tail }],
+          });
+        }
+        log.info('OneAgent installed', {
+          environmentId,
+          host: input.target.hostname,
+          version: input.installer.version,
+          uploaded: staged.uploaded,
+        });
+        return { uploaded: staged.uploaded, durationMs: result.durationMs, outputTail: tail };
+      });
+    } catch (err) {
+      throw asHostFailure(err);
+    }
+  };
+
+  /** The onboarding put the installer in the cache; a worker without a shared cache fetches it once. */
+  async function cachedInstaller(input: InstallOneAgentInput): Promise<string> {
+    const { environmentId } = input.settings;
+    const { version, sha256 } = input.installer;
+    const file = deps.installers.installerPath(environmentId, version);
+    const manifest = deps.installers.manifest(environmentId, version);
+    if (existsSync(file) && manifest?.sha256 === sha256) return file;
+    const token = await deps.environmentTokens.get(environmentId, 'installer-download');
+    const download = await deps.dynatrace.client
+      .environment(environmentId, token)
+      .deployment.download({ version, destination: file, arch: input.settings.arch as 'x86' });
+    if (download.status !== 'downloaded' || download.sha256 !== sha256) {
+      throw ApplicationFailure.nonRetryable(
+        `the installer ${version} of ${environmentId} no longer has the checksum recorded at onboarding; run the onboarding again`,
+        'InstallerChanged',
+      );
+    }
+    deps.installers.writeManifest({
+      ...(manifest ?? {}),
+      environmentId,
+      version,
+      fileName: deps.installers.fileName(version),
+      sha256,
+      size: download.size,
+      ...(download.etag ? { etag: download.etag } : {}),
+      signature: manifest?.signature ?? 'shape-checked',
+      downloadedAt: new Date().toISOString(),
+    });
+    return file;
+  }
+}

@@ -1,0 +1,27 @@
+import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import type { InventorySummary } from '../inventory/inventory-store.js';
+import { enrollFleetWorkflowId, type EnrollFleetInput } from '../shared/fleet.js';
+import { AutopilotPhase } from '../shared/phases.js';
+import { AUTOPILOT_PHASE } from '../shared/search-attributes.js';
+import type { EnrollFleet } from '../workflows/enroll-fleet.js';
+
+/**
+ * Starts the fleet enrollment of a stored inventory, or attaches to it: the workflow id derives from
+ * the inventory's content hash, so submitting the same inventory twice follows the same run.
+ */
+export async function startFleet(
+  client: Client,
+  inventory: InventorySummary,
+  options: Omit<EnrollFleetInput, 'inventoryRef' | 'totalHosts'> & { taskQueue: string },
+): Promise<WorkflowHandleWithFirstExecutionRunId<typeof EnrollFleet>> {
+  const { taskQueue, ...rest } = options;
+  return client.workflow.start<typeof EnrollFleet>('EnrollFleet', {
+    args: [{ ...rest, inventoryRef: inventory.ref, totalHosts: inventory.total }],
+    taskQueue,
+    workflowId: enrollFleetWorkflowId(inventory.ref),
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+    staticSummary: `Enroll ${inventory.total} hosts into ${Object.keys(inventory.environments).length} environments`,
+    typedSearchAttributes: [{ key: AUTOPILOT_PHASE, value: AutopilotPhase.Running }],
+  });
+}

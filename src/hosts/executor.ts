@@ -1,0 +1,81 @@
+/** Where a host is and how to log in; the name is what it will report to Dynatrace as. */
+export interface HostTarget {
+  hostname: string;
+  address: string;
+  port?: number;
+  user?: string;
+  /** Secret-store reference of the SSH private key; the worker's default key when absent. */
+  keyRef?: string;
+}
+
+export interface CommandOptions {
+  timeoutMs: number;
+  /** Run with root privileges (`sudo -n` when the login user is not root). */
+  privileged?: boolean;
+  /** What the command is for; the local executor uses it to simulate install time in benchmarks. */
+  purpose?: 'inspect' | 'install' | 'check';
+  /** Output beyond this many bytes per stream keeps only its tail. */
+  maxOutputBytes?: number;
+  /** Called while a long command runs (activities heartbeat from here). */
+  onProgress?: () => void;
+}
+
+export interface CommandResult {
+  /** `null` when the command was killed (timeout) or the connection dropped. */
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  truncated: boolean;
+  timedOut: boolean;
+  durationMs: number;
+}
+
+export interface FileToStage {
+  localPath: string;
+  sha256: string;
+  /** File name on the host. */
+  name: string;
+}
+
+export interface StagedFile {
+  path: string;
+  /** False when the host already had the file with the same checksum. */
+  uploaded: boolean;
+}
+
+/** One connection's worth of work on a host. */
+export interface HostSession {
+  run(command: string, options: CommandOptions): Promise<CommandResult>;
+  /** Puts a file on the host unless it is already there, and checks its SHA-256 there. */
+  stageFile(file: FileToStage): Promise<StagedFile>;
+}
+
+/**
+ * How commands reach hosts. SSH and local today; the session shape (run a command, stage a file by
+ * checksum) also fits AWS SSM Run Command, where staging becomes a download from S3 on the host.
+ */
+export interface HostExecutor {
+  readonly kind: 'ssh' | 'local';
+  withSession<T>(target: HostTarget, work: (session: HostSession) => Promise<T>): Promise<T>;
+  /** Where OneAgent lives on the host (the environment's choice, or this executor's default). */
+  installPath(target: HostTarget, requested?: string): string;
+}
+
+export type HostFailureKind = 'unreachable' | 'authentication' | 'host-key' | 'transfer' | 'privileges';
+
+/** Why a host could not be worked on; `retryable` says whether trying again later may help. */
+export class HostAccessError extends Error {
+  constructor(
+    readonly kind: HostFailureKind,
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+    this.name = 'HostAccessError';
+  }
+}
+
+/** Quotes a value for a POSIX shell command line. */
+export function shellQuote(value: string): string {
+  return /^[A-Za-z0-9_./=:,@%+-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}

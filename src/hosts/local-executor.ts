@@ -1,0 +1,109 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, createReadStream, existsSync, mkdirSync, renameSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BoundedOutput } from './bounded-output.js';
+import type {
+  CommandOptions,
+  CommandResult,
+  FileToStage,
+  HostExecutor,
+  HostSession,
+  HostTarget,
+  StagedFile,
+} from './executor.js';
+
+export interface LocalExecutorOptions {
+  /** Each "host" gets its own folder under here (its staging area and OneAgent install path). */
+  rootDir: string;
+  /** Added before every install command: benchmarks simulate a real installer's minutes this way. */
+  simulatedInstallMs?: number;
+}
+
+const DEFAULT_MAX_OUTPUT = 64 * 1024;
+
+/**
+ * Runs a host's commands on the worker's own machine, one folder per host name: the sandbox and the
+ * benchmarks enroll thousands of "hosts" this way with the real installer and the real flow.
+ */
+export class LocalExecutor implements HostExecutor {
+  readonly kind = 'local' as const;
+
+  constructor(private readonly options: LocalExecutorOptions) {}
+
+  private hostDir(target: HostTarget): string {
+    if (!/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(target.hostname)) throw new Error(`invalid host name ${target.hostname}`);
+    return path.join(this.options.rootDir, target.hostname);
+  }
+
+  /** Always inside the host's folder: many local "hosts" must not share one install. */
+  installPath(target: HostTarget, _requested?: string): string {
+    return path.join(this.hostDir(target), 'oneagent');
+  }
+
+  async withSession<T>(target: HostTarget, work: (session: HostSession) => Promise<T>): Promise<T> {
+    const dir = this.hostDir(target);
+    mkdirSync(dir, { recursive: true });
+    return work(new LocalSession(dir, this.options.simulatedInstallMs ?? 0));
+  }
+}
+
+class LocalSession implements HostSession {
+  constructor(
+    private readonly dir: string,
+    private readonly simulatedInstallMs: number,
+  ) {}
+
+  async run(command: string, options: CommandOptions): Promise<CommandResult> {
+    if (options.purpose === 'install' && this.simulatedInstallMs > 0) await sleep(this.simulatedInstallMs);
+    const started = Date.now();
+    const stdout = new BoundedOutput(options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT);
+    const stderr = new BoundedOutput(options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT);
+    const child = spawn('sh', ['-c', command], { cwd: this.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, options.timeoutMs);
+    const progress = options.onProgress ? setInterval(options.onProgress, 5_000) : undefined;
+    try {
+      const exitCode = await new Promise<number | null>((resolve, reject) => {
+        child.once('error', reject);
+        child.once('close', (code) => resolve(code));
+      });
+      return {
+        exitCode: timedOut ? null : exitCode,
+        stdout: stdout.text(),
+        stderr: stderr.text(),
+        truncated: stdout.truncated || stderr.truncated,
+        timedOut,
+        durationMs: Date.now() - started,
+      };
+    } finally {
+      clearTimeout(timer);
+      if (progress) clearInterval(progress);
+    }
+  }
+
+  async stageFile(file: FileToStage): Promise<StagedFile> {
+    const staging = path.join(this.dir, 'staging');
+    mkdirSync(staging, { recursive: true });
+    const target = path.join(staging, file.name);
+    if (existsSync(target) && (await sha256(target)) === file.sha256) return { path: target, uploaded: false };
+    copyFileSync(file.localPath, `${target}.partial`);
+    renameSync(`${target}.partial`, target);
+    const copied = await sha256(target);
+    if (copied !== file.sha256)
+      throw new Error(`${file.name} was copied with SHA-256 ${copied} instead of ${file.sha256}`);
+    return { path: target, uploaded: true };
+  }
+}
+
+async function sha256(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}

@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import { durationSchema, onboardCustomerInputSchema } from './onboarding.js';
+
+export const HOST_ENROLLMENT = 'HostEnrollment';
+export const ENROLL_FLEET = 'EnrollFleet';
+
+export const enrollmentWorkflowId = (environmentId: string, hostname: string) =>
+  `enroll:${environmentId}:${hostname.toLowerCase()}`;
+
+/** RFC 1123 host names, as Dynatrace shows them and our entity selectors can quote them. */
+export const hostnameSchema = z
+  .string()
+  .regex(
+    /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/,
+    {
+      message: 'must be a host name like vm-17 or web-1.example.com',
+    },
+  );
+
+export const addressSchema = z
+  .string()
+  .regex(/^([A-Za-z0-9.-]{1,253}|\[?[0-9A-Fa-f:]{2,39}\]?)$/, { message: 'must be a host name or an IP address' });
+
+const onboardingShape = onboardCustomerInputSchema.shape;
+
+export const hostEnrollmentInputSchema = z.object({
+  hostname: hostnameSchema,
+  address: addressSchema,
+  port: z.number().int().min(1).max(65535).optional(),
+  os: z.literal('linux', { message: 'only linux hosts are supported' }).default('linux'),
+  customer: onboardingShape.customer,
+  stage: onboardingShape.stage,
+  /** How to reach the host; the worker's AUTOPILOT_HOST_EXECUTOR when absent. */
+  executor: z.enum(['ssh', 'local']).optional(),
+  ssh: z
+    .object({
+      user: z
+        .string()
+        .regex(/^[a-z_][a-z0-9_-]{0,31}$/, { message: 'must be a Unix user name' })
+        .optional(),
+      /** Name of a key in the secret store (`ssh/<name>`), never the key itself. */
+      keyName: z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, { message: 'must be a key name like ops-key' })
+        .optional(),
+    })
+    .optional(),
+  /** Overrides the environment's install path for this host. */
+  installPath: z
+    .string()
+    .regex(/^\/[A-Za-z0-9._/-]*$/, { message: 'must be an absolute path' })
+    .optional(),
+  timeouts: z
+    .object({
+      reporting: durationSchema.default('10 minutes'),
+      install: durationSchema.default('20 minutes'),
+      retryWindow: durationSchema.default('15 minutes'),
+    })
+    .default({ reporting: '10 minutes', install: '20 minutes', retryWindow: '15 minutes' }),
+  /** Set by EnrollFleet: where to report this host's status changes. */
+  fleet: z.object({ workflowId: z.string().min(1) }).optional(),
+});
+
+export type HostEnrollmentInput = z.input<typeof hostEnrollmentInputSchema>;
+export type HostEnrollmentPlan = z.output<typeof hostEnrollmentInputSchema> & { environmentId: string };
+
+export function planEnrollment(
+  input: unknown,
+): { ok: true; plan: HostEnrollmentPlan } | { ok: false; message: string } {
+  const parsed = hostEnrollmentInputSchema.safeParse(input);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      message: parsed.error.issues.map((i) => `${i.path.join('.') || 'input'} ${i.message}`).join('; '),
+    };
+  }
+  return { ok: true, plan: { ...parsed.data, environmentId: `${parsed.data.customer}-${parsed.data.stage}` } };
+}
+
+export type EnrollmentOutcome = 'installed' | 'upgraded' | 'already-enrolled';
+
+export interface HostEnrollmentResult {
+  hostname: string;
+  environmentId: string;
+  outcome: EnrollmentOutcome;
+  version: string;
+  previousVersion?: string;
+  entityId: string;
+}
+
+/** What a HostEnrollment tells its fleet whenever its state changes. */
+export interface HostStatusReport {
+  workflowId: string;
+  environmentId: string;
+  hostname: string;
+  status: 'needs-attention' | 'running' | 'done' | 'failed';
+  outcome?: EnrollmentOutcome;
+  reason?: string;
+}

@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { addressSchema, hostEnrollmentInputSchema, hostnameSchema } from './enrollment.js';
+import { onboardCustomerInputSchema } from './onboarding.js';
+import type { AutopilotPhase } from './phases.js';
+
+export const enrollFleetWorkflowId = (inventoryRef: string) =>
+  `enroll-fleet:${inventoryRef.replace(/^sha256:/, '').slice(0, 16)}`;
+
+/** One inventory row: hostname, address, customer, stage, os (and optionally an SSH port). */
+export const fleetHostSchema = z.object({
+  hostname: hostnameSchema,
+  address: addressSchema,
+  customer: onboardCustomerInputSchema.shape.customer,
+  stage: onboardCustomerInputSchema.shape.stage,
+  os: z.literal('linux', { message: 'only linux hosts are supported' }),
+  port: z.number().int().min(1).max(65535).optional(),
+});
+export type FleetHost = z.infer<typeof fleetHostSchema>;
+
+export const enrollFleetInputSchema = z.object({
+  /** Where the validated inventory lives (the inventory store); 12,000 hosts do not fit a workflow input. */
+  inventoryRef: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+  totalHosts: z.number().int().positive(),
+  concurrency: z
+    .object({
+      global: z.number().int().min(1).max(5000).default(100),
+      perEnvironment: z.number().int().min(1).max(1000).default(10),
+    })
+    .default({ global: 100, perEnvironment: 10 }),
+  executor: z.enum(['ssh', 'local']).optional(),
+  ssh: hostEnrollmentInputSchema.shape.ssh,
+  timeouts: hostEnrollmentInputSchema.shape.timeouts.optional(),
+  /** Hosts read from the inventory at a time. */
+  pageSize: z.number().int().min(10).max(2000).default(500),
+  /** The run continues as new once its history has this many events. */
+  historyLimit: z.number().int().min(200).max(40_000).default(8_000),
+});
+export type EnrollFleetInput = z.input<typeof enrollFleetInputSchema>;
+
+export interface EnvironmentTally {
+  total: number;
+  done: number;
+  running: number;
+  needsAttention: number;
+  failed: number;
+  installed: number;
+  upgraded: number;
+  alreadyEnrolled: number;
+}
+
+export interface FleetIssue {
+  hostname: string;
+  environmentId: string;
+  workflowId: string;
+  reason: string;
+}
+
+export interface FleetProgress {
+  phase: AutopilotPhase;
+  total: number;
+  started: number;
+  done: number;
+  running: number;
+  needsAttention: number;
+  failed: number;
+  perEnvironment: Record<string, EnvironmentTally>;
+  /** Runs of this fleet so far (it continues as new to keep each history bounded). */
+  runs: number;
+  startedAt: string;
+  attention: FleetIssue[];
+  failures: FleetIssue[];
+}
+
+export type FleetReport = FleetProgress & { finishedAt: string };

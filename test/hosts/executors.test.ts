@@ -1,0 +1,148 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HostAccessError, type HostTarget } from '../../src/hosts/executor.js';
+import { HostKeyPolicy } from '../../src/hosts/host-key-policy.js';
+import { LocalExecutor } from '../../src/hosts/local-executor.js';
+import { SshExecutor } from '../../src/hosts/ssh-executor.js';
+import { failureOf } from '../helpers/simulator.js';
+import { startTestSshServer, type TestSshServer } from '../helpers/sshd.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'autopilot-executors-'));
+const payload = path.join(dir, 'payload.sh');
+writeFileSync(payload, '#!/bin/sh\necho staged\n'.repeat(2000));
+const payloadSha = createHash('sha256').update(readFileSync(payload)).digest('hex');
+
+describe('SSH executor against a real OpenSSH server', () => {
+  let sshd: TestSshServer;
+  let target: HostTarget;
+  const executor = (policy: HostKeyPolicy, key?: string) =>
+    new SshExecutor({
+      defaultUser: sshd.user,
+      privateKey: async () => key ?? sshd.privateKey,
+      hostKeys: policy,
+      connectTimeoutMs: 5_000,
+      stagingDir: path.join(dir, 'remote-staging'),
+      defaultInstallPath: '/opt/dynatrace/oneagent',
+    });
+
+  beforeAll(async () => {
+    sshd = await startTestSshServer();
+    target = { hostname: 'vm-1', address: '127.0.0.1', port: sshd.port };
+  });
+  afterAll(async () => {
+    await sshd.stop();
+  });
+
+  it('runs commands with exit codes, separate streams, a timeout and bounded output', async () => {
+    const ssh = executor(new HostKeyPolicy('strict', sshd.knownHostsFile));
+    await ssh.withSession(target, async (session) => {
+      expect(await session.run('echo out; echo err >&2; exit 7', { timeoutMs: 10_000 })).toMatchObject({
+        exitCode: 7,
+        stdout: 'out\n',
+        stderr: 'err\n',
+        timedOut: false,
+        truncated: false,
+      });
+      const slow = await session.run('sleep 5', { timeoutMs: 300 });
+      expect(slow).toMatchObject({ exitCode: null, timedOut: true });
+      const loud = await session.run('seq 1 100000', { timeoutMs: 10_000, maxOutputBytes: 1000 });
+      expect(loud.truncated).toBe(true);
+      expect(loud.stdout.length).toBeLessThanOrEqual(1000);
+      expect(loud.stdout.trimEnd().endsWith('100000')).toBe(true);
+      expect((await session.run('id -un', { timeoutMs: 10_000, privileged: true })).stdout.trim()).toBe(sshd.user);
+    });
+  });
+
+  it('stages a file once and checks its SHA-256 on the host', async () => {
+    const ssh = executor(new HostKeyPolicy('strict', sshd.knownHostsFile));
+    const file = { localPath: payload, sha256: payloadSha, name: 'installer.sh' };
+    const first = await ssh.withSession(target, (s) => s.stageFile(file));
+    expect(first).toEqual({ path: path.join(dir, 'remote-staging', 'installer.sh'), uploaded: true });
+    expect(readFileSync(first.path).equals(readFileSync(payload))).toBe(true);
+    expect(await ssh.withSession(target, (s) => s.stageFile(file))).toMatchObject({ uploaded: false });
+    const wrong = await failureOf(() =>
+      ssh.withSession(target, (s) => s.stageFile({ ...file, name: 'other.sh', sha256: '0'.repeat(64) })),
+    );
+    expect(wrong).toMatchObject({ kind: 'transfer' });
+  });
+
+  it('checks host keys: strict refuses unknown hosts, accept-new records them, a changed key is refused', async () => {
+    const empty = path.join(dir, 'empty_known_hosts');
+    writeFileSync(empty, '');
+    const unknown = await failureOf(() =>
+      executor(new HostKeyPolicy('strict', empty)).withSession(target, async () => undefined),
+    );
+    expect(unknown).toBeInstanceOf(HostAccessError);
+    expect(unknown).toMatchObject({ kind: 'host-key', retryable: false });
+    expect(unknown.message).toContain(`the host key of [127.0.0.1]:${sshd.port} is not in ${empty}`);
+
+    const learned = path.join(dir, 'learned_known_hosts');
+    await executor(new HostKeyPolicy('accept-new', learned)).withSession(target, async () => undefined);
+    expect(readFileSync(learned, 'utf8')).toBe(readFileSync(sshd.knownHostsFile, 'utf8'));
+
+    const forged = path.join(dir, 'forged_known_hosts');
+    const other = path.join(dir, 'other_host_key');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', other]);
+    writeFileSync(
+      forged,
+      `[127.0.0.1]:${sshd.port} ${readFileSync(`${other}.pub`, 'utf8').split(' ').slice(0, 2).join(' ')}\n`,
+    );
+    const mitm = await failureOf(() =>
+      executor(new HostKeyPolicy('accept-new', forged)).withSession(target, async () => undefined),
+    );
+    expect(mitm.message).toMatch(/does not match known_hosts: possible man-in-the-middle/);
+
+    // Hashed entries (ssh-keygen -H) are understood too.
+    const hashed = path.join(dir, 'hashed_known_hosts');
+    writeFileSync(hashed, readFileSync(sshd.knownHostsFile));
+    execFileSync('ssh-keygen', ['-q', '-H', '-f', hashed]);
+    expect(readFileSync(hashed, 'utf8')).toMatch(/^\|1\|/);
+    await executor(new HostKeyPolicy('strict', hashed)).withSession(target, async () => undefined);
+  });
+
+  it('tells a refused key (not retryable) from an unreachable host (retryable)', async () => {
+    const stranger = path.join(dir, 'stranger_key');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', stranger]);
+    const refused = await failureOf(() =>
+      executor(new HostKeyPolicy('strict', sshd.knownHostsFile), readFileSync(stranger, 'utf8')).withSession(
+        target,
+        async () => undefined,
+      ),
+    );
+    expect(refused).toMatchObject({ kind: 'authentication', retryable: false });
+    const down = await failureOf(() =>
+      executor(new HostKeyPolicy('strict', sshd.knownHostsFile)).withSession(
+        { ...target, port: 9 },
+        async () => undefined,
+      ),
+    );
+    expect(down).toMatchObject({ kind: 'unreachable', retryable: true });
+    expect(down.message).toContain('ECONNREFUSED');
+  });
+});
+
+describe('local executor', () => {
+  it('gives every host name its own folder, install path and staging area', async () => {
+    const local = new LocalExecutor({ rootDir: path.join(dir, 'local-hosts') });
+    const a = { hostname: 'vm-a', address: '127.0.0.1' };
+    const b = { hostname: 'vm-b', address: '127.0.0.1' };
+    expect(local.installPath(a)).toBe(path.join(dir, 'local-hosts', 'vm-a', 'oneagent'));
+    expect(local.installPath(b, '/opt/dynatrace/oneagent')).toBe(path.join(dir, 'local-hosts', 'vm-b', 'oneagent'));
+    const staged = await local.withSession(a, (s) =>
+      s.stageFile({ localPath: payload, sha256: payloadSha, name: 'x.sh' }),
+    );
+    expect(existsSync(staged.path)).toBe(true);
+    expect(
+      await local.withSession(a, (s) => s.stageFile({ localPath: payload, sha256: payloadSha, name: 'x.sh' })),
+    ).toMatchObject({ uploaded: false });
+    expect(await local.withSession(b, (s) => s.run('pwd; exit 3', { timeoutMs: 5000 }))).toMatchObject({
+      exitCode: 3,
+      stdout: `${path.join(dir, 'local-hosts', 'vm-b')}\n`,
+    });
+    expect(() => local.installPath({ hostname: '../escape', address: 'x' })).toThrow(/invalid host name/);
+  });
+});
