@@ -37,6 +37,14 @@ export interface FileToStage {
   name: string;
 }
 
+/**
+ * Staged files are named by their content: two installers (two environments, two versions) never
+ * share a path, so a run can never execute bytes another upload swapped in after its check.
+ */
+export function stagedFileName(file: FileToStage): string {
+  return `${file.sha256.slice(0, 16)}-${file.name}`;
+}
+
 export interface StagedFile {
   path: string;
   /** False when the host already had the file with the same checksum. */

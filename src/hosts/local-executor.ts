@@ -1,17 +1,18 @@
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { copyFileSync, createReadStream, existsSync, mkdirSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BoundedOutput } from './bounded-output.js';
-import type {
-  CommandOptions,
-  CommandResult,
-  FileToStage,
-  HostExecutor,
-  HostSession,
-  HostTarget,
-  StagedFile,
+import {
+  stagedFileName,
+  type CommandOptions,
+  type CommandResult,
+  type FileToStage,
+  type HostExecutor,
+  type HostSession,
+  type HostTarget,
+  type StagedFile,
 } from './executor.js';
 
 export interface LocalExecutorOptions {
@@ -91,10 +92,11 @@ class LocalSession implements HostSession {
   async stageFile(file: FileToStage): Promise<StagedFile> {
     const staging = path.join(this.dir, 'staging');
     mkdirSync(staging, { recursive: true });
-    const target = path.join(staging, file.name);
+    const target = path.join(staging, stagedFileName(file));
     if (existsSync(target) && (await sha256(target)) === file.sha256) return { path: target, uploaded: false };
-    copyFileSync(file.localPath, `${target}.partial`);
-    renameSync(`${target}.partial`, target);
+    const partial = `${target}.${randomUUID()}.partial`;
+    copyFileSync(file.localPath, partial);
+    renameSync(partial, target);
     const copied = await sha256(target);
     if (copied !== file.sha256)
       throw new Error(`${file.name} was copied with SHA-256 ${copied} instead of ${file.sha256}`);

@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { Client, type ClientChannel, type SFTPWrapper } from 'ssh2';
 import { BoundedOutput } from './bounded-output.js';
 import {
   HostAccessError,
   shellQuote,
+  stagedFileName,
   type CommandOptions,
   type CommandResult,
   type FileToStage,
@@ -144,7 +146,7 @@ class SshSession implements HostSession {
   }
 
   async stageFile(file: FileToStage): Promise<StagedFile> {
-    const path = `${this.stagingDir}/${file.name}`;
+    const path = `${this.stagingDir}/${stagedFileName(file)}`;
     if ((await this.remoteSha256(path)) === file.sha256) return { path, uploaded: false };
     const prepared = await this.run(
       `mkdir -p ${shellQuote(this.stagingDir)} && chmod 700 ${shellQuote(this.stagingDir)}`,
@@ -157,7 +159,8 @@ class SshSession implements HostSession {
         false,
       );
     }
-    const partial = `${path}.partial`;
+    // Concurrent sessions to one host each write their own partial file; the rename is atomic.
+    const partial = `${path}.${randomUUID()}.partial`;
     const sftp = await new Promise<SFTPWrapper>((resolve, reject) =>
       this.client.sftp((err, s) =>
         err ? reject(new HostAccessError('transfer', `SFTP unavailable: ${err.message}`, true)) : resolve(s),

@@ -61,13 +61,34 @@ describe('SSH executor against a real OpenSSH server', () => {
     const ssh = executor(new HostKeyPolicy('strict', sshd.knownHostsFile));
     const file = { localPath: payload, sha256: payloadSha, name: 'installer.sh' };
     const first = await ssh.withSession(target, (s) => s.stageFile(file));
-    expect(first).toEqual({ path: path.join(dir, 'remote-staging', 'installer.sh'), uploaded: true });
+    expect(first).toEqual({
+      path: path.join(dir, 'remote-staging', `${payloadSha.slice(0, 16)}-installer.sh`),
+      uploaded: true,
+    });
     expect(readFileSync(first.path).equals(readFileSync(payload))).toBe(true);
     expect(await ssh.withSession(target, (s) => s.stageFile(file))).toMatchObject({ uploaded: false });
     const wrong = await failureOf(() =>
       ssh.withSession(target, (s) => s.stageFile({ ...file, name: 'other.sh', sha256: '0'.repeat(64) })),
     );
     expect(wrong).toMatchObject({ kind: 'transfer' });
+  });
+
+  it('keeps concurrent uploads of same-named installers for two environments apart', async () => {
+    // Two environments' installers share a file name; staged over one host at the same time, each
+    // run must get its own bytes (a shared path once let one host run the other environment's).
+    const other = path.join(dir, 'payload-other.sh');
+    writeFileSync(other, '#!/bin/sh\necho other\n'.repeat(2000));
+    const otherSha = createHash('sha256').update(readFileSync(other)).digest('hex');
+    const ssh = executor(new HostKeyPolicy('strict', sshd.knownHostsFile));
+    const files = [
+      { localPath: payload, sha256: payloadSha, name: 'oneagent.sh' },
+      { localPath: other, sha256: otherSha, name: 'oneagent.sh' },
+      { localPath: payload, sha256: payloadSha, name: 'oneagent.sh' },
+      { localPath: other, sha256: otherSha, name: 'oneagent.sh' },
+    ];
+    const staged = await Promise.all(files.map((f) => ssh.withSession(target, (s) => s.stageFile(f))));
+    expect(new Set(staged.map((s) => s.path)).size).toBe(2);
+    staged.forEach((s, i) => expect(readFileSync(s.path).equals(readFileSync(files[i]!.localPath))).toBe(true));
   });
 
   it('checks host keys: strict refuses unknown hosts, accept-new records them, a changed key is refused', async () => {

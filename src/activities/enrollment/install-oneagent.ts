@@ -77,6 +77,11 @@ export function createInstallOneAgent(deps: {
             details: [{ exitCode: result.exitCode, outputTail: tail }],
           });
         }
+        // Real installers are a few hundred MB; one left behind per upgrade would fill /var/tmp.
+        const removed = await session.run(`rm -f ${shellQuote(staged.path)}`, { timeoutMs: 30_000 });
+        if (removed.exitCode !== 0) {
+          log.warn('Could not remove the staged installer', { host: input.target.hostname, path: staged.path });
+        }
         log.info('OneAgent installed', {
           environmentId,
           host: input.target.hostname,
