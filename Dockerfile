@@ -1,4 +1,4 @@
-# The Autopilot worker (and, from later releases, the webhook receiver) as a container.
+# The Autopilot worker and the webhook receiver (`node dist/webhook/main.js`) as a container.
 FROM node:20.20.2-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -10,9 +10,17 @@ RUN npm run build
 
 FROM node:20.20.2-bookworm-slim
 ENV NODE_ENV=production
+# openssl verifies the OneAgent installer signature; the directories back the compose volumes and
+# must belong to the unprivileged user before the volume is first created from them.
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends openssl ca-certificates \
+  && rm -rf /var/lib/apt/lists/* \
+  && mkdir -p /var/cache/autopilot /var/lib/autopilot \
+  && chown node:node /var/cache/autopilot /var/lib/autopilot
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 USER node
+EXPOSE 8090 9464
 CMD ["node", "dist/workers/main.js"]

@@ -1,10 +1,14 @@
-import { writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
 import { ConfigError, loadConfig, type AutopilotConfig } from './config/config.js';
 import { Secret, type SecretSource } from './config/secret.js';
 import { withSandboxSecretKey } from './secrets/sandbox-key.js';
+import { seedDemoEnvironment, type DemoEnvironment } from './sandbox/demo-environment.js';
+import { startSandboxAws, type SandboxAws } from './sandbox/sandbox-aws.js';
+import { startWebhookReceiver } from './webhook/start-webhook.js';
 import { startDynatraceSimulator } from './sandbox/dynatrace/index.js';
 import { SandboxStartError, startTemporalDevServer } from './sandbox/temporal-dev-server.js';
 import { connectClient, connectWorker, TemporalUnreachableError } from './temporal/connect.js';
@@ -53,6 +57,7 @@ async function main(): Promise<void> {
   try {
     const { address, uiUrl, embedded } = await temporalServer(config, stoppers, say);
     const dynatrace = await dynatraceCluster(config, stoppers, say);
+    const sandboxAws = await awsSandbox(config, stoppers, say);
 
     const nativeConnection = await connectWorker(address);
     stoppers.push({ name: 'worker connection', stop: () => nativeConnection.close() });
@@ -60,10 +65,15 @@ async function main(): Promise<void> {
     withSandboxSecretKey(config, (file) =>
       say(`generated a secret-store key for the sandbox in ${rel(file)} (set AUTOPILOT_SECRET_KEY in production)`),
     );
+    if (dynatrace.simulated) sandboxWebhookSettings(config, say);
     const worker = await createAutopilotWorker({
       config,
       connection: nativeConnection,
-      activityDeps: buildActivityDeps(config, { identity, dynatrace }),
+      activityDeps: buildActivityDeps(config, {
+        identity,
+        dynatrace,
+        ...(sandboxAws ? { aws: sandboxAws.clients } : {}),
+      }),
     });
     const running = worker.run();
 
@@ -78,14 +88,44 @@ async function main(): Promise<void> {
       workflowExecutionTimeout: '1 minute',
     });
 
+    const webhook = config.webhook.apiKey ? await startWebhookReceiver(config, client, logger) : undefined;
+    if (webhook) stoppers.push({ name: 'webhook receiver', stop: () => webhook.stop() });
+    let demo: DemoEnvironment | undefined;
+    if (dynatrace.simulated && sandboxAws) {
+      demo = await seedDemoEnvironment({
+        client,
+        taskQueue: config.temporal.taskQueue,
+        simulatorUrl: dynatrace.url,
+        instanceId: sandboxAws.demo.instances[0]!.instanceId,
+        instanceType: 't3.micro',
+      }).catch((err: unknown) => {
+        say(`could not prepare the self-healing demo: ${err instanceof Error ? err.message : String(err)}`);
+        return undefined;
+      });
+    }
+
     const lines = [
       `Dynatrace Autopilot ${autopilotVersion} is running${embedded ? ' (sandbox mode)' : ''}`,
       `  Temporal     ${address}${embedded ? ` (embedded dev server, data in ${rel(config.dataDir)})` : ''}`,
       ...(uiUrl ? [`  Temporal UI  ${uiUrl}`] : []),
       `  Dynatrace    ${dynatrace.url}${dynatrace.simulated ? ` (SIMULATOR, not a real cluster; cluster token in ${rel(dynatrace.tokenFile!)})` : ''}`,
+      ...(sandboxAws
+        ? [
+            `  AWS          ${sandboxAws.moto.url} (moto: EC2, S3, SSM) + ${sandboxAws.catalog.url} (Service Catalog emulator)`,
+          ]
+        : []),
+      ...(webhook
+        ? [`  Webhook      ${webhook.url}/webhooks/dynatrace/<environmentId>`]
+        : ['  Webhook      off (set WEBHOOK_API_KEY to receive problem notifications)']),
       `  Task queue   ${config.temporal.taskQueue} (namespace ${config.temporal.namespace})`,
       ...(config.worker.metricsAddress ? [`  Metrics      http://${config.worker.metricsAddress}/metrics`] : []),
       `  Worker       ${identity}, self-check passed in ${Date.now() - started} ms`,
+      ...(demo && sandboxAws
+        ? [
+            `  Demo         ${demo.hostName} in ${demo.environmentId} runs on EC2 ${sandboxAws.demo.instances[0]!.instanceId} (t3.micro) from product ${sandboxAws.demo.productId}`,
+            `               try: ./bin/autopilot simulate-cpu --host ${demo.hostName} --times 3`,
+          ]
+        : []),
       'Press Ctrl-C to stop.',
     ];
     process.stderr.write(lines.join('\n') + '\n');
@@ -100,6 +140,41 @@ async function main(): Promise<void> {
 }
 
 const rel = (p: string) => path.relative(process.cwd(), p) || '.';
+
+/**
+ * Sandbox self-healing: without AWS_REGION, AWS is moto plus our Service Catalog emulator, seeded
+ * with a product the demo host was launched from.
+ */
+async function awsSandbox(
+  config: AutopilotConfig,
+  stoppers: Stopper[],
+  say: (line: string) => void,
+): Promise<SandboxAws | undefined> {
+  if (config.aws.region) return undefined;
+  say(`starting moto on 127.0.0.1:${config.sandboxMotoPort} and the Service Catalog emulator (AWS_REGION is not set)`);
+  config.remediation.templateBucket ??= 'autopilot-sandbox-templates';
+  const aws = await startSandboxAws({
+    projectRoot: config.projectRoot,
+    motoPort: config.sandboxMotoPort,
+    bucket: config.remediation.templateBucket,
+    approvedTypesParameter: config.remediation.approvedTypesParameter,
+  });
+  stoppers.push({ name: 'AWS emulators', stop: () => aws.stop() });
+  return aws;
+}
+
+/** The sandbox receives its own environments' notifications: a key of its own and a local URL. */
+function sandboxWebhookSettings(config: AutopilotConfig, say: (line: string) => void): void {
+  if (!config.webhook.apiKey) {
+    const file = path.join(config.dataDir, 'webhook-api-key');
+    if (!existsSync(file)) {
+      writeFileSync(file, randomBytes(24).toString('base64url') + '\n', { mode: 0o600 });
+      say(`generated a webhook key for the sandbox in ${rel(file)} (set WEBHOOK_API_KEY in production)`);
+    }
+    config.webhook.apiKey = new Secret(readFileSync(file, 'utf8').trim());
+  }
+  config.webhook.publicUrl ??= `http://${config.webhook.host}:${config.webhook.port}`;
+}
 
 interface DynatraceEndpoint {
   url: string;

@@ -1,10 +1,11 @@
 import { createEnrollmentActivities, type EnrollmentDeps } from './enrollment/index.js';
 import { createFleetActivities, type FleetDeps } from './fleet/index.js';
 import { createOnboardingActivities, type OnboardingDeps } from './onboarding/index.js';
+import { createRemediationActivities, type RemediationDeps } from './remediation/index.js';
 import { createWorkerInfoActivities, type WorkerInfoDeps } from './worker-info.js';
 
 /** Everything the activities need from the outside world, injected by the worker process or a test. */
-export type ActivityDeps = WorkerInfoDeps & OnboardingDeps & EnrollmentDeps & FleetDeps;
+export type ActivityDeps = WorkerInfoDeps & OnboardingDeps & EnrollmentDeps & FleetDeps & RemediationDeps;
 
 export function createActivities(deps: ActivityDeps) {
   return {
@@ -12,6 +13,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createOnboardingActivities(deps),
     ...createEnrollmentActivities(deps),
     ...createFleetActivities(deps),
+    ...createRemediationActivities(deps),
   };
 }
 

@@ -1,7 +1,9 @@
 import { ConfigError } from '../config/config.js';
 import { TemporalUnreachableError } from '../temporal/connect.js';
 import { CliError } from './cli-error.js';
+import { approvalCommand, approvalUsage } from './commands/approval.js';
 import { decideCommand, decideUsage } from './commands/decide.js';
+import { simulateCpuCommand, simulateCpuUsage } from './commands/simulate-cpu.js';
 import { enrollFleetCommand, enrollFleetUsage } from './commands/enroll-fleet.js';
 import { enrollCommand, enrollUsage } from './commands/enroll.js';
 import { secretsCommand, secretsUsage } from './commands/secrets.js';
@@ -18,6 +20,8 @@ const USAGE = [
   `  ${statusUsage}`,
   `  ${runsUsage}`,
   `  ${decideUsage}`,
+  `  ${approvalUsage}`,
+  `  ${simulateCpuUsage}`,
   `  ${secretsUsage}`,
   '',
   'Exit codes: 0 done, 1 failed, 2 usage or configuration error, 3 needs attention, 4 still running.',
@@ -36,6 +40,11 @@ export async function runCli(
       return enrollCommand(rest, print);
     case 'enroll-fleet':
       return enrollFleetCommand(rest, print);
+    case 'approve':
+    case 'reject':
+      return approvalCommand(command, rest, print);
+    case 'simulate-cpu':
+      return simulateCpuCommand(rest, print);
     case 'secrets':
       return secretsCommand(rest, print);
     case 'status':

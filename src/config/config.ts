@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { durationSchema } from '../shared/onboarding.js';
+import type { RemediationPolicy } from '../shared/remediation.js';
 import { FileSecret, Secret, type SecretSource } from './secret.js';
 
 /**
@@ -82,6 +84,7 @@ const envSchema = z.object({
   DT_CA_CERT_FILE: optional(z.string()),
   DT_INSTALLER_CA_FILE: optional(z.string()),
   AUTOPILOT_SIMULATOR_PORT: withDefault(port, 8021),
+  AUTOPILOT_MOTO_PORT: withDefault(port, 5055),
   AUTOPILOT_SECRET_STORE: withDefault(z.enum(['file', 'ssm'], { message: 'must be file or ssm' }), 'file'),
   AUTOPILOT_SECRETS_DIR: optional(z.string()),
   AUTOPILOT_SSM_PREFIX: withDefault(
@@ -121,6 +124,30 @@ const envSchema = z.object({
     z.coerce.number({ message: 'must be a number of milliseconds' }).int().min(0),
     1_000,
   ),
+  AUTOPILOT_WEBHOOK_HOST: withDefault(z.string().min(1), '127.0.0.1'),
+  AUTOPILOT_WEBHOOK_PORT: withDefault(port, 8090),
+  AUTOPILOT_WEBHOOK_MAX_BODY_BYTES: withDefault(positiveInt, 64 * 1024),
+  REMEDIATION_APPROVAL: withDefault(z.enum(['auto', 'required'], { message: 'must be auto or required' }), 'auto'),
+  REMEDIATION_APPROVAL_TIMEOUT: withDefault(durationSchema, '24 hours'),
+  REMEDIATION_THRESHOLD: withDefault(positiveInt, 3),
+  REMEDIATION_WINDOW: withDefault(durationSchema, '24 hours'),
+  REMEDIATION_COOLDOWN: withDefault(durationSchema, '7 days'),
+  REMEDIATION_CPU_EVENT_TYPES: withDefault(
+    z.string().regex(/^[A-Z0-9_]+(,[A-Z0-9_]+)*$/, {
+      message: 'must be comma-separated event types like OSI_HIGH_CPU,CPU_SATURATED',
+    }),
+    'OSI_HIGH_CPU,CPU_SATURATED,CPU_SATURATION',
+  ),
+  REMEDIATION_DEPRECATE_PREVIOUS: withDefault(z.enum(['true', 'false'], { message: 'must be true or false' }), 'true'),
+  REMEDIATION_APPROVED_TYPES_PARAMETER: withDefault(
+    z.string().regex(/^\/[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, {
+      message: 'must be an SSM parameter name like /dynatrace/approvedinstancetypes',
+    }),
+    '/dynatrace/approvedinstancetypes',
+  ),
+  REMEDIATION_TEMPLATE_BUCKET: optional(
+    z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: 'must be an S3 bucket name' }),
+  ),
   AUTOPILOT_WEBHOOK_PUBLIC_URL: optional(
     z.string().regex(/^https?:\/\/[^\s?#]+$/, {
       message: 'must be the http(s) base URL Dynatrace can reach, e.g. https://autopilot.example.com',
@@ -158,6 +185,8 @@ export interface AutopilotConfig {
     installerCaFile: string | undefined;
     simulatorPort: number;
   };
+  /** Sandbox only: where `npm start` runs moto when no AWS region is configured. */
+  sandboxMotoPort: number;
   aws: {
     region: string | undefined;
   };
@@ -190,7 +219,15 @@ export interface AutopilotConfig {
     /** How long host lookups of one environment gather before one entities query answers them all. */
     lookupBatchMs: number;
   };
+  remediation: {
+    policy: RemediationPolicy;
+    approvedTypesParameter: string;
+    templateBucket: string | undefined;
+  };
   webhook: {
+    host: string;
+    port: number;
+    maxBodyBytes: number;
     /** The base URL Dynatrace environments send problem notifications to. */
     publicUrl: string | undefined;
     /** Shared secret Dynatrace sends in a header, from WEBHOOK_API_KEY[_FILE]. */
@@ -251,6 +288,7 @@ export function loadConfig(env: Env = process.env): AutopilotConfig {
       simulatorPort: e.AUTOPILOT_SIMULATOR_PORT,
     },
     aws: { region: e.AWS_REGION },
+    sandboxMotoPort: e.AUTOPILOT_MOTO_PORT,
     secrets: {
       store: e.AUTOPILOT_SECRET_STORE,
       fileKey: secretKey === undefined ? undefined : new Secret(secretKey),
@@ -279,7 +317,24 @@ export function loadConfig(env: Env = process.env): AutopilotConfig {
       reportingPollMs: e.AUTOPILOT_REPORTING_POLL_MS,
       lookupBatchMs: e.AUTOPILOT_HOST_LOOKUP_BATCH_MS,
     },
+    remediation: {
+      policy: {
+        threshold: e.REMEDIATION_THRESHOLD,
+        window: e.REMEDIATION_WINDOW,
+        cooldown: e.REMEDIATION_COOLDOWN,
+        approval: e.REMEDIATION_APPROVAL,
+        approvalTimeout: e.REMEDIATION_APPROVAL_TIMEOUT,
+        cpuEventTypes: e.REMEDIATION_CPU_EVENT_TYPES.split(','),
+        deprecatePrevious: e.REMEDIATION_DEPRECATE_PREVIOUS === 'true',
+        historyLimit: 4_000,
+      },
+      approvedTypesParameter: e.REMEDIATION_APPROVED_TYPES_PARAMETER,
+      templateBucket: e.REMEDIATION_TEMPLATE_BUCKET,
+    },
     webhook: {
+      host: e.AUTOPILOT_WEBHOOK_HOST,
+      port: e.AUTOPILOT_WEBHOOK_PORT,
+      maxBodyBytes: e.AUTOPILOT_WEBHOOK_MAX_BODY_BYTES,
       publicUrl: e.AUTOPILOT_WEBHOOK_PUBLIC_URL?.replace(/\/$/, ''),
       apiKey: secretSource(env, 'WEBHOOK_API_KEY', webhookApiKey),
     },

@@ -12,6 +12,7 @@ import { InventoryStore } from '../inventory/inventory-store.js';
 import { createSecretStore } from '../secrets/create-secret-store.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import { autopilotVersion } from '../version.js';
+import { createAwsClients, type AwsClients } from '../aws/aws-clients.js';
 
 export interface DynatraceEndpoint {
   url: string;
@@ -24,7 +25,7 @@ export interface DynatraceEndpoint {
  */
 export function buildActivityDeps(
   config: AutopilotConfig,
-  options: { identity: string; dynatrace: DynatraceEndpoint; secrets?: SecretStore },
+  options: { identity: string; dynatrace: DynatraceEndpoint; secrets?: SecretStore; aws?: AwsClients },
 ): ActivityDeps {
   const client = new DynatraceClient({
     baseUrl: options.dynatrace.url,
@@ -50,6 +51,11 @@ export function buildActivityDeps(
     hostLookup: new HostLookupBatcher(hostLookup(client, environmentTokens), config.hosts.lookupBatchMs),
     reportingPollMs: config.hosts.reportingPollMs,
     inventories: new InventoryStore(config.inventoryDir),
+    aws: options.aws ?? (config.aws.region ? createAwsClients({ region: config.aws.region }) : undefined),
+    catalog: {
+      approvedTypesParameter: config.remediation.approvedTypesParameter,
+      templateBucket: config.remediation.templateBucket,
+    },
   };
 }
 

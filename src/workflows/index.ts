@@ -2,3 +2,4 @@ export { WorkerSelfCheck } from './worker-self-check.js';
 export { OnboardCustomer } from './onboard-customer.js';
 export { HostEnrollment } from './host-enrollment.js';
 export { EnrollFleet } from './enroll-fleet.js';
+export { RemediateCpuSaturation } from './remediate-cpu-saturation.js';

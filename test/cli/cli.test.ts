@@ -31,7 +31,10 @@ describe('autopilot CLI against npm start', () => {
   beforeAll(async () => {
     const [port, uiPort] = [await freePort(), await freePort()];
     simulatorPort = await freePort();
+    const [motoPort, webhookPort] = [await freePort(), await freePort()];
     env = cleanEnv({
+      AUTOPILOT_MOTO_PORT: String(motoPort),
+      AUTOPILOT_WEBHOOK_PORT: String(webhookPort),
       AUTOPILOT_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'autopilot-cli-')),
       AUTOPILOT_DEV_SERVER_PORT: String(port),
       AUTOPILOT_DEV_UI_PORT: String(uiPort),
@@ -170,6 +173,18 @@ describe('autopilot CLI against npm start', () => {
     });
     const notAKey = await autopilot('secrets', 'set-ssh-key', 'ops-key', '--file', inventoryPath());
     expect(notAKey.code).toBe(2);
+  });
+
+  it('simulate-cpu runs the whole self-healing loop of the sandbox demo', async () => {
+    const { code, stdout, stderr } = await autopilot('simulate-cpu', '--host', 'vm-1', '--times', '3');
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout.match(/^opened P-\d+: CPU saturation on vm-1/gm)).toHaveLength(3);
+    expect(stdout).toMatch(
+      /remediate:demo-p1:HOST-[0-9A-F]{16}: created version pa-[a-z0-9]{13} "t3\.small \(Dynatrace Autopilot\)" of product prod-[a-z0-9]{13} \(t3\.micro → t3\.small\)/,
+    );
+    const runs = await autopilot('runs', '--type', 'RemediateCpuSaturation', '--json');
+    expect(JSON.parse(runs.stdout)).toEqual([expect.objectContaining({ environment: 'demo-p1', phase: 'Waiting' })]);
   });
 });
 

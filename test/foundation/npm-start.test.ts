@@ -18,8 +18,10 @@ const READY = /Press Ctrl-C to stop\./;
 describe('npm start (src/start.ts): embedded dev server + worker', () => {
   const started: SpawnedProcess[] = [];
   let simulatorPort = 0;
+  let motoPort = 0;
+  let webhookPort = 0;
   beforeAll(async () => {
-    simulatorPort = await freePort();
+    [simulatorPort, motoPort, webhookPort] = [await freePort(), await freePort(), await freePort()];
   });
   afterEach(() => {
     for (const p of started.splice(0)) p.child.kill('SIGKILL');
@@ -33,6 +35,8 @@ describe('npm start (src/start.ts): embedded dev server + worker', () => {
         AUTOPILOT_DEV_SERVER_PORT: String(port),
         AUTOPILOT_DEV_UI_PORT: String(uiPort),
         AUTOPILOT_SIMULATOR_PORT: String(simulatorPort),
+        AUTOPILOT_MOTO_PORT: String(motoPort),
+        AUTOPILOT_WEBHOOK_PORT: String(webhookPort),
         AUTOPILOT_METRICS_ADDRESS: 'off',
         AUTOPILOT_TASK_QUEUE: 'npm-start-test',
       }),
@@ -61,23 +65,32 @@ describe('npm start (src/start.ts): embedded dev server + worker', () => {
     expect(first.stderr()).toContain(`Dynatrace    http://127.0.0.1:${simulatorPort} (SIMULATOR, not a real cluster`);
     const simulatorStats = await fetch(`http://127.0.0.1:${simulatorPort}/_sim/stats`);
     expect(simulatorStats.status).toBe(200);
+    expect(first.stderr()).toContain(`Webhook      http://127.0.0.1:${webhookPort}/webhooks/dynatrace/<environmentId>`);
+    expect(await (await fetch(`http://127.0.0.1:${webhookPort}/readyz`)).json()).toEqual({ status: 'ready' });
+    expect(first.stderr()).toMatch(/Demo {9}vm-1 in demo-p1 runs on EC2 i-[0-9a-f]+ \(t3\.micro\)/);
     const ui = await fetch(`http://127.0.0.1:${uiPort}/`);
     expect(ui.status).toBe(200);
     // The real CLI, against the server we started: the start-up self-check run is there.
-    expect(listWorkflows(port)).toEqual([
-      expect.objectContaining({ type: { name: 'WorkerSelfCheck' }, status: 'WORKFLOW_EXECUTION_STATUS_COMPLETED' }),
-    ]);
+    expect(listWorkflows(port)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ type: { name: 'WorkerSelfCheck' }, status: 'WORKFLOW_EXECUTION_STATUS_COMPLETED' }),
+        expect.objectContaining({ type: { name: 'OnboardCustomer' }, status: 'WORKFLOW_EXECUTION_STATUS_COMPLETED' }),
+      ]),
+    );
     const serverPid = devServerPid(dataDir);
 
     first.child.kill('SIGINT');
     expect(await first.exit).toEqual({ code: 0, signal: null });
-    expect(first.stderr()).toMatch(/stopping Dynatrace simulator[\s\S]*stopping Temporal dev server[\s\S]*stopped/);
+    expect(first.stderr()).toMatch(
+      /stopping webhook receiver[\s\S]*stopping AWS emulators[\s\S]*stopping Dynatrace simulator[\s\S]*stopping Temporal dev server[\s\S]*stopped/,
+    );
     expect(existsSync(path.join(dataDir, 'dynatrace-simulator.json'))).toBe(true);
     expect(await waitUntilGone(serverPid, 5_000)).toBe(true);
 
     // Same data folder: the SQLite file keeps the earlier run.
     const second = await start(dataDir, port, uiPort);
-    expect(listWorkflows(port)).toHaveLength(2);
+    // Two self-checks and two demo onboardings: the SQLite file kept the first run's.
+    expect(listWorkflows(port)).toHaveLength(4);
     second.child.kill('SIGTERM');
     expect((await second.exit).code).toBe(0);
   });

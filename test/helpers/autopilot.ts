@@ -15,6 +15,7 @@ import { InventoryStore } from '../../src/inventory/inventory-store.js';
 import type { SimulatorKnobsInput } from '../../src/sandbox/dynatrace/index.js';
 import { FileSecretStore } from '../../src/secrets/file-secret-store.js';
 import { hostLookup } from '../../src/workers/activity-deps.js';
+import type { TestAws } from './aws.js';
 import { startTestCluster, type TestCluster } from './simulator.js';
 import { connectToTestServer, createTestWorker, uniqueTaskQueue } from './temporal.js';
 
@@ -26,6 +27,7 @@ export function testActivityDeps(options: {
   clusterToken?: SecretSource;
   webhook?: ActivityDeps['webhook'];
   executors?: Partial<Executors>;
+  aws?: TestAws;
 }): ActivityDeps {
   const secrets = new FileSecretStore(path.join(options.dir, 'secrets'), options.secretKey ?? randomBytes(32));
   const environmentTokens = new EnvironmentTokens(secrets);
@@ -50,6 +52,11 @@ export function testActivityDeps(options: {
     hostLookup: new HostLookupBatcher(hostLookup(options.dt.client, environmentTokens), 500),
     reportingPollMs: 200,
     inventories: new InventoryStore(path.join(options.dir, 'inventories')),
+    aws: options.aws?.clients,
+    catalog: {
+      approvedTypesParameter: options.aws?.approvedTypesParameter ?? '/dynatrace/approvedinstancetypes',
+      templateBucket: options.aws?.bucket,
+    },
   };
 }
 
@@ -75,6 +82,8 @@ export async function startTestbed(
     clusterToken?: SecretSource;
     webhook?: ActivityDeps['webhook'];
     executors?: Partial<Executors>;
+    aws?: TestAws;
+    secretKey?: Buffer;
   } = {},
 ): Promise<Testbed> {
   const env = await connectToTestServer();
@@ -86,6 +95,8 @@ export async function startTestbed(
     ...(options.clusterToken ? { clusterToken: options.clusterToken } : {}),
     ...(options.webhook ? { webhook: options.webhook } : {}),
     ...(options.executors ? { executors: options.executors } : {}),
+    ...(options.aws ? { aws: options.aws } : {}),
+    ...(options.secretKey ? { secretKey: options.secretKey } : {}),
   });
   const taskQueue = uniqueTaskQueue('testbed');
   return {

@@ -100,7 +100,12 @@ export class OperatorControls {
    * Runs one step. Returns its result, or SKIPPED when an operator skipped it; throws an
    * `OperatorAborted` failure when an operator aborted.
    */
-  async step<T>(name: string, run: () => Promise<T>, describe?: (result: T) => string): Promise<T | typeof SKIPPED> {
+  async step<T>(
+    name: string,
+    run: () => Promise<T>,
+    describe?: (result: T) => string,
+    options: { keepRunning?: boolean } = {},
+  ): Promise<T | typeof SKIPPED> {
     const definition = this.steps.find((s) => s.name === name)!;
     const progress = this.stepProgress(name);
     for (;;) {
@@ -110,8 +115,9 @@ export class OperatorControls {
       this.render();
       try {
         const result = await run();
-        progress.status = 'done';
-        progress.finishedAt = new Date().toISOString();
+        // A step that repeats (collecting notifications) stays running between its attempts.
+        progress.status = options.keepRunning ? 'running' : 'done';
+        if (!options.keepRunning) progress.finishedAt = new Date().toISOString();
         if (describe) progress.detail = describe(result);
         this.render();
         return result;
@@ -136,6 +142,15 @@ export class OperatorControls {
         }
       }
     }
+  }
+
+  /** Marks a step done that the workflow drove itself (e.g. collecting until a threshold). */
+  complete(name: string, detail: string): void {
+    const progress = this.stepProgress(name);
+    progress.status = 'done';
+    progress.detail = detail;
+    progress.finishedAt = new Date().toISOString();
+    this.render();
   }
 
   /** Marks a step skipped because an earlier step it needs was skipped. */
