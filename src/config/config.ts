@@ -127,6 +127,10 @@ const envSchema = z.object({
   AUTOPILOT_WEBHOOK_HOST: withDefault(z.string().min(1), '127.0.0.1'),
   AUTOPILOT_WEBHOOK_PORT: withDefault(port, 8090),
   AUTOPILOT_WEBHOOK_MAX_BODY_BYTES: withDefault(positiveInt, 64 * 1024),
+  AUTOPILOT_WEBHOOK_MAX_HEADER_BYTES: withDefault(positiveInt, 16 * 1024),
+  AUTOPILOT_WEBHOOK_RATE_LIMIT: withDefault(positiveInt, 200),
+  AUTOPILOT_WEBHOOK_RATE_BURST: withDefault(positiveInt, 400),
+  AUTOPILOT_WEBHOOK_TRUST_PROXY: withDefault(z.enum(['true', 'false'], { message: 'must be true or false' }), 'false'),
   REMEDIATION_APPROVAL: withDefault(z.enum(['auto', 'required'], { message: 'must be auto or required' }), 'auto'),
   REMEDIATION_APPROVAL_TIMEOUT: withDefault(durationSchema, '24 hours'),
   REMEDIATION_THRESHOLD: withDefault(positiveInt, 3),
@@ -228,6 +232,12 @@ export interface AutopilotConfig {
     host: string;
     port: number;
     maxBodyBytes: number;
+    /** Total size of the request line and headers; larger requests get 431. */
+    maxHeaderBytes: number;
+    /** Per source address: sustained requests per second and the burst above it. */
+    rateLimit: { perSecond: number; burst: number };
+    /** Behind a load balancer: take the source address from X-Forwarded-For. */
+    trustProxy: boolean;
     /** The base URL Dynatrace environments send problem notifications to. */
     publicUrl: string | undefined;
     /** Shared secret Dynatrace sends in a header, from WEBHOOK_API_KEY[_FILE]. */
@@ -335,6 +345,9 @@ export function loadConfig(env: Env = process.env): AutopilotConfig {
       host: e.AUTOPILOT_WEBHOOK_HOST,
       port: e.AUTOPILOT_WEBHOOK_PORT,
       maxBodyBytes: e.AUTOPILOT_WEBHOOK_MAX_BODY_BYTES,
+      maxHeaderBytes: e.AUTOPILOT_WEBHOOK_MAX_HEADER_BYTES,
+      rateLimit: { perSecond: e.AUTOPILOT_WEBHOOK_RATE_LIMIT, burst: e.AUTOPILOT_WEBHOOK_RATE_BURST },
+      trustProxy: e.AUTOPILOT_WEBHOOK_TRUST_PROXY === 'true',
       publicUrl: e.AUTOPILOT_WEBHOOK_PUBLIC_URL?.replace(/\/$/, ''),
       apiKey: secretSource(env, 'WEBHOOK_API_KEY', webhookApiKey),
     },
