@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+
 /** Where a host is and how to log in; the name is what it will report to Dynatrace as. */
 export interface HostTarget {
   hostname: string;
@@ -46,9 +48,20 @@ export function stagedFileName(file: FileToStage): string {
 }
 
 export interface StagedFile {
+  /**
+   * This run's own hard link to the staged bytes. Several runs can share a machine (aliases, the
+   * sandbox's hosts); none of them can remove or replace the file another run is about to execute.
+   */
   path: string;
+  /** The content-addressed copy that later runs link to instead of uploading again. */
+  sharedPath: string;
   /** False when the host already had the file with the same checksum. */
   uploaded: boolean;
+}
+
+/** A run's private name next to the shared copy: unique per run, so only that run ever removes it. */
+export function ownStagedPath(sharedPath: string): string {
+  return `${sharedPath}.${randomUUID()}`;
 }
 
 /** One connection's worth of work on a host. */
@@ -56,6 +69,11 @@ export interface HostSession {
   run(command: string, options: CommandOptions): Promise<CommandResult>;
   /** Puts a file on the host unless it is already there, and checks its SHA-256 there. */
   stageFile(file: FileToStage): Promise<StagedFile>;
+  /**
+   * Removes this run's link, and the shared copy too unless `keepShared` (a retry after a failed
+   * install reuses it; after a success it is only a few hundred MB of waste). False if it could not.
+   */
+  unstage(staged: StagedFile, options: { keepShared: boolean }): Promise<boolean>;
 }
 
 /**

@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
-import { createHash, randomUUID } from 'node:crypto';
-import { copyFileSync, createReadStream, existsSync, mkdirSync, renameSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, createReadStream, linkSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BoundedOutput } from './bounded-output.js';
 import {
+  ownStagedPath,
   stagedFileName,
   type CommandOptions,
   type CommandResult,
@@ -92,15 +93,38 @@ class LocalSession implements HostSession {
   async stageFile(file: FileToStage): Promise<StagedFile> {
     const staging = path.join(this.dir, 'staging');
     mkdirSync(staging, { recursive: true });
-    const target = path.join(staging, stagedFileName(file));
-    if (existsSync(target) && (await sha256(target)) === file.sha256) return { path: target, uploaded: false };
-    const partial = `${target}.${randomUUID()}.partial`;
-    copyFileSync(file.localPath, partial);
-    renameSync(partial, target);
-    const copied = await sha256(target);
-    if (copied !== file.sha256)
+    const sharedPath = path.join(staging, stagedFileName(file));
+    const own = ownStagedPath(sharedPath);
+    try {
+      linkSync(sharedPath, own);
+      if ((await sha256(own)) === file.sha256) return { path: own, sharedPath, uploaded: false };
+      rmSync(own, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    copyFileSync(file.localPath, own);
+    const copied = await sha256(own);
+    if (copied !== file.sha256) {
+      rmSync(own, { force: true });
       throw new Error(`${file.name} was copied with SHA-256 ${copied} instead of ${file.sha256}`);
-    return { path: target, uploaded: true };
+    }
+    rmSync(sharedPath, { force: true });
+    try {
+      linkSync(own, sharedPath);
+    } catch {
+      // Another run published the same bytes first.
+    }
+    return { path: own, sharedPath, uploaded: true };
+  }
+
+  unstage(staged: StagedFile, options: { keepShared: boolean }): Promise<boolean> {
+    try {
+      rmSync(staged.path, { force: true });
+      if (!options.keepShared) rmSync(staged.sharedPath, { force: true });
+      return Promise.resolve(true);
+    } catch {
+      return Promise.resolve(false);
+    }
   }
 }
 

@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { Client, type ClientChannel, type SFTPWrapper } from 'ssh2';
 import { BoundedOutput } from './bounded-output.js';
 import {
   HostAccessError,
   shellQuote,
+  ownStagedPath,
   stagedFileName,
   type CommandOptions,
   type CommandResult,
@@ -146,8 +146,8 @@ class SshSession implements HostSession {
   }
 
   async stageFile(file: FileToStage): Promise<StagedFile> {
-    const path = `${this.stagingDir}/${stagedFileName(file)}`;
-    if ((await this.remoteSha256(path)) === file.sha256) return { path, uploaded: false };
+    const sharedPath = `${this.stagingDir}/${stagedFileName(file)}`;
+    const own = ownStagedPath(sharedPath);
     const prepared = await this.run(
       `mkdir -p ${shellQuote(this.stagingDir)} && chmod 700 ${shellQuote(this.stagingDir)}`,
       { timeoutMs: 30_000 },
@@ -159,8 +159,14 @@ class SshSession implements HostSession {
         false,
       );
     }
-    // Concurrent sessions to one host each write their own partial file; the rename is atomic.
-    const partial = `${path}.${randomUUID()}.partial`;
+    // Link before checking: once linked, a concurrent run removing the shared copy cannot take ours.
+    const linked = await this.run(`ln ${shellQuote(sharedPath)} ${shellQuote(own)} 2>/dev/null`, {
+      timeoutMs: 30_000,
+    });
+    if (linked.exitCode === 0) {
+      if ((await this.remoteSha256(own)) === file.sha256) return { path: own, sharedPath, uploaded: false };
+      await this.run(`rm -f ${shellQuote(own)}`, { timeoutMs: 30_000 });
+    }
     const sftp = await new Promise<SFTPWrapper>((resolve, reject) =>
       this.client.sftp((err, s) =>
         err ? reject(new HostAccessError('transfer', `SFTP unavailable: ${err.message}`, true)) : resolve(s),
@@ -168,7 +174,7 @@ class SshSession implements HostSession {
     );
     try {
       await new Promise<void>((resolve, reject) =>
-        sftp.fastPut(file.localPath, partial, (err) =>
+        sftp.fastPut(file.localPath, own, (err) =>
           err
             ? reject(new HostAccessError('transfer', `upload of ${file.name} failed: ${err.message}`, true))
             : resolve(),
@@ -177,18 +183,29 @@ class SshSession implements HostSession {
     } finally {
       sftp.end();
     }
-    const moved = await this.run(`mv -f ${shellQuote(partial)} ${shellQuote(path)}`, { timeoutMs: 30_000 });
-    if (moved.exitCode !== 0)
-      throw new HostAccessError('transfer', `cannot move ${file.name} into place: ${moved.stderr.trim()}`, true);
-    const onHost = await this.remoteSha256(path);
+    const onHost = await this.remoteSha256(own);
     if (onHost !== file.sha256) {
+      await this.run(`rm -f ${shellQuote(own)}`, { timeoutMs: 30_000 });
       throw new HostAccessError(
         'transfer',
         `${file.name} arrived with SHA-256 ${onHost ?? 'unknown'} instead of ${file.sha256}`,
         true,
       );
     }
-    return { path, uploaded: true };
+    // Publishing the verified bytes for later runs is a saving, not a requirement: failure is fine.
+    await this.run(`ln -f ${shellQuote(own)} ${shellQuote(sharedPath)}`, { timeoutMs: 30_000 });
+    return { path: own, sharedPath, uploaded: true };
+  }
+
+  async unstage(staged: StagedFile, options: { keepShared: boolean }): Promise<boolean> {
+    const paths = options.keepShared ? [staged.path] : [staged.path, staged.sharedPath];
+    try {
+      const removed = await this.run(`rm -f ${paths.map(shellQuote).join(' ')}`, { timeoutMs: 30_000 });
+      return removed.exitCode === 0;
+    } catch {
+      // The connection may be gone (that is often why the install failed): never mask that error.
+      return false;
+    }
   }
 
   private async remoteSha256(path: string): Promise<string | undefined> {

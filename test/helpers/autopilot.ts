@@ -99,17 +99,31 @@ export async function startTestbed(
     ...(options.secretKey ? { secretKey: options.secretKey } : {}),
   });
   const taskQueue = uniqueTaskQueue('testbed');
+  let previous: Worker | undefined;
   return {
     env,
     dt,
     deps,
     taskQueue,
     dir,
-    worker: (overrides = {}) =>
-      createTestWorker(env, { taskQueue, activities: createActivities({ ...deps, ...overrides }) }),
+    async worker(overrides = {}) {
+      // A test that timed out leaves its worker polling; one failure must not fail every later test.
+      if (previous) await stopWorker(previous);
+      previous = await createTestWorker(env, { taskQueue, activities: createActivities({ ...deps, ...overrides }) });
+      return previous;
+    },
     async teardown() {
+      if (previous) await stopWorker(previous);
       await dt.stop();
       await env.teardown();
     },
   };
+}
+
+async function stopWorker(worker: Worker): Promise<void> {
+  if (worker.getState() === 'RUNNING') worker.shutdown();
+  const deadline = Date.now() + 30_000;
+  while (!['STOPPED', 'FAILED', 'INITIALIZED'].includes(worker.getState()) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

@@ -61,12 +61,14 @@ describe('SSH executor against a real OpenSSH server', () => {
     const ssh = executor(new HostKeyPolicy('strict', sshd.knownHostsFile));
     const file = { localPath: payload, sha256: payloadSha, name: 'installer.sh' };
     const first = await ssh.withSession(target, (s) => s.stageFile(file));
-    expect(first).toEqual({
-      path: path.join(dir, 'remote-staging', `${payloadSha.slice(0, 16)}-installer.sh`),
-      uploaded: true,
-    });
+    const shared = path.join(dir, 'remote-staging', `${payloadSha.slice(0, 16)}-installer.sh`);
+    expect(first).toMatchObject({ sharedPath: shared, uploaded: true });
+    expect(first.path.startsWith(`${shared}.`)).toBe(true);
     expect(readFileSync(first.path).equals(readFileSync(payload))).toBe(true);
-    expect(await ssh.withSession(target, (s) => s.stageFile(file))).toMatchObject({ uploaded: false });
+    expect(readFileSync(shared).equals(readFileSync(payload))).toBe(true);
+    const second = await ssh.withSession(target, (s) => s.stageFile(file));
+    expect(second).toMatchObject({ sharedPath: shared, uploaded: false });
+    expect(second.path).not.toBe(first.path);
     const wrong = await failureOf(() =>
       ssh.withSession(target, (s) => s.stageFile({ ...file, name: 'other.sh', sha256: '0'.repeat(64) })),
     );
@@ -87,8 +89,28 @@ describe('SSH executor against a real OpenSSH server', () => {
       { localPath: other, sha256: otherSha, name: 'oneagent.sh' },
     ];
     const staged = await Promise.all(files.map((f) => ssh.withSession(target, (s) => s.stageFile(f))));
-    expect(new Set(staged.map((s) => s.path)).size).toBe(2);
+    expect(new Set(staged.map((s) => s.sharedPath)).size).toBe(2);
     staged.forEach((s, i) => expect(readFileSync(s.path).equals(readFileSync(files[i]!.localPath))).toBe(true));
+  });
+
+  it("one run's cleanup never removes the installer another run on the same machine is about to execute", async () => {
+    // Hosts can alias one machine: a finished install once deleted the shared copy a second run had
+    // just found, and the second installer failed with "cannot open".
+    const ssh = executor(new HostKeyPolicy('strict', sshd.knownHostsFile));
+    const file = { localPath: payload, sha256: payloadSha, name: 'aliased.sh' };
+    await ssh.withSession(target, async (first) => {
+      const mine = await first.stageFile(file);
+      await ssh.withSession(target, async (second) => {
+        const theirs = await second.stageFile(file);
+        expect(theirs.uploaded).toBe(false);
+        expect(await first.unstage(mine, { keepShared: false })).toBe(true);
+        expect(existsSync(mine.path)).toBe(false);
+        expect(existsSync(mine.sharedPath)).toBe(false);
+        expect(readFileSync(theirs.path).equals(readFileSync(payload))).toBe(true);
+        expect(await second.unstage(theirs, { keepShared: true })).toBe(true);
+        expect(existsSync(theirs.path)).toBe(false);
+      });
+    });
   });
 
   it('checks host keys: strict refuses unknown hosts, accept-new records them, a changed key is refused', async () => {
@@ -157,6 +179,7 @@ describe('local executor', () => {
       s.stageFile({ localPath: payload, sha256: payloadSha, name: 'x.sh' }),
     );
     expect(existsSync(staged.path)).toBe(true);
+    expect(staged.sharedPath).toBe(path.join(dir, 'local-hosts', 'vm-a', 'staging', `${payloadSha.slice(0, 16)}-x.sh`));
     expect(
       await local.withSession(a, (s) => s.stageFile({ localPath: payload, sha256: payloadSha, name: 'x.sh' })),
     ).toMatchObject({ uploaded: false });

@@ -125,7 +125,14 @@ describe('a worker killed in the middle of a roll', () => {
       const end = Date.now() + 60_000;
       for (;;) {
         const s = await handle.query(remediationStatusQuery);
-        if (s.artifact) return s;
+        // The comments follow the roll: stopping the worker before them would race the workflow.
+        const commented = notifications.every((n) =>
+          tb.dt.simulator.state.environments
+            .get(ENV)!
+            .problems.get(n.problemId)!
+            .comments.some((c) => c.context === 'dynatrace-autopilot'),
+        );
+        if (s.artifact && commented) return s;
         if (Date.now() > end) throw new Error(`no roll after the restart: ${JSON.stringify(s)}`);
         await new Promise((r) => setTimeout(r, 250));
       }

@@ -54,41 +54,46 @@ export function createInstallOneAgent(deps: {
           name: input.installer.fileName,
         });
         heartbeat({ staged: staged.path });
-        const result = await session.run(`sh ${shellQuote(staged.path)} ${args.map(shellQuote).join(' ')}`, {
-          timeoutMs: input.timeoutMs,
-          privileged: true,
-          purpose: 'install',
-          onProgress: () => heartbeat({ installing: input.target.hostname }),
-        });
-        const tail = outputTail(result.stdout, result.stderr);
-        if (result.timedOut) {
-          throw ApplicationFailure.create({
-            message: `the installer did not finish within ${Math.round(input.timeoutMs / 1000)} s on ${input.target.hostname}; last output:\n${tail}`,
-            type: 'InstallTimedOut',
-            nonRetryable: true,
-            details: [{ outputTail: tail }],
+        let installed = false;
+        try {
+          const result = await session.run(`sh ${shellQuote(staged.path)} ${args.map(shellQuote).join(' ')}`, {
+            timeoutMs: input.timeoutMs,
+            privileged: true,
+            purpose: 'install',
+            onProgress: () => heartbeat({ installing: input.target.hostname }),
           });
-        }
-        if (result.exitCode !== 0) {
-          throw ApplicationFailure.create({
-            message: `the installer exited with code ${result.exitCode} on ${input.target.hostname}; last output:\n${tail}`,
-            type: 'InstallFailed',
-            nonRetryable: true,
-            details: [{ exitCode: result.exitCode, outputTail: tail }],
+          const tail = outputTail(result.stdout, result.stderr);
+          if (result.timedOut) {
+            throw ApplicationFailure.create({
+              message: `the installer did not finish within ${Math.round(input.timeoutMs / 1000)} s on ${input.target.hostname}; last output:\n${tail}`,
+              type: 'InstallTimedOut',
+              nonRetryable: true,
+              details: [{ outputTail: tail }],
+            });
+          }
+          if (result.exitCode !== 0) {
+            throw ApplicationFailure.create({
+              message: `the installer exited with code ${result.exitCode} on ${input.target.hostname}; last output:\n${tail}`,
+              type: 'InstallFailed',
+              nonRetryable: true,
+              details: [{ exitCode: result.exitCode, outputTail: tail }],
+            });
+          }
+          installed = true;
+          log.info('OneAgent installed', {
+            environmentId,
+            host: input.target.hostname,
+            version: input.installer.version,
+            uploaded: staged.uploaded,
           });
+          return { uploaded: staged.uploaded, durationMs: result.durationMs, outputTail: tail };
+        } finally {
+          // Real installers are a few hundred MB; one left behind per upgrade would fill /var/tmp.
+          // After a failure the shared copy stays, so the operator's retry does not upload again.
+          if (!(await session.unstage(staged, { keepShared: !installed }))) {
+            log.warn('Could not remove the staged installer', { host: input.target.hostname, path: staged.path });
+          }
         }
-        // Real installers are a few hundred MB; one left behind per upgrade would fill /var/tmp.
-        const removed = await session.run(`rm -f ${shellQuote(staged.path)}`, { timeoutMs: 30_000 });
-        if (removed.exitCode !== 0) {
-          log.warn('Could not remove the staged installer', { host: input.target.hostname, path: staged.path });
-        }
-        log.info('OneAgent installed', {
-          environmentId,
-          host: input.target.hostname,
-          version: input.installer.version,
-          uploaded: staged.uploaded,
-        });
-        return { uploaded: staged.uploaded, durationMs: result.durationMs, outputTail: tail };
       });
     } catch (err) {
       throw asHostFailure(err);
