@@ -2,6 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { failureConverterPath } from '../src/codec/data-converter.js';
 import { workflowsPath } from '../src/workers/create-worker.js';
 
 const output = process.argv[2];
@@ -9,7 +10,7 @@ if (!output) {
   console.error('usage: tsx scripts/bundle-workflows.ts <output.js>');
   process.exit(2);
 }
-const { code } = await bundleWorkflowCode({ workflowsPath });
+const { code } = await bundleWorkflowCode({ workflowsPath, failureConverterPath });
 mkdirSync(path.dirname(output), { recursive: true });
 writeFileSync(output, code);
 console.log(`workflow bundle written to ${output} (${(code.length / 1024).toFixed(0)} KiB)`);

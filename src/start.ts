@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client } from '@temporalio/client';
+import type { Logger } from '@temporalio/common';
 import { ConfigError, loadConfig, type AutopilotConfig } from './config/config.js';
 import { Secret, type SecretSource } from './config/secret.js';
 import { withSandboxSecretKey } from './secrets/sandbox-key.js';
@@ -11,7 +11,16 @@ import { startSandboxAws, type SandboxAws } from './sandbox/sandbox-aws.js';
 import { startWebhookReceiver } from './webhook/start-webhook.js';
 import { startDynatraceSimulator } from './sandbox/dynatrace/index.js';
 import { SandboxStartError, startTemporalDevServer } from './sandbox/temporal-dev-server.js';
-import { connectClient, connectWorker, TemporalUnreachableError } from './temporal/connect.js';
+import { codecKeysFor } from './codec/codec-keys.js';
+import type { CodecKeyring } from './codec/codec-keyring.js';
+import { startCodecServer, type RunningCodecServer } from './codec/start-codec-server.js';
+import {
+  autopilotClient,
+  connectClient,
+  connectWorker,
+  temporalAccess,
+  TemporalUnreachableError,
+} from './temporal/connect.js';
 import { ensureSearchAttributes } from './temporal/ensure-search-attributes.js';
 import { installRuntime } from './workers/runtime.js';
 import { createAutopilotWorker } from './workers/create-worker.js';
@@ -55,11 +64,21 @@ async function main(): Promise<void> {
   };
 
   try {
-    const { address, uiUrl, embedded } = await temporalServer(config, stoppers, say);
+    const embedded = !config.temporal.address;
+    const codecKeys = codecKeysFor(config, {
+      generate: embedded,
+      onCreate: (file) =>
+        say(
+          `generated a payload encryption key for the sandbox in ${rel(file)} (set AUTOPILOT_CODEC_KEYS in production)`,
+        ),
+    });
+    const codec = embedded ? await sandboxCodecServer(config, codecKeys, logger, stoppers) : undefined;
+    const { address, uiUrl } = await temporalServer(config, stoppers, say, codec);
+    const access = { ...temporalAccess(config), address };
     const dynatrace = await dynatraceCluster(config, stoppers, say);
     const sandboxAws = await awsSandbox(config, stoppers, say);
 
-    const nativeConnection = await connectWorker(address);
+    const nativeConnection = await connectWorker(access);
     stoppers.push({ name: 'worker connection', stop: () => nativeConnection.close() });
     const identity = `${process.pid}@${os.hostname()}`;
     withSandboxSecretKey(config, (file) =>
@@ -69,6 +88,7 @@ async function main(): Promise<void> {
     const worker = await createAutopilotWorker({
       config,
       connection: nativeConnection,
+      codecKeys,
       activityDeps: buildActivityDeps(config, {
         identity,
         dynatrace,
@@ -77,9 +97,9 @@ async function main(): Promise<void> {
     });
     const running = worker.run();
 
-    const connection = await connectClient(address);
+    const connection = await connectClient(access);
     stoppers.push({ name: 'client connection', stop: () => connection.close() });
-    const client = new Client({ connection, namespace: config.temporal.namespace });
+    const client = autopilotClient(connection, config.temporal.namespace, codecKeys);
     const started = Date.now();
     await client.workflow.execute(WorkerSelfCheck, {
       taskQueue: config.temporal.taskQueue,
@@ -107,7 +127,8 @@ async function main(): Promise<void> {
     const lines = [
       `Dynatrace Autopilot ${autopilotVersion} is running${embedded ? ' (sandbox mode)' : ''}`,
       `  Temporal     ${address}${embedded ? ` (embedded dev server, data in ${rel(config.dataDir)})` : ''}`,
-      ...(uiUrl ? [`  Temporal UI  ${uiUrl}`] : []),
+      ...(uiUrl ? [`  Temporal UI  ${uiUrl}${codec ? ` (payloads decrypted by ${codec.endpoint})` : ''}`] : []),
+      `  Encryption   payloads AES-256-GCM, key ${codecKeys.primary.id}${codecKeys.ids.length > 1 ? ` (+${codecKeys.ids.length - 1} for reading)` : ''}`,
       `  Dynatrace    ${dynatrace.url}${dynatrace.simulated ? ` (SIMULATOR, not a real cluster; cluster token in ${rel(dynatrace.tokenFile!)})` : ''}`,
       ...(sandboxAws
         ? [
@@ -224,12 +245,25 @@ async function dynatraceCluster(
   };
 }
 
+/** The embedded UI shows payloads in clear through this loopback-only codec server. */
+async function sandboxCodecServer(
+  config: AutopilotConfig,
+  keys: CodecKeyring,
+  logger: Logger,
+  stoppers: Stopper[],
+): Promise<RunningCodecServer> {
+  const codec = await startCodecServer(config, keys, logger, { sandbox: true });
+  stoppers.push({ name: 'codec server', stop: () => codec.stop() });
+  return codec;
+}
+
 async function temporalServer(
   config: AutopilotConfig,
   stoppers: Stopper[],
   say: (line: string) => void,
-): Promise<{ address: string; uiUrl?: string; embedded: boolean }> {
-  if (config.temporal.address) return { address: config.temporal.address, embedded: false };
+  codec: RunningCodecServer | undefined,
+): Promise<{ address: string; uiUrl?: string }> {
+  if (config.temporal.address) return { address: config.temporal.address };
   say(`starting the embedded Temporal dev server on 127.0.0.1:${config.devServer.port}`);
   const server = await startTemporalDevServer({
     cliPath: config.devServer.cliPath,
@@ -238,16 +272,17 @@ async function temporalServer(
     uiPort: config.devServer.uiPort,
     namespace: config.temporal.namespace,
     onNotice: say,
+    ...(codec ? { extraArgs: ['--ui-codec-endpoint', codec.endpoint] } : {}),
   });
   stoppers.push({ name: 'Temporal dev server', stop: () => server.stop() });
-  const connection = await connectClient(server.address);
+  const connection = await connectClient({ ...temporalAccess(config), address: server.address });
   try {
     const added = await ensureSearchAttributes(connection, config.temporal.namespace);
     if (added.length > 0) say(`registered search attributes ${added.join(', ')}`);
   } finally {
     await connection.close();
   }
-  return { address: server.address, uiUrl: server.uiUrl, embedded: true };
+  return { address: server.address, uiUrl: server.uiUrl };
 }
 
 main().then(

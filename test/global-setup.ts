@@ -4,6 +4,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { AUTOPILOT_SEARCH_ATTRIBUTES } from '../src/shared/search-attributes.js';
+import { failureConverterPath } from '../src/codec/data-converter.js';
 import { workflowsPath } from '../src/workers/create-worker.js';
 import { projectRoot } from '../src/config/config.js';
 import { startMotoServer } from '../src/sandbox/moto-server.js';
@@ -35,7 +36,7 @@ export default async function setup(project: TestProject) {
     },
   });
 
-  const { code } = await bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
+  const { code } = await bundleWorkflowCode({ workflowsPath, failureConverterPath, logger: quietBundlerLogger });
   const bundleDir = path.join(projectRoot, '.cache', 'test');
   mkdirSync(bundleDir, { recursive: true });
   const workflowBundlePath = path.join(bundleDir, `workflow-bundle-${process.pid}.js`);

@@ -4,7 +4,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, inject, it } from 'vitest';
 import { projectRoot } from '../src/config/config.js';
-import { installTestRuntime } from './helpers/temporal.js';
+import { installTestRuntime, testDataConverter } from './helpers/temporal.js';
 
 const historiesDir = path.join(projectRoot, 'test', 'histories');
 
@@ -28,7 +28,7 @@ describe('workflow histories replay against the current code', () => {
     }));
     const failures: string[] = [];
     for await (const result of Worker.runReplayHistories(
-      { workflowBundle: { codePath: inject('workflowBundlePath') } },
+      { workflowBundle: { codePath: inject('workflowBundlePath') }, dataConverter: testDataConverter },
       histories,
     )) {
       if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);

@@ -1,6 +1,7 @@
-import { Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { codecKeysFor } from '../codec/codec-keys.js';
 import { loadConfig, type AutopilotConfig } from '../config/config.js';
-import { connectClient } from '../temporal/connect.js';
+import { autopilotClient, connectClient, temporalAccess } from '../temporal/connect.js';
 
 export interface CliContext {
   config: AutopilotConfig;
@@ -12,9 +13,9 @@ export interface CliContext {
 
 export async function connect(): Promise<CliContext> {
   const config = loadConfig();
-  const address = config.temporal.address ?? `127.0.0.1:${config.devServer.port}`;
-  const connection = await connectClient(address);
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const codecKeys = codecKeysFor(config);
+  const connection = await connectClient(temporalAccess(config));
+  const client = autopilotClient(connection, config.temporal.namespace, codecKeys);
   const ui =
     process.env.AUTOPILOT_TEMPORAL_UI_URL ??
     (config.temporal.address ? undefined : `http://localhost:${config.devServer.uiPort}`);

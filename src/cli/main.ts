@@ -3,6 +3,7 @@ import { TemporalUnreachableError } from '../temporal/connect.js';
 import { CliError } from './cli-error.js';
 import { approvalCommand, approvalUsage } from './commands/approval.js';
 import { decideCommand, decideUsage } from './commands/decide.js';
+import { doctorCommand, doctorUsage } from './commands/doctor.js';
 import { simulateCpuCommand, simulateCpuUsage } from './commands/simulate-cpu.js';
 import { enrollFleetCommand, enrollFleetUsage } from './commands/enroll-fleet.js';
 import { enrollCommand, enrollUsage } from './commands/enroll.js';
@@ -23,6 +24,7 @@ const USAGE = [
   `  ${approvalUsage}`,
   `  ${simulateCpuUsage}`,
   `  ${secretsUsage}`,
+  `  ${doctorUsage}`,
   '',
   'Exit codes: 0 done, 1 failed, 2 usage or configuration error, 3 needs attention, 4 still running.',
   'Connection: TEMPORAL_ADDRESS (default: the local dev server of `npm start`), TEMPORAL_NAMESPACE, AUTOPILOT_TASK_QUEUE.',
@@ -47,6 +49,8 @@ export async function runCli(
       return simulateCpuCommand(rest, print);
     case 'secrets':
       return secretsCommand(rest, print);
+    case 'doctor':
+      return doctorCommand(rest, print);
     case 'status':
       return statusCommand(rest, print);
     case 'runs':

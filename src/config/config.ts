@@ -3,21 +3,11 @@ import path from 'node:path';
 import { z } from 'zod';
 import { durationSchema } from '../shared/onboarding.js';
 import type { RemediationPolicy } from '../shared/remediation.js';
+import { parseCodecKeys, type CodecKeyring } from '../codec/codec-keyring.js';
+import { ConfigError } from './config-error.js';
 import { FileSecret, Secret, type SecretSource } from './secret.js';
 
-/**
- * Thrown for a missing or malformed environment variable. Its message is one line that names the
- * variable and says what is expected, so entry points can print it as is and exit.
- */
-export class ConfigError extends Error {
-  constructor(
-    readonly variable: string,
-    expectation: string,
-  ) {
-    super(`Invalid configuration: ${variable} ${expectation}`);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
 type Env = Record<string, string | undefined>;
 
@@ -56,6 +46,23 @@ const envSchema = z.object({
   TEMPORAL_ADDRESS: optional(hostPort),
   TEMPORAL_NAMESPACE: withDefault(identifier, 'default'),
   AUTOPILOT_TASK_QUEUE: withDefault(identifier, 'dynatrace-autopilot'),
+  // The standard Temporal client variables (Temporal CLI and envconfig use the same names).
+  TEMPORAL_TLS: optional(z.enum(['true', 'false'], { message: 'must be true or false' })),
+  TEMPORAL_TLS_CLIENT_CERT_PATH: optional(z.string()),
+  TEMPORAL_TLS_CLIENT_KEY_PATH: optional(z.string()),
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: optional(z.string()),
+  TEMPORAL_TLS_SERVER_NAME: optional(z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, { message: 'must be a DNS name' })),
+  AUTOPILOT_CODEC_HOST: withDefault(z.string().min(1), '127.0.0.1'),
+  AUTOPILOT_CODEC_PORT: withDefault(port, 8091),
+  AUTOPILOT_CODEC_UI_ORIGINS: optional(
+    z.string().regex(/^https?:\/\/[^\s,/]+(,https?:\/\/[^\s,/]+)*$/, {
+      message: 'must be comma-separated origins like https://temporal-ui.example.com',
+    }),
+  ),
+  AUTOPILOT_CODEC_OIDC_ISSUER: optional(
+    z.string().regex(/^https?:\/\/[^\s?#]+$/, { message: 'must be the issuer URL, e.g. https://login.example.com' }),
+  ),
+  AUTOPILOT_CODEC_OIDC_AUDIENCE: optional(z.string().min(1)),
   AUTOPILOT_LOG_LEVEL: withDefault(
     z.string().transform((v, ctx) => {
       const upper = v.toUpperCase();
@@ -165,6 +172,24 @@ export interface AutopilotConfig {
     address: string | undefined;
     namespace: string;
     taskQueue: string;
+    /** TLS towards the frontend (mTLS with a client pair); `undefined` is plaintext. */
+    tls: TemporalTls | undefined;
+    /** Temporal Cloud API key from TEMPORAL_API_KEY[_FILE]. */
+    apiKey: SecretSource | undefined;
+  };
+  codec: {
+    /** Payload keys from AUTOPILOT_CODEC_KEYS[_FILE]; the sandbox generates them when unset. */
+    keys: CodecKeyring | undefined;
+    server: {
+      host: string;
+      port: number;
+      /** Browser origins of the Temporal UI allowed to call the codec server. */
+      uiOrigins: string[];
+      /** Static bearer tokens (Temporal CLI `--codec-auth`, automation), from AUTOPILOT_CODEC_AUTH_TOKEN[_FILE]. */
+      authToken: SecretSource | undefined;
+      /** Access tokens the UI passes on, verified against this issuer's keys. */
+      oidc: { issuer: string; audience: string | undefined } | undefined;
+    };
   };
   worker: {
     logLevel: LogLevel;
@@ -248,6 +273,13 @@ export interface AutopilotConfig {
   projectRoot: string;
 }
 
+export interface TemporalTls {
+  serverNameOverride?: string;
+  serverRootCACertificate?: Buffer;
+  /** The private key stays a Secret until the connection is made, so printing config never shows it. */
+  clientCertPair?: { crt: Buffer; key: SecretSource };
+}
+
 export const projectRoot = path.resolve(import.meta.dirname, '..', '..');
 
 export function loadConfig(env: Env = process.env): AutopilotConfig {
@@ -271,13 +303,46 @@ export function loadConfig(env: Env = process.env): AutopilotConfig {
     throw new ConfigError('AWS_REGION', 'is required when AUTOPILOT_SECRET_STORE=ssm');
   }
   const webhookApiKey = readSecret(env, 'WEBHOOK_API_KEY');
+  const temporalApiKey = readSecret(env, 'TEMPORAL_API_KEY');
+  const codecKeysText = readSecret(env, 'AUTOPILOT_CODEC_KEYS');
+  const codecKeys =
+    codecKeysText === undefined
+      ? undefined
+      : parseCodecKeys(
+          codecKeysText,
+          env.AUTOPILOT_CODEC_KEYS_FILE ? 'AUTOPILOT_CODEC_KEYS_FILE' : 'AUTOPILOT_CODEC_KEYS',
+        );
+  const codecAuthToken = readSecret(env, 'AUTOPILOT_CODEC_AUTH_TOKEN');
+  if (codecAuthToken !== undefined && codecAuthToken.length < 16) {
+    throw new ConfigError('AUTOPILOT_CODEC_AUTH_TOKEN', 'must be at least 16 characters');
+  }
   const sshKey = readSecret(env, 'AUTOPILOT_SSH_PRIVATE_KEY');
   const dataDir = path.resolve(projectRoot, e.AUTOPILOT_DATA_DIR ?? '.data');
   if (e.DT_CLUSTER_URL && !clusterToken) {
     throw new ConfigError('DT_CLUSTER_TOKEN', '(or DT_CLUSTER_TOKEN_FILE) is required when DT_CLUSTER_URL is set');
   }
   return {
-    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.AUTOPILOT_TASK_QUEUE },
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.AUTOPILOT_TASK_QUEUE,
+      tls: temporalTls(e, temporalApiKey !== undefined),
+      apiKey: secretSource(env, 'TEMPORAL_API_KEY', temporalApiKey),
+    },
+    codec: {
+      keys: codecKeys,
+      server: {
+        host: e.AUTOPILOT_CODEC_HOST,
+        port: e.AUTOPILOT_CODEC_PORT,
+        uiOrigins: e.AUTOPILOT_CODEC_UI_ORIGINS
+          ? e.AUTOPILOT_CODEC_UI_ORIGINS.split(',')
+          : [`http://localhost:${e.AUTOPILOT_DEV_UI_PORT}`, `http://127.0.0.1:${e.AUTOPILOT_DEV_UI_PORT}`],
+        authToken: secretSource(env, 'AUTOPILOT_CODEC_AUTH_TOKEN', codecAuthToken),
+        oidc: e.AUTOPILOT_CODEC_OIDC_ISSUER
+          ? { issuer: e.AUTOPILOT_CODEC_OIDC_ISSUER.replace(/\/$/, ''), audience: e.AUTOPILOT_CODEC_OIDC_AUDIENCE }
+          : undefined,
+      },
+    },
     worker: {
       logLevel: e.AUTOPILOT_LOG_LEVEL,
       metricsAddress: e.AUTOPILOT_METRICS_ADDRESS === 'off' ? undefined : e.AUTOPILOT_METRICS_ADDRESS,
@@ -360,6 +425,50 @@ export function loadConfig(env: Env = process.env): AutopilotConfig {
  * Reads a secret from `NAME` or from the file named by `NAME_FILE` (Docker/Kubernetes secrets).
  * The value is never part of an error message.
  */
+function readPem(variable: string, file: string): Buffer {
+  try {
+    const content = readFileSync(path.resolve(projectRoot, file));
+    if (!content.includes('-----BEGIN')) throw new ConfigError(variable, `names a file that holds no PEM: ${file}`);
+    return content;
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError(
+      variable,
+      `names a file that cannot be read: ${file} (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`,
+    );
+  }
+}
+
+/** TLS is on when asked for, when any TLS file is given, or with an API key (Temporal Cloud). */
+function temporalTls(e: z.infer<typeof envSchema>, hasApiKey: boolean): TemporalTls | undefined {
+  const cert = e.TEMPORAL_TLS_CLIENT_CERT_PATH;
+  const key = e.TEMPORAL_TLS_CLIENT_KEY_PATH;
+  if (cert && !key)
+    throw new ConfigError('TEMPORAL_TLS_CLIENT_KEY_PATH', 'is required with TEMPORAL_TLS_CLIENT_CERT_PATH');
+  if (key && !cert)
+    throw new ConfigError('TEMPORAL_TLS_CLIENT_CERT_PATH', 'is required with TEMPORAL_TLS_CLIENT_KEY_PATH');
+  const anyFile = Boolean(cert || e.TEMPORAL_TLS_SERVER_CA_CERT_PATH);
+  if (e.TEMPORAL_TLS === 'false') {
+    if (anyFile) throw new ConfigError('TEMPORAL_TLS', 'is false but TLS files are configured');
+    return undefined;
+  }
+  if (e.TEMPORAL_TLS !== 'true' && !anyFile && !hasApiKey && !e.TEMPORAL_TLS_SERVER_NAME) return undefined;
+  return {
+    ...(e.TEMPORAL_TLS_SERVER_NAME ? { serverNameOverride: e.TEMPORAL_TLS_SERVER_NAME } : {}),
+    ...(e.TEMPORAL_TLS_SERVER_CA_CERT_PATH
+      ? { serverRootCACertificate: readPem('TEMPORAL_TLS_SERVER_CA_CERT_PATH', e.TEMPORAL_TLS_SERVER_CA_CERT_PATH) }
+      : {}),
+    ...(cert && key
+      ? {
+          clientCertPair: {
+            crt: readPem('TEMPORAL_TLS_CLIENT_CERT_PATH', cert),
+            key: new Secret(readPem('TEMPORAL_TLS_CLIENT_KEY_PATH', key).toString('utf8')),
+          },
+        }
+      : {}),
+  };
+}
+
 export function readSecret(env: Env, name: string): string | undefined {
   const direct = blankToUndefined(env[name]) as string | undefined;
   const file = blankToUndefined(env[`${name}_FILE`]) as string | undefined;

@@ -1,18 +1,22 @@
-import { Client } from '@temporalio/client';
+import { codecKeysFor } from '../codec/codec-keys.js';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { createJsonLogger } from '../observability/json-logger.js';
-import { connectClient, TemporalUnreachableError } from '../temporal/connect.js';
-import { startWebhookReceiver } from './start-webhook.js';
+import { autopilotClient, connectClient, temporalAccess, TemporalUnreachableError } from '../temporal/connect.js';
+import { requireWebhookKey, startWebhookReceiver } from './start-webhook.js';
 
 /** The webhook receiver as its own service (containers); `npm start` runs it next to the worker. */
 async function main(): Promise<void> {
   const config = loadConfig();
+  // Before connecting: a receiver without a usable key must not wait for Temporal to say so.
+  requireWebhookKey(config);
+  // Workflow inputs and signals carry host names and problem titles: encrypted like the worker's.
+  const codecKeys = codecKeysFor(config);
   const logger = createJsonLogger(config.worker.logLevel);
-  const address = config.temporal.address ?? 'localhost:7233';
-  const connection = await connectClient(address);
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const access = temporalAccess(config);
+  const connection = await connectClient(access);
+  const client = autopilotClient(connection, config.temporal.namespace, codecKeys);
   const webhook = await startWebhookReceiver(config, client, logger);
-  logger.info('Webhook receiver started', { url: webhook.url, temporal: address });
+  logger.info('Webhook receiver started', { url: webhook.url, temporal: access.address });
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { Logger } from '@temporalio/common';
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { SecretSource } from '../config/secret.js';
 import { AutopilotPhase } from '../shared/phases.js';
 import {
@@ -15,7 +15,10 @@ import { WEBHOOK_KEY_HEADER } from '../shared/webhook.js';
 import type { RemediateCpuSaturation } from '../workflows/remediate-cpu-saturation.js';
 import { problemNotificationSignal } from '../workflows/shared/remediation-signals.js';
 import { DedupeCache } from './dedupe-cache.js';
-import { isTestNotification, notificationSchema } from './notification-schema.js';
+import { answerClientError, hardenedServerFactory } from './http-hardening.js';
+import { jsonDeeperThan } from './json-depth.js';
+import { invalidFieldsMessage, isTestNotification, notificationSchema } from './notification-schema.js';
+import { SourceRateLimiter, type RateLimit } from './rate-limiter.js';
 import { WebhookMetrics } from './webhook-metrics.js';
 
 export interface WebhookServerOptions {
@@ -25,20 +28,71 @@ export interface WebhookServerOptions {
   policy: RemediationPolicy;
   maxBodyBytes: number;
   logger: Logger;
+  /** Request line plus headers; larger requests get 431. Default 16 KiB. */
+  maxHeaderBytes?: number;
+  /** Per source address, checked before the key. Default 200 per second, bursts of 400. */
+  rateLimit?: RateLimit;
+  /** Sources tracked by the rate limit at most (memory bound). Default 10,000. */
+  maxRateLimitedSources?: number;
+  /**
+   * Behind a load balancer: the source is the address the nearest proxy (true, or that many proxies)
+   * put into X-Forwarded-For. Default false: the TCP peer.
+   */
+  trustProxy?: boolean | number;
+  /** Nesting of arrays and objects in the body. Default 32. */
+  maxJsonDepth?: number;
 }
 
 const ENVIRONMENT_ID = /^[a-zA-Z0-9_-]{1,70}$/;
+const WEBHOOK_ROUTE = '/webhooks/dynatrace/:environmentId';
+/** Load balancers and Prometheus must get through while a flood is being turned away. */
+const OPERATIONAL_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
 
-/** Constant-time comparison of the presented key with ours (hashing first equalises the lengths). */
+class JsonTooDeepError extends Error {
+  readonly statusCode = 400;
+}
+
+class ForbiddenPropertyError extends Error {
+  readonly statusCode = 400;
+}
+
+function isValidJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Shorter keys are within reach of guessing, even at the rate limit. */
+export const MIN_WEBHOOK_KEY_LENGTH = 16;
+
+/**
+ * Constant-time comparison of the presented key with ours (hashing first equalises the lengths).
+ * A key file rotated to something too short since start-up fails closed instead of inviting guesses.
+ */
 function sameKey(presented: string, expected: string): boolean {
   const a = createHash('sha256').update(presented).digest();
   const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
+  return timingSafeEqual(a, b) && expected.length >= MIN_WEBHOOK_KEY_LENGTH;
 }
 
 function reject(reply: FastifyReply, status: number, error: string, message: string) {
   return reply.code(status).send({ error, message });
 }
+
+/**
+ * Trust in X-Forwarded-For by hop count: the source is the address our nearest `hops` proxies saw.
+ * Trusting every hop (Fastify's `true`) would take the left-most entry, which the client writes.
+ */
+function trustedHops(setting: boolean | number | undefined): false | ((address: string, hop: number) => boolean) {
+  const hops = setting === true ? 1 : setting || 0;
+  return hops > 0 ? (_address, hop) => hop < hops : false;
+}
+
+const isWebhookRequest = (request: FastifyRequest) =>
+  request.routeOptions.url === WEBHOOK_ROUTE || request.url.startsWith('/webhooks/');
 
 /**
  * Receives Dynatrace problem notifications (custom integration webhook) for the self-healing loop:
@@ -49,19 +103,72 @@ function reject(reply: FastifyReply, status: number, error: string, message: str
 export function createWebhookServer(options: WebhookServerOptions): { app: FastifyInstance; metrics: WebhookMetrics } {
   const metrics = new WebhookMetrics();
   const dedupe = new DedupeCache(3_600_000, 100_000);
-  const app = Fastify({ logger: false, bodyLimit: options.maxBodyBytes, return503OnClosing: true });
+  const limiter = new SourceRateLimiter(
+    options.rateLimit ?? { perSecond: 200, burst: 400 },
+    options.maxRateLimitedSources ?? 10_000,
+  );
+  const maxJsonDepth = options.maxJsonDepth ?? 32;
+
+  /** True when the request was answered with 429. */
+  const rateLimited = (request: FastifyRequest, reply: FastifyReply): boolean => {
+    const decision = limiter.take(request.ip);
+    if (decision.allowed) return false;
+    void reply
+      .header('Retry-After', String(decision.retryAfterSeconds))
+      .code(429)
+      .send({ error: 'rate-limited', message: 'too many requests from this source; retry later' });
+    return true;
+  };
+
+  const app = Fastify({
+    logger: false,
+    bodyLimit: options.maxBodyBytes,
+    return503OnClosing: true,
+    trustProxy: trustedHops(options.trustProxy),
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    serverFactory: hardenedServerFactory(options.maxHeaderBytes ?? 16 * 1024),
+    clientErrorHandler: answerClientError,
+    // Fastify's own answers to these quote the URL back; ours do not.
+    frameworkErrors: (error, request, reply) => {
+      if (rateLimited(request, reply)) return;
+      if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+        return void reject(reply, 414, 'uri-too-long', 'a segment of the URL is too long');
+      }
+      return void reject(reply, 400, 'bad-url', 'the URL is not valid');
+    },
+  });
 
   app.addHook('onResponse', async (request, reply) => {
     if (request.url.startsWith('/webhooks/')) metrics.response(reply.statusCode, reply.elapsedTime);
   });
 
+  // Before the key check, so that guessing keys is limited too.
+  app.addHook('onRequest', async (request, reply) => {
+    if (OPERATIONAL_ROUTES.has(request.routeOptions.url ?? '')) return;
+    if (rateLimited(request, reply)) return reply;
+  });
+
   // The key is checked before the body is read: an unauthenticated caller costs nothing.
   app.addHook('onRequest', async (request, reply) => {
-    if (!request.url.startsWith('/webhooks/')) return;
+    if (!isWebhookRequest(request)) return;
     const presented = request.headers[WEBHOOK_KEY_HEADER.toLowerCase()];
     if (typeof presented !== 'string' || !sameKey(presented, options.apiKey.reveal())) {
       return reject(reply, 401, 'unauthorized', `missing or wrong ${WEBHOOK_KEY_HEADER} header`);
     }
+  });
+
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  // Fastify also parses text/plain by default; anything but JSON is to get a 415.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body.toString();
+    if (jsonDeeperThan(text, maxJsonDepth)) return done(new JsonTooDeepError(), undefined);
+    void parseJson(request, text, (err, value) => {
+      // Fastify reports poisoning as invalid JSON; the sender deserves to know the JSON was fine.
+      if (err && text.length > 0 && isValidJson(text)) return done(new ForbiddenPropertyError(), undefined);
+      done(err, value);
+    });
   });
 
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) => {
@@ -70,6 +177,12 @@ export function createWebhookServer(options: WebhookServerOptions): { app: Fasti
     }
     if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || error.statusCode === 415) {
       return reject(reply, 415, 'unsupported-media-type', 'the body must be application/json');
+    }
+    if (error instanceof JsonTooDeepError) {
+      return reject(reply, 400, 'too-deeply-nested', `the body nests arrays and objects deeper than ${maxJsonDepth}`);
+    }
+    if (error instanceof ForbiddenPropertyError) {
+      return reject(reply, 400, 'forbidden-property', 'the body must not contain __proto__ or constructor.prototype');
     }
     if (
       error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
@@ -87,7 +200,7 @@ export function createWebhookServer(options: WebhookServerOptions): { app: Fasti
 
   app.setNotFoundHandler((_request, reply) => reject(reply, 404, 'not-found', 'no such endpoint'));
 
-  app.post<{ Params: { environmentId: string } }>('/webhooks/dynatrace/:environmentId', async (request, reply) => {
+  app.post<{ Params: { environmentId: string } }>(WEBHOOK_ROUTE, async (request, reply) => {
     const { environmentId } = request.params;
     if (!ENVIRONMENT_ID.test(environmentId)) {
       return reject(reply, 400, 'invalid-environment', 'the environment id in the path must match [a-zA-Z0-9_-]{1,70}');
@@ -103,8 +216,7 @@ export function createWebhookServer(options: WebhookServerOptions): { app: Fasti
     }
     const parsed = notificationSchema.safeParse(body);
     if (!parsed.success) {
-      const fields = [...new Set(parsed.error.issues.map((i) => i.path.join('.') || '(body)'))];
-      return reject(reply, 400, 'invalid-payload', `missing or invalid field(s): ${fields.join(', ')}`);
+      return reject(reply, 400, 'invalid-payload', invalidFieldsMessage(parsed.error.issues));
     }
     const notification = parsed.data;
     const hosts = notification.ImpactedEntities.filter((e) => e.type === 'HOST' && HOST_ENTITY_ID.test(e.entity));

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NativeConnection } from '@temporalio/worker';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
+import { autopilotDataConverter } from '../codec/data-converter.js';
+import type { CodecKeyring } from '../codec/codec-keyring.js';
 import type { AutopilotConfig } from '../config/config.js';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 
@@ -15,6 +17,8 @@ export interface AutopilotWorkerOptions {
   config: AutopilotConfig;
   connection: NativeConnection;
   activityDeps: ActivityDeps;
+  /** Payload keys shared with every client; the bundle must be built with `failureConverterPath`. */
+  codecKeys: CodecKeyring;
   /** A bundle produced by `bundleWorkflowCode`; tests pass one so that only one bundle is built per run. */
   workflowBundlePath?: string;
   taskQueue?: string;
@@ -30,6 +34,7 @@ export async function createAutopilotWorker(options: AutopilotWorkerOptions): Pr
     taskQueue: options.taskQueue ?? config.temporal.taskQueue,
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath }),
     activities: createActivities(options.activityDeps),
+    dataConverter: autopilotDataConverter(options.codecKeys),
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     // Activities get this long to notice cancellation and finish cleanly on SIGINT/SIGTERM.
     shutdownGraceTime: '10 seconds',

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { ConfigError, loadConfig } from '../config/config.js';
-import { connectWorker, TemporalUnreachableError } from '../temporal/connect.js';
+import { codecKeysFor } from '../codec/codec-keys.js';
+import { connectWorker, temporalAccess, TemporalUnreachableError } from '../temporal/connect.js';
 import { installRuntime } from './runtime.js';
 import { createAutopilotWorker } from './create-worker.js';
 import { buildActivityDeps } from './activity-deps.js';
@@ -21,16 +22,20 @@ async function main(): Promise<void> {
   const logger = installRuntime(config);
   const identity = `${process.pid}@${os.hostname()}`;
   const activityDeps = buildActivityDeps(config, { identity, dynatrace: { url: clusterUrl, clusterToken } });
-  const address = config.temporal.address ?? 'localhost:7233';
-  const connection = await connectWorker(address);
+  const codecKeys = codecKeysFor(config);
+  const access = temporalAccess(config);
+  const connection = await connectWorker(access);
   try {
     const worker = await createAutopilotWorker({
       config,
       connection,
       activityDeps,
+      codecKeys,
     });
     logger.info('Worker started', {
-      address,
+      address: access.address,
+      tls: Boolean(access.tls),
+      codecKey: codecKeys.primary.id,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
     });

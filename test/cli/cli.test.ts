@@ -31,10 +31,11 @@ describe('autopilot CLI against npm start', () => {
   beforeAll(async () => {
     const [port, uiPort] = [await freePort(), await freePort()];
     simulatorPort = await freePort();
-    const [motoPort, webhookPort] = [await freePort(), await freePort()];
+    const [motoPort, webhookPort, codecPort] = [await freePort(), await freePort(), await freePort()];
     env = cleanEnv({
       AUTOPILOT_MOTO_PORT: String(motoPort),
       AUTOPILOT_WEBHOOK_PORT: String(webhookPort),
+      AUTOPILOT_CODEC_PORT: String(codecPort),
       AUTOPILOT_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'autopilot-cli-')),
       AUTOPILOT_DEV_SERVER_PORT: String(port),
       AUTOPILOT_DEV_UI_PORT: String(uiPort),

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -20,8 +20,14 @@ describe('npm start (src/start.ts): embedded dev server + worker', () => {
   let simulatorPort = 0;
   let motoPort = 0;
   let webhookPort = 0;
+  let codecPort = 0;
   beforeAll(async () => {
-    [simulatorPort, motoPort, webhookPort] = [await freePort(), await freePort(), await freePort()];
+    [simulatorPort, motoPort, webhookPort, codecPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
   });
   afterEach(() => {
     for (const p of started.splice(0)) p.child.kill('SIGKILL');
@@ -37,6 +43,7 @@ describe('npm start (src/start.ts): embedded dev server + worker', () => {
         AUTOPILOT_SIMULATOR_PORT: String(simulatorPort),
         AUTOPILOT_MOTO_PORT: String(motoPort),
         AUTOPILOT_WEBHOOK_PORT: String(webhookPort),
+        AUTOPILOT_CODEC_PORT: String(codecPort),
         AUTOPILOT_METRICS_ADDRESS: 'off',
         AUTOPILOT_TASK_QUEUE: 'npm-start-test',
       }),
@@ -46,11 +53,12 @@ describe('npm start (src/start.ts): embedded dev server + worker', () => {
     return proc;
   }
 
-  function listWorkflows(port: number): { type: { name: string }; status: string }[] {
+  type Listed = { type: { name: string }; status: string; execution: { workflowId: string } };
+  function listWorkflows(port: number): Listed[] {
     const out = execFileSync(temporalCliPath, ['workflow', 'list', '--address', `127.0.0.1:${port}`, '-o', 'json'], {
       encoding: 'utf8',
     });
-    return (JSON.parse(out || '[]') as { type: { name: string }; status: string }[]) ?? [];
+    return (JSON.parse(out || '[]') as Listed[]) ?? [];
   }
 
   const devServerPid = (dataDir: string) => Number(readFileSync(path.join(dataDir, 'temporal-dev-server.pid'), 'utf8'));
@@ -70,6 +78,30 @@ describe('npm start (src/start.ts): embedded dev server + worker', () => {
     expect(first.stderr()).toMatch(/Demo {9}vm-1 in demo-p1 runs on EC2 i-[0-9a-f]+ \(t3\.micro\)/);
     const ui = await fetch(`http://127.0.0.1:${uiPort}/`);
     expect(ui.status).toBe(200);
+
+    // Payloads are encrypted with a generated sandbox key; the UI reads them through the codec server.
+    expect(first.stderr()).toMatch(/generated a payload encryption key for the sandbox in .*codec-keys/);
+    expect(first.stderr()).toContain(`payloads decrypted by http://127.0.0.1:${codecPort}/codec`);
+    expect(first.stderr()).toMatch(/Encryption {3}payloads AES-256-GCM, key sandbox-\d{4}-\d{2}-\d{2}/);
+    expect(statSync(path.join(dataDir, 'codec-keys')).mode & 0o777).toBe(0o600);
+    const preflight = await fetch(`http://127.0.0.1:${codecPort}/codec/decode`, {
+      method: 'OPTIONS',
+      headers: { origin: `http://localhost:${uiPort}`, 'access-control-request-method': 'POST' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe(`http://localhost:${uiPort}`);
+    const selfCheck = listWorkflows(port).find((w) => w.type.name === 'WorkerSelfCheck')!.execution.workflowId;
+    const show = (...extra: string[]) =>
+      execFileSync(
+        temporalCliPath,
+        ['workflow', 'show', '-w', selfCheck, '--address', `127.0.0.1:${port}`, '-o', 'json', ...extra],
+        { encoding: 'utf8' },
+      );
+    const base64 = (text: string) => Buffer.from(text).toString('base64');
+    expect(show()).toContain(base64('binary/encrypted'));
+    const decoded = show('--codec-endpoint', `http://127.0.0.1:${codecPort}/codec`);
+    expect(decoded).not.toContain(base64('binary/encrypted'));
+    expect(decoded).toContain(base64('json/plain'));
     // The real CLI, against the server we started: the start-up self-check run is there.
     expect(listWorkflows(port)).toEqual(
       expect.arrayContaining([

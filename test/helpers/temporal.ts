@@ -6,6 +6,9 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { inject } from 'vitest';
+import { parseCodecKeys } from '../../src/codec/codec-keyring.js';
+import { autopilotDataConverter } from '../../src/codec/data-converter.js';
+import { EncryptionCodec } from '../../src/codec/encryption-codec.js';
 import { loadConfig, projectRoot, type AutopilotConfig } from '../../src/config/config.js';
 import { createJsonLogger } from '../../src/observability/json-logger.js';
 
@@ -27,12 +30,21 @@ export function installTestRuntime(): void {
   });
 }
 
-/** Connects to the run-wide Temporal dev server started by test/global-setup.ts. */
+/**
+ * The payload key of the test suite. Fixed, not random, so recorded histories under test/histories
+ * replay with it (as production histories replay only with production keys).
+ */
+export const TEST_CODEC_KEYS_TEXT = 'test-2026:W4x0mV1n6Jx8c4pQq2b7Yt9RkLs3Dz5Ha0Ue1Of2Ig8=';
+export const testCodecKeys = parseCodecKeys(TEST_CODEC_KEYS_TEXT, 'TEST_CODEC_KEYS');
+export const testDataConverter = autopilotDataConverter(testCodecKeys);
+
+/** Connects to the run-wide Temporal dev server started by test/global-setup.ts; payloads encrypted. */
 export async function connectToTestServer(): Promise<TestWorkflowEnvironment> {
   installTestRuntime();
   return TestWorkflowEnvironment.createFromExistingServer({
     address: inject('temporalAddress'),
     namespace: inject('temporalNamespace'),
+    client: { dataConverter: testDataConverter },
   });
 }
 
@@ -45,6 +57,7 @@ export function testConfig(env: Record<string, string> = {}): AutopilotConfig {
     TEMPORAL_ADDRESS: inject('temporalAddress'),
     TEMPORAL_NAMESPACE: inject('temporalNamespace'),
     AUTOPILOT_METRICS_ADDRESS: 'off',
+    AUTOPILOT_CODEC_KEYS: TEST_CODEC_KEYS_TEXT,
     ...env,
   });
 }
@@ -58,6 +71,7 @@ export async function createTestWorker(
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     workflowBundle: { codePath: inject('workflowBundlePath') },
+    dataConverter: testDataConverter,
     ...options,
   });
 }
@@ -87,25 +101,38 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
   installTestRuntime();
   return TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: temporalTestServerPath } },
+    client: { dataConverter: testDataConverter },
   });
 }
 
 /**
- * A workflow history as searchable text: the JSON export plus every payload decoded (payload data
- * is base64 in the export, so a plain search would miss a secret inside an input or result).
+ * A workflow history as searchable text: the JSON export plus every payload decrypted and decoded
+ * (in the export, payloads are encrypted and base64, so a plain search would miss a secret inside
+ * an input or result — the check must see what the workflow saw).
  */
 export async function historyText(handle: WorkflowHandle): Promise<string> {
   const json = historyToJSON(await handle.fetchHistory());
-  const decoded: string[] = [];
-  const walk = (node: unknown): void => {
-    if (Array.isArray(node)) return node.forEach(walk);
-    if (node === null || typeof node !== 'object') return;
-    const record = node as Record<string, unknown>;
-    if (typeof record.data === 'string' && 'metadata' in record) {
-      decoded.push(Buffer.from(record.data, 'base64').toString('utf8'));
+  return [json, ...(await decodedPayloadTexts(JSON.parse(json)))].join('\n');
+}
+
+/** Every payload in a JSON history (or any part of one), decrypted with the test keys, as text. */
+export async function decodedPayloadTexts(node: unknown): Promise<string[]> {
+  const codec = new EncryptionCodec(testCodecKeys);
+  const found: { metadata?: Record<string, string>; data?: string }[] = [];
+  const walk = (n: unknown): void => {
+    if (Array.isArray(n)) return n.forEach(walk);
+    if (n === null || typeof n !== 'object') return;
+    const record = n as Record<string, unknown>;
+    if ('metadata' in record && (typeof record.data === 'string' || record.data === undefined)) {
+      found.push(record);
     }
     Object.values(record).forEach(walk);
   };
-  walk(JSON.parse(json));
-  return [json, ...decoded].join('\n');
+  walk(node);
+  const payloads = found.map((p) => ({
+    metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
+    data: Buffer.from(p.data ?? '', 'base64'),
+  }));
+  const decoded = await codec.decode(payloads);
+  return decoded.map((p) => Buffer.from(p.data ?? new Uint8Array()).toString('utf8'));
 }

@@ -14,6 +14,7 @@ import {
   connectToTestServer,
   createTestWorker,
   historyText,
+  TEST_CODEC_KEYS_TEXT,
   uniqueTaskQueue,
 } from '../helpers/temporal.js';
 
@@ -51,6 +52,7 @@ describe('a worker killed in the middle of onboarding', () => {
       'src/workers/main.ts',
       cleanEnv({
         TEMPORAL_ADDRESS: inject('temporalAddress'),
+        AUTOPILOT_CODEC_KEYS: TEST_CODEC_KEYS_TEXT,
         TEMPORAL_NAMESPACE: inject('temporalNamespace'),
         AUTOPILOT_TASK_QUEUE: taskQueue,
         AUTOPILOT_METRICS_ADDRESS: 'off',

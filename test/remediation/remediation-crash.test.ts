@@ -10,7 +10,7 @@ import { problemNotificationSignal, remediationStatusQuery } from '../../src/wor
 import { startTestbed, type Testbed } from '../helpers/autopilot.js';
 import { startTestAws, type TestAws } from '../helpers/aws.js';
 import { cleanEnv, spawnEntryPoint, type SpawnedProcess } from '../helpers/processes.js';
-import { createTestWorker, uniqueTaskQueue } from '../helpers/temporal.js';
+import { createTestWorker, TEST_CODEC_KEYS_TEXT, uniqueTaskQueue } from '../helpers/temporal.js';
 
 const ENV = 'crs-p1';
 
@@ -56,6 +56,7 @@ describe('a worker killed in the middle of a roll', () => {
       'src/workers/main.ts',
       cleanEnv({
         TEMPORAL_ADDRESS: inject('temporalAddress'),
+        AUTOPILOT_CODEC_KEYS: TEST_CODEC_KEYS_TEXT,
         AUTOPILOT_TASK_QUEUE: taskQueue,
         AUTOPILOT_METRICS_ADDRESS: 'off',
         DT_CLUSTER_URL: tb.dt.simulator.url,

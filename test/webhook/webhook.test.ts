@@ -1,14 +1,31 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ENCRYPTED_ENCODING } from '../../src/codec/encryption-codec.js';
+import { ConfigError } from '../../src/config/config.js';
 import { Secret } from '../../src/config/secret.js';
 import { createJsonLogger } from '../../src/observability/json-logger.js';
 import { remediationPolicySchema } from '../../src/shared/remediation.js';
 import { WEBHOOK_KEY_HEADER } from '../../src/shared/webhook.js';
+import { requireWebhookKey, startWebhookReceiver } from '../../src/webhook/start-webhook.js';
 import { createWebhookServer } from '../../src/webhook/webhook-server.js';
-import { connectToTestServer, uniqueTaskQueue } from '../helpers/temporal.js';
+import { cleanEnv, freePort, spawnEntryPoint, type SpawnedProcess } from '../helpers/processes.js';
+import {
+  connectToTestServer,
+  historyText,
+  TEST_CODEC_KEYS_TEXT,
+  testConfig,
+  uniqueTaskQueue,
+} from '../helpers/temporal.js';
+import { missingSecurityHeaders } from './bad-requests.js';
 
 const KEY = 'test-webhook-key-0123456789';
 const HOST = 'HOST-0123456789ABCDEF';
+
+const securityHeadersMissingFrom = (response: Response) => missingSecurityHeaders(Object.fromEntries(response.headers));
 
 const cpuNotification = (pid: string, state = 'OPEN') => ({
   State: state,
@@ -105,12 +122,44 @@ describe('webhook receiver', () => {
     for (const [name, response, status, error] of cases) {
       const r = await response;
       expect(r.status, name).toBe(status);
+      expect(securityHeadersMissingFrom(r), name).toEqual([]);
       const body = (await r.json()) as { error: string; message: string };
       expect(body.error, name).toBe(error);
       expect(body.message.length, name).toBeGreaterThan(5);
     }
     const missing = (await (await post(JSON.stringify({ State: 'OPEN' }))).json()) as { message: string };
     expect(missing.message).toBe('missing or invalid field(s): PID, ImpactedEntities');
+    expect(await workflowsOfEnvironment()).toEqual([]);
+  });
+
+  it('names invalid fields by our schema only, never by what the sender wrote', async () => {
+    const marker = 'ZqxEchoMarker';
+    const response = await post(
+      JSON.stringify({
+        State: 'OPEN',
+        PID: `${marker} <script>`,
+        ImpactedEntities: [{ type: 'HOST', entity: 7, [marker]: marker }, marker],
+        [marker]: { [marker]: marker },
+      }),
+    );
+    expect(response.status).toBe(400);
+    const text = await response.text();
+    expect(text).not.toContain(marker);
+    expect(JSON.parse(text)).toEqual({
+      error: 'invalid-payload',
+      message: 'missing or invalid field(s): PID, ImpactedEntities.0.entity, ImpactedEntities.1',
+    });
+    const deep = await post(JSON.stringify({ ...cpuNotification('-1_2V2'), ProblemDetailsJSON: nest(40) }));
+    expect(deep.status).toBe(400);
+    expect(await deep.json()).toEqual({
+      error: 'too-deeply-nested',
+      message: 'the body nests arrays and objects deeper than 32',
+    });
+    const poisoned = await post(`{"__proto__":{"isAdmin":true},${JSON.stringify(cpuNotification('-1_3V2')).slice(1)}`);
+    expect(poisoned.status).toBe(400);
+    expect(((await poisoned.json()) as { error: string }).error).toBe('forbidden-property');
+    const plain = await post(JSON.stringify(cpuNotification('-1_4V2')), { 'Content-Type': 'text/plain' });
+    expect(plain.status).toBe(415);
     expect(await workflowsOfEnvironment()).toEqual([]);
   });
 
@@ -126,6 +175,7 @@ describe('webhook receiver', () => {
       }),
     );
     expect(response.status).toBe(200);
+    expect(securityHeadersMissingFrom(response)).toEqual([]);
     expect(await response.json()).toEqual({ status: 'test-notification-received' });
     expect(metrics.count('test')).toBe(1);
     expect(await workflowsOfEnvironment()).toEqual([]);
@@ -134,6 +184,7 @@ describe('webhook receiver', () => {
   it('hands a notification to the host remediation with signal-with-start, once per problem and state', async () => {
     const first = await post(JSON.stringify(cpuNotification('-4711_1717000000000V2')));
     expect(first.status).toBe(202);
+    expect(securityHeadersMissingFrom(first)).toEqual([]);
     const workflowId = `remediate:${environmentId}:${HOST}`;
     expect(await first.json()).toEqual({ status: 'accepted', workflowIds: [workflowId], duplicates: 0 });
 
@@ -166,11 +217,109 @@ describe('webhook receiver', () => {
   });
 
   it('serves health, readiness and metrics', async () => {
+    for (const endpoint of ['/healthz', '/readyz', '/metrics']) {
+      expect(securityHeadersMissingFrom(await fetch(`${url}${endpoint}`)), endpoint).toEqual([]);
+    }
     expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok' });
     expect(await (await fetch(`${url}/readyz`)).json()).toEqual({ status: 'ready' });
     const text = await (await fetch(`${url}/metrics`)).text();
     expect(text).toContain('autopilot_webhook_responses_total{status="401"} 2');
+    expect(text).toContain('autopilot_webhook_responses_total{status="415"} 2');
     expect(text).toContain('autopilot_webhook_notifications_total{outcome="accepted"} 3');
     expect(text).toMatch(/autopilot_webhook_request_duration_ms_count \d+/);
+  });
+});
+
+const nest = (depth: number): unknown => (depth === 0 ? 'leaf' : { next: nest(depth - 1) });
+
+describe('webhook receiver start-up', () => {
+  const started: SpawnedProcess[] = [];
+  afterAll(() => {
+    for (const p of started.splice(0)) p.child.kill('SIGKILL');
+  });
+
+  /** The service's environment without any webhook key this machine's shell may have. */
+  const serviceEnv = (extra: Record<string, string>) => {
+    const env = cleanEnv({ AUTOPILOT_METRICS_ADDRESS: 'off' });
+    delete env.WEBHOOK_API_KEY;
+    delete env.WEBHOOK_API_KEY_FILE;
+    return { ...env, ...extra };
+  };
+
+  it('refuses a configuration without a key of at least 16 characters, naming the variable', async () => {
+    expect(() => requireWebhookKey(testConfig())).toThrow(ConfigError);
+    expect(() => requireWebhookKey(testConfig())).toThrow(
+      /^Invalid configuration: WEBHOOK_API_KEY \(or WEBHOOK_API_KEY_FILE\) is required outside the sandbox/,
+    );
+    expect(() => requireWebhookKey(testConfig({ WEBHOOK_API_KEY: 'fifteen-chars!!' }))).toThrow(
+      /^Invalid configuration: WEBHOOK_API_KEY must hold a key of at least 16 characters/,
+    );
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'webhook-key-')), 'key');
+    writeFileSync(file, 'short\n');
+    expect(() => requireWebhookKey(testConfig({ WEBHOOK_API_KEY_FILE: file }))).toThrow(
+      /^Invalid configuration: WEBHOOK_API_KEY_FILE must hold a key of at least 16 characters/,
+    );
+    expect(requireWebhookKey(testConfig({ WEBHOOK_API_KEY: KEY })).reveal()).toBe(KEY);
+    // Nothing listens when the key is missing.
+    const port = await freePort();
+    await expect(
+      startWebhookReceiver(
+        testConfig({ AUTOPILOT_WEBHOOK_PORT: String(port) }),
+        {} as Client,
+        createJsonLogger('ERROR', () => undefined),
+      ),
+    ).rejects.toThrow(/WEBHOOK_API_KEY/);
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+  });
+
+  it('the service exits at once with one line naming WEBHOOK_API_KEY, before trying Temporal', async () => {
+    const unused = await freePort();
+    const proc = spawnEntryPoint(
+      'src/webhook/main.ts',
+      serviceEnv({ TEMPORAL_ADDRESS: `127.0.0.1:${unused}`, AUTOPILOT_CODEC_KEYS: TEST_CODEC_KEYS_TEXT }),
+    );
+    started.push(proc);
+    expect((await proc.exit).code).toBe(2);
+    const lines = proc.stderr().trim().split('\n');
+    expect(lines).toEqual([expect.stringMatching(/^autopilot webhook: Invalid configuration: WEBHOOK_API_KEY /)]);
+    expect(proc.stderr()).not.toContain('Temporal');
+  });
+
+  it('the service hands notifications to Temporal encrypted with the payload keys', async () => {
+    const env = await connectToTestServer();
+    const port = await freePort();
+    const environmentId = `whk-main-${Date.now()}`;
+    const proc = spawnEntryPoint(
+      'src/webhook/main.ts',
+      serviceEnv({
+        TEMPORAL_ADDRESS: inject('temporalAddress'),
+        TEMPORAL_NAMESPACE: inject('temporalNamespace'),
+        AUTOPILOT_CODEC_KEYS: TEST_CODEC_KEYS_TEXT,
+        AUTOPILOT_TASK_QUEUE: uniqueTaskQueue('webhook-main'),
+        AUTOPILOT_WEBHOOK_PORT: String(port),
+        WEBHOOK_API_KEY: KEY,
+      }),
+    );
+    started.push(proc);
+    try {
+      await proc.waitForOutput(/Webhook receiver started/, 30_000);
+      const response = await fetch(`http://127.0.0.1:${port}/webhooks/dynatrace/${environmentId}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', [WEBHOOK_KEY_HEADER]: KEY },
+        body: JSON.stringify(cpuNotification('-77_1717000000000V2')),
+      });
+      expect(response.status).toBe(202);
+      expect(securityHeadersMissingFrom(response)).toEqual([]);
+      const handle = env.client.workflow.getHandle(`remediate:${environmentId}:${HOST}`);
+      const history = await handle.fetchHistory();
+      const input = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+      expect(Buffer.from(input?.metadata?.encoding ?? []).toString()).toBe(ENCRYPTED_ENCODING);
+      expect(await historyText(handle)).toContain('-77_1717000000000V2');
+      await handle.terminate('test done');
+      proc.child.kill('SIGTERM');
+      expect((await proc.exit).code).toBe(0);
+    } finally {
+      await env.teardown();
+    }
   });
 });

@@ -1,0 +1,14 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { DataConverter } from '@temporalio/common';
+import type { CodecKeyring } from './codec-keyring.js';
+import { EncryptionCodec } from './encryption-codec.js';
+
+const here = fileURLToPath(import.meta.url);
+// Under tsx this is src/codec/*.ts, in the container dist/codec/*.js; the SDK loads it by path.
+export const failureConverterPath = path.join(path.dirname(here), `failure-converter${path.extname(here)}`);
+
+/** One data converter for worker, clients and the workflow bundle alike. */
+export function autopilotDataConverter(keys: CodecKeyring): DataConverter {
+  return { payloadCodecs: [new EncryptionCodec(keys)], failureConverterPath };
+}

@@ -1,0 +1,76 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import type { Payload, PayloadCodec } from '@temporalio/common';
+import { ApplicationFailure, METADATA_ENCODING_KEY } from '@temporalio/common';
+import proto from '@temporalio/proto';
+import type { CodecKeyring } from './codec-keyring.js';
+
+const { Payload: PayloadMessage } = proto.temporal.api.common.v1;
+
+export const ENCRYPTED_ENCODING = 'binary/encrypted';
+export const KEY_ID_METADATA = 'encryption-key-id';
+const NONCE_BYTES = 12;
+const TAG_BYTES = 16;
+
+const utf8 = (text: string) => new TextEncoder().encode(text);
+const text = (bytes: Uint8Array | null | undefined) => (bytes ? Buffer.from(bytes).toString('utf8') : undefined);
+
+/**
+ * AES-256-GCM over the whole serialized payload (its metadata too, so even the encoding of a value
+ * is hidden), a fresh random nonce per payload, and the key id in clear metadata so the right key
+ * is found after a rotation. The key id is also authenticated data: a payload cannot be passed off
+ * as written under another key.
+ */
+export class EncryptionCodec implements PayloadCodec {
+  constructor(private readonly keys: CodecKeyring) {}
+
+  async encode(payloads: Payload[]): Promise<Payload[]> {
+    const { id, key } = this.keys.primary;
+    return payloads.map((payload) => {
+      const nonce = randomBytes(NONCE_BYTES);
+      const cipher = createCipheriv('aes-256-gcm', key, nonce);
+      cipher.setAAD(Buffer.from(id));
+      const plain = PayloadMessage.encode(payload).finish();
+      const sealed = Buffer.concat([nonce, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
+      return {
+        metadata: { [METADATA_ENCODING_KEY]: utf8(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: utf8(id) },
+        data: new Uint8Array(sealed),
+      };
+    });
+  }
+
+  async decode(payloads: Payload[]): Promise<Payload[]> {
+    return payloads.map((payload) => {
+      if (text(payload.metadata?.[METADATA_ENCODING_KEY]) !== ENCRYPTED_ENCODING) return payload;
+      const id = text(payload.metadata?.[KEY_ID_METADATA]);
+      const entry = id === undefined ? undefined : this.keys.find(id);
+      if (!entry) {
+        throw ApplicationFailure.nonRetryable(
+          `payload encrypted with key ${JSON.stringify(id ?? '(none)')}, which is not in AUTOPILOT_CODEC_KEYS (known: ${this.keys.ids.join(', ')})`,
+          'PayloadDecryptionError',
+        );
+      }
+      const sealed = Buffer.from(payload.data ?? new Uint8Array());
+      if (sealed.length < NONCE_BYTES + TAG_BYTES) {
+        throw ApplicationFailure.nonRetryable(
+          `encrypted payload under key ${id} is truncated`,
+          'PayloadDecryptionError',
+        );
+      }
+      try {
+        const decipher = createDecipheriv('aes-256-gcm', entry.key, sealed.subarray(0, NONCE_BYTES));
+        decipher.setAAD(Buffer.from(entry.id));
+        decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
+        const plain = Buffer.concat([
+          decipher.update(sealed.subarray(NONCE_BYTES, sealed.length - TAG_BYTES)),
+          decipher.final(),
+        ]);
+        return PayloadMessage.decode(plain);
+      } catch {
+        throw ApplicationFailure.nonRetryable(
+          `payload under key ${id} failed authentication (wrong key material for that id, or tampered)`,
+          'PayloadDecryptionError',
+        );
+      }
+    });
+  }
+}

@@ -1,0 +1,237 @@
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { FastifyInstance } from 'fastify';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CodecAuthenticator } from '../../src/codec/codec-auth.js';
+import { parseCodecKeys } from '../../src/codec/codec-keyring.js';
+import { createCodecServer } from '../../src/codec/codec-server.js';
+import { EncryptionCodec } from '../../src/codec/encryption-codec.js';
+import { startCodecServer } from '../../src/codec/start-codec-server.js';
+import { Secret } from '../../src/config/secret.js';
+import { createJsonLogger } from '../../src/observability/json-logger.js';
+import { freePort } from '../helpers/processes.js';
+import { testCodecKeys, testConfig } from '../helpers/temporal.js';
+
+const UI = 'https://temporal-ui.example.com';
+const TOKEN = `codec-${randomBytes(16).toString('hex')}`;
+const logger = createJsonLogger('ERROR', () => undefined);
+const codec = new EncryptionCodec(testCodecKeys);
+
+const toJson = (p: { metadata?: Record<string, Uint8Array> | null; data?: Uint8Array | null }) => ({
+  metadata: Object.fromEntries(
+    Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+  ),
+  data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
+});
+
+/** A minimal OpenID provider: discovery document and JWKS, as an identity provider publishes them. */
+interface Issuer {
+  issuer: string;
+  sign(claims: object, options?: { key?: CryptoKey; expiresAt?: number }): Promise<string>;
+  stop(): Promise<void>;
+}
+
+async function startIssuer(): Promise<Issuer> {
+  const { publicKey, privateKey } = await generateKeyPair('RS256');
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
+  const server = http.createServer((req, res) => {
+    const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    res.setHeader('content-type', 'application/json');
+    if (req.url === '/.well-known/openid-configuration') {
+      res.end(JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks` }));
+    } else if (req.url === '/jwks') {
+      res.end(JSON.stringify({ keys: [jwk] }));
+    } else {
+      res.statusCode = 404;
+      res.end('{}');
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    issuer,
+    sign: (claims, options = {}) =>
+      new SignJWT({ ...claims })
+        .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+        .setIssuer(issuer)
+        .setExpirationTime(options.expiresAt ?? '5m')
+        .setSubject('operator@example.com')
+        .sign(options.key ?? privateKey),
+    stop: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('the codec server the Temporal UI calls', () => {
+  let app: FastifyInstance;
+  let issuer: Issuer;
+  const plain = [defaultPayloadConverter.toPayload({ customer: 'cdx', host: 'cdx-vm-1' })];
+
+  beforeAll(async () => {
+    issuer = await startIssuer();
+    app = createCodecServer({
+      codec,
+      auth: new CodecAuthenticator({
+        token: new Secret(TOKEN),
+        oidc: { issuer: issuer.issuer, audience: 'temporal-ui' },
+      }),
+      uiOrigins: [UI],
+      namespace: 'default',
+      logger,
+    });
+    await app.ready();
+  });
+  afterAll(async () => {
+    await app?.close();
+    await issuer?.stop();
+  });
+
+  const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+    app.inject({
+      method: 'POST',
+      url: path,
+      payload: JSON.stringify(body),
+      headers: { 'content-type': 'application/json', ...headers },
+    });
+
+  it('decodes what the workers encrypted, and encodes for the UI, for a caller with the token', async () => {
+    const encrypted = (await codec.encode(plain)).map(toJson);
+    const decoded = await post(
+      '/codec/decode',
+      { payloads: encrypted },
+      { authorization: `Bearer ${TOKEN}`, 'x-namespace': 'default' },
+    );
+    expect(decoded.statusCode).toBe(200);
+    expect(decoded.json()).toEqual({ payloads: plain.map(toJson) });
+    expect(decoded.headers['x-content-type-options']).toBe('nosniff');
+    expect(decoded.headers['cache-control']).toBe('no-store');
+
+    const encoded = await post('/codec/encode', { payloads: plain.map(toJson) }, { authorization: `Bearer ${TOKEN}` });
+    expect(encoded.statusCode).toBe(200);
+    const [sealed] = encoded.json<{ payloads: ReturnType<typeof toJson>[] }>().payloads;
+    expect(Buffer.from(sealed!.metadata.encoding!, 'base64').toString()).toBe('binary/encrypted');
+    expect(Buffer.from(sealed!.data, 'base64').toString('latin1')).not.toContain('cdx-vm-1');
+  });
+
+  it('refuses callers without a valid credential, and never echoes what they sent', async () => {
+    const body = { payloads: (await codec.encode(plain)).map(toJson) };
+    const attempts: Record<string, string>[] = [
+      {},
+      { authorization: 'Bearer wrong-token-value-xyz' },
+      { authorization: `Basic ${TOKEN}` },
+    ];
+    for (const headers of attempts) {
+      const answer = await post('/codec/decode', body, headers);
+      expect(answer.statusCode).toBe(401);
+      expect(answer.body).not.toContain('wrong-token-value-xyz');
+      expect(answer.body).not.toContain(TOKEN);
+    }
+  });
+
+  it('accepts an OIDC access token from the configured issuer for the right audience only', async () => {
+    const body = { payloads: (await codec.encode(plain)).map(toJson) };
+    const ok = await post('/codec/decode', body, {
+      authorization: `Bearer ${await issuer.sign({ aud: 'temporal-ui' })}`,
+    });
+    expect(ok.statusCode).toBe(200);
+    const wrongAudience = await post('/codec/decode', body, {
+      authorization: `Bearer ${await issuer.sign({ aud: 'another-app' })}`,
+    });
+    expect(wrongAudience.statusCode).toBe(401);
+    expect(wrongAudience.json()).toMatchObject({ message: 'access token rejected (ERR_JWT_CLAIM_VALIDATION_FAILED)' });
+    const { privateKey: forger } = await generateKeyPair('RS256');
+    const forged = await post('/codec/decode', body, {
+      authorization: `Bearer ${await issuer.sign({ aud: 'temporal-ui' }, { key: forger })}`,
+    });
+    expect(forged.statusCode).toBe(401);
+    expect(forged.json()).toMatchObject({ message: 'access token rejected (ERR_JWS_SIGNATURE_VERIFICATION_FAILED)' });
+    const expired = await issuer.sign({ aud: 'temporal-ui' }, { expiresAt: Math.floor(Date.now() / 1000) - 600 });
+    const late = await post('/codec/decode', body, { authorization: `Bearer ${expired}` });
+    expect(late.statusCode).toBe(401);
+    expect(late.json()).toMatchObject({ message: 'access token rejected (ERR_JWT_EXPIRED)' });
+  });
+
+  it('lets browsers in only from the UI origin, and serves only its namespace', async () => {
+    const preflight = await app.inject({
+      method: 'OPTIONS',
+      url: '/codec/decode',
+      headers: { origin: UI, 'access-control-request-method': 'POST' },
+    });
+    expect(preflight.statusCode).toBe(204);
+    expect(preflight.headers['access-control-allow-origin']).toBe(UI);
+    expect(preflight.headers['access-control-allow-headers']).toContain('authorization');
+
+    const foreign = await app.inject({
+      method: 'OPTIONS',
+      url: '/codec/decode',
+      headers: { origin: 'https://evil.example.com', 'access-control-request-method': 'POST' },
+    });
+    expect(foreign.statusCode).toBe(403);
+    expect(foreign.headers['access-control-allow-origin']).toBeUndefined();
+    const foreignPost = await post(
+      '/codec/decode',
+      { payloads: [] },
+      { origin: 'https://evil.example.com', authorization: `Bearer ${TOKEN}` },
+    );
+    expect(foreignPost.statusCode).toBe(403);
+
+    const otherNamespace = await post(
+      '/codec/decode',
+      { payloads: [] },
+      { authorization: `Bearer ${TOKEN}`, 'x-namespace': 'billing' },
+    );
+    expect(otherNamespace.statusCode).toBe(403);
+    // What `temporal workflow show --codec-endpoint` sends.
+    const cli = await post('/codec/decode', {}, { authorization: `Bearer ${TOKEN}`, 'x-namespace': '' });
+    expect(cli.statusCode).toBe(200);
+    expect(cli.json()).toEqual({ payloads: [] });
+  });
+
+  it('answers bad bodies and unknown keys with 4xx that name the key id, not the content', async () => {
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    expect((await post('/codec/decode', { payloads: 'x' }, auth)).statusCode).toBe(400);
+    expect((await post('/codec/decode', { payloads: [{ data: '%%%' }] }, auth)).statusCode).toBe(400);
+    const foreignKey = new EncryptionCodec(parseCodecKeys(`retired-2025:${randomBytes(32).toString('base64')}`, 'T'));
+    const answer = await post('/codec/decode', { payloads: (await foreignKey.encode(plain)).map(toJson) }, auth);
+    expect(answer.statusCode).toBe(422);
+    expect(answer.json()).toMatchObject({ error: 'codec-failed' });
+    expect(answer.body).toContain('retired-2025');
+    expect(answer.body).not.toContain('cdx');
+  });
+
+  it('refuses to start unauthenticated outside the sandbox, or on a non-loopback address', async () => {
+    const port = String(await freePort());
+    await expect(
+      startCodecServer(testConfig({ AUTOPILOT_CODEC_PORT: port }), testCodecKeys, logger, { sandbox: false }),
+    ).rejects.toThrow(/AUTOPILOT_CODEC_AUTH_TOKEN/);
+    await expect(
+      startCodecServer(
+        testConfig({ AUTOPILOT_CODEC_PORT: port, AUTOPILOT_CODEC_HOST: '0.0.0.0' }),
+        testCodecKeys,
+        logger,
+        {
+          sandbox: true,
+        },
+      ),
+    ).rejects.toThrow(/AUTOPILOT_CODEC_HOST/);
+    const running = await startCodecServer(
+      testConfig({ AUTOPILOT_CODEC_PORT: port, AUTOPILOT_CODEC_AUTH_TOKEN: TOKEN }),
+      testCodecKeys,
+      logger,
+      { sandbox: false },
+    );
+    try {
+      expect(running.endpoint).toBe(`http://127.0.0.1:${port}/codec`);
+      const answer = await fetch(`${running.endpoint}/decode`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+        body: JSON.stringify({ payloads: (await codec.encode(plain)).map(toJson) }),
+      });
+      expect(answer.status).toBe(200);
+    } finally {
+      await running.stop();
+    }
+  });
+});
