@@ -77,6 +77,7 @@ const envSchema = z.object({
   // "off" disables the Prometheus endpoint (tests, several workers on one host).
   AUTOPILOT_METRICS_ADDRESS: withDefault(z.union([z.literal('off'), hostPort]), '127.0.0.1:9464'),
   AUTOPILOT_MAX_CONCURRENT_ACTIVITIES: withDefault(positiveInt, 200),
+  AUTOPILOT_MAX_CONCURRENT_WORKFLOW_TASKS: withDefault(positiveInt, 100),
   AUTOPILOT_DATA_DIR: optional(z.string()),
   AUTOPILOT_DEV_SERVER_PORT: withDefault(port, 7233),
   AUTOPILOT_DEV_UI_PORT: withDefault(port, 8233),
@@ -195,6 +196,8 @@ export interface AutopilotConfig {
     logLevel: LogLevel;
     metricsAddress: string | undefined;
     maxConcurrentActivities: number;
+    /** Workflow tasks this worker processes at once (its pollers scale up to half of it). */
+    maxConcurrentWorkflowTasks: number;
   };
   devServer: {
     port: number;
@@ -347,6 +350,7 @@ export function loadConfig(env: Env = process.env): AutopilotConfig {
       logLevel: e.AUTOPILOT_LOG_LEVEL,
       metricsAddress: e.AUTOPILOT_METRICS_ADDRESS === 'off' ? undefined : e.AUTOPILOT_METRICS_ADDRESS,
       maxConcurrentActivities: e.AUTOPILOT_MAX_CONCURRENT_ACTIVITIES,
+      maxConcurrentWorkflowTasks: e.AUTOPILOT_MAX_CONCURRENT_WORKFLOW_TASKS,
     },
     devServer: {
       port: e.AUTOPILOT_DEV_SERVER_PORT,

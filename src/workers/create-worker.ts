@@ -36,6 +36,21 @@ export async function createAutopilotWorker(options: AutopilotWorkerOptions): Pr
     activities: createActivities(options.activityDeps),
     dataConverter: autopilotDataConverter(options.codecKeys),
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
+    maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
+    // A fleet starts hundreds of workflows at once: a fixed ten pollers left their first tasks
+    // waiting in the backlog for seconds while the worker idled. The server's hints scale them.
+    workflowTaskPollerBehavior: {
+      type: 'autoscaling',
+      minimum: 2,
+      initial: 10,
+      maximum: Math.max(2, Math.floor(config.worker.maxConcurrentWorkflowTasks / 2)),
+    },
+    activityTaskPollerBehavior: {
+      type: 'autoscaling',
+      minimum: 2,
+      initial: 10,
+      maximum: Math.max(2, Math.min(100, Math.floor(config.worker.maxConcurrentActivities / 2))),
+    },
     // Activities get this long to notice cancellation and finish cleanly on SIGINT/SIGTERM.
     shutdownGraceTime: '10 seconds',
     shutdownForceTime: '30 seconds',

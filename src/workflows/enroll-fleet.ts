@@ -3,6 +3,7 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -68,6 +69,11 @@ export interface FleetState {
   failures: FleetIssue[];
 }
 
+/**
+ * Enrollments are started by an activity as independent workflows (see start-enrollments.ts); a
+ * fleet run from before this change goes on starting them as children.
+ */
+const STARTS_BY_ACTIVITY = 'fleet-starts-enrollments-by-activity';
 const ONBOARDING_POLL_MS = 5_000;
 const FAILED_ENVIRONMENT_RECHECK_MS = 120_000;
 const QUIET_HOST_MS = 120_000;
@@ -279,7 +285,7 @@ export async function EnrollFleet(rawInput: EnrollFleetInput, carried?: FleetSta
   const startEligible = async () => {
     const perEnvironmentActive = (env: string) => state.tally[env]?.running ?? 0;
     let active = Object.values(state.tally).reduce((n, t) => n + t.running, 0);
-    const starts: Promise<void>[] = [];
+    const toStart: { workflowId: string; environmentId: string; input: HostEnrollmentInput }[] = [];
     const remaining: FleetHost[] = [];
     for (const host of state.window) {
       const env = environmentOf(host);
@@ -296,42 +302,57 @@ export async function EnrollFleet(rawInput: EnrollFleetInput, carried?: FleetSta
       state.tally[env]!.running++;
       state.started++;
       active++;
-      const args: HostEnrollmentInput = {
-        hostname: host.hostname,
-        address: host.address,
-        ...(host.port ? { port: host.port } : {}),
-        customer: host.customer,
-        stage: host.stage,
-        ...(input.executor ? { executor: input.executor } : {}),
-        ...(input.ssh ? { ssh: input.ssh } : {}),
-        ...(input.timeouts ? { timeouts: input.timeouts } : {}),
-        fleet: { workflowId: fleetId },
-      };
-      starts.push(
+      toStart.push({
+        workflowId,
+        environmentId: env,
+        input: {
+          hostname: host.hostname,
+          address: host.address,
+          ...(host.port ? { port: host.port } : {}),
+          customer: host.customer,
+          stage: host.stage,
+          ...(input.executor ? { executor: input.executor } : {}),
+          ...(input.ssh ? { ssh: input.ssh } : {}),
+          ...(input.timeouts ? { timeouts: input.timeouts } : {}),
+          fleet: { workflowId: fleetId },
+        },
+      });
+    }
+    state.window = remaining;
+    if (toStart.length === 0) return;
+    const couldNotStart = (workflowId: string, reason: string) =>
+      finish(workflowId, `could not start its enrollment: ${reason}`);
+    if (patched(STARTS_BY_ACTIVITY)) {
+      const results = await act.startEnrollments.executeWithOptions(
+        { summary: `Start ${toStart.length} host enrollment(s)` },
+        [{ enrollments: toStart }],
+      );
+      for (const r of results) if (r.outcome === 'failed') couldNotStart(r.workflowId, r.reason ?? 'refused');
+      return;
+    }
+    // Fleets started before STARTS_BY_ACTIVITY replay their children as they were started.
+    await Promise.all(
+      toStart.map(({ workflowId, environmentId, input: args }) =>
         startChild<typeof HostEnrollment>('HostEnrollment', {
           workflowId,
           args: [args],
-          // Children outlive each run of the fleet (it continues as new); they report by signal.
           parentClosePolicy: 'ABANDON',
-          staticSummary: `Enroll ${host.hostname} (${host.address}) into ${env}`,
+          staticSummary: `Enroll ${args.hostname} (${args.address}) into ${environmentId}`,
           typedSearchAttributes: [
-            { key: DT_ENVIRONMENT_ID, value: env },
-            { key: DT_HOST, value: host.hostname },
-            { key: DT_CUSTOMER, value: host.customer },
+            { key: DT_ENVIRONMENT_ID, value: environmentId },
+            { key: DT_HOST, value: args.hostname },
+            { key: DT_CUSTOMER, value: args.customer },
             { key: AUTOPILOT_PHASE, value: AutopilotPhase.Running },
           ],
         }).then(
           () => undefined,
           (err: unknown) => {
-            // Someone else is enrolling this host right now: the reconciliation follows that run.
             if (err instanceof WorkflowExecutionAlreadyStartedError) return;
-            finish(workflowId, `could not start its enrollment: ${err instanceof Error ? err.message : String(err)}`);
+            couldNotStart(workflowId, err instanceof Error ? err.message : String(err));
           },
         ),
-      );
-    }
-    state.window = remaining;
-    await Promise.all(starts);
+      ),
+    );
   };
 
   /** Asks after hosts the fleet has not heard from for a while (a lost signal, a terminated run). */
@@ -378,12 +399,15 @@ export async function EnrollFleet(rawInput: EnrollFleetInput, carried?: FleetSta
       state.window.push(...page);
     }
 
+    // Taken before the activities below: hosts that finish while they run must wake the next
+    // round at once, or their freed slots stay idle until some later host reports.
+    const before = changes;
     await checkEnvironments();
     await startEligible();
     show();
     if (state.cursor >= input.totalHosts && state.window.length === 0 && Object.keys(state.running).length === 0) break;
 
-    const seen = changes;
+    const seen = patched(STARTS_BY_ACTIVITY) ? before : changes;
     const onboarding = Object.values(state.environments).some(
       (e) => e.status === 'onboarding' || e.status === 'pending',
     );

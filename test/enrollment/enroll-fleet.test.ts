@@ -7,7 +7,7 @@ import { recordHistory } from '../helpers/temporal.js';
 
 const ENVIRONMENTS = 20;
 const HOSTS_PER_ENVIRONMENT = 25;
-const HISTORY_LIMIT = 1500;
+const HISTORY_LIMIT = 500;
 
 describe('EnrollFleet: 500 hosts across 20 environments with the local executor', () => {
   let tb: Testbed;

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { heartbeat, log } from '@temporalio/activity';
+import { activityInfo, heartbeat, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { outputTail } from '../../hosts/bounded-output.js';
 import { shellQuote, type HostTarget } from '../../hosts/executor.js';
@@ -8,6 +8,7 @@ import type { EnrollmentSettings } from '../../shared/onboarding.js';
 import type { DynatraceAccess } from '../dynatrace-access.js';
 import type { EnvironmentTokens } from '../environment-tokens.js';
 import { asHostFailure, executorFor, type Executors } from './host-failure.js';
+import { installedOneAgentVersion } from './inspect-host.js';
 
 export interface InstallOneAgentInput {
   executor?: 'ssh' | 'local';
@@ -37,8 +38,22 @@ export function createInstallOneAgent(deps: {
    */
   return async function installOneAgent(input: InstallOneAgentInput): Promise<InstalledOneAgent> {
     const { environmentId } = input.settings;
-    const localPath = await cachedInstaller(input);
     const executor = executorFor(deps.executors, input.executor);
+    if (activityInfo().attempt > 1) {
+      // An earlier attempt may have finished the install before its worker died: running the
+      // installer again would be a second install of the same version.
+      const installed = await installedOneAgentVersion(executor, input.target, input.installPath).catch(
+        () => undefined,
+      );
+      if (installed === input.installer.version) {
+        log.info('OneAgent already installed by an earlier attempt', {
+          host: input.target.hostname,
+          version: installed,
+        });
+        return { uploaded: false, durationMs: 0, outputTail: 'already installed by an earlier attempt' };
+      }
+    }
+    const localPath = await cachedInstaller(input);
     const args = [
       `INSTALL_PATH=${input.installPath}`,
       `--set-host-name=${input.target.hostname}`,

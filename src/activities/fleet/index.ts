@@ -3,6 +3,7 @@ import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { InventoryStore, InventorySummary } from '../../inventory/inventory-store.js';
 import type { HostEnrollmentResult } from '../../shared/enrollment.js';
 import type { FleetHost } from '../../shared/fleet.js';
+import { startEnrollments } from './start-enrollments.js';
 
 export interface FleetDeps {
   inventories: InventoryStore;
@@ -17,6 +18,8 @@ export interface EnrollmentStatus {
 
 export function createFleetActivities(deps: FleetDeps) {
   return {
+    startEnrollments,
+
     async describeInventory(input: { ref: string }): Promise<InventorySummary> {
       return deps.inventories.summary(input.ref);
     },
