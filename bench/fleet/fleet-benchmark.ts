@@ -1,0 +1,122 @@
+import path from 'node:path';
+import type { BenchStack } from '../harness/bench-stack.js';
+import { fleetHosts } from './fleet-hosts.js';
+import { runFleetRollout, type FleetRolloutResult } from './fleet-rollout.js';
+import { fleetLowerBound, type LowerBound } from './lower-bound.js';
+import { runNaiveBaseline, type NaiveResult } from './naive-baseline.js';
+import { countsSince, type SimulatorCounts } from './simulator-counts.js';
+
+export interface FleetBenchmarkOptions {
+  hosts: number;
+  environments: number;
+  installMs: number;
+  concurrency: { global: number; perEnvironment: number };
+  apiLatencyMs: number;
+  baseline: boolean;
+  log: (line: string) => void;
+}
+
+export interface FleetBenchmarkResult {
+  settings: Omit<FleetBenchmarkOptions, 'log'>;
+  ours: FleetRolloutResult;
+  baseline?: NaiveResult & { counts: SimulatorCounts; hostsPerSecond: number; timeline: { t: number; done: number }[] };
+  lowerBound: LowerBound;
+  ratios: {
+    oursToBound: number;
+    oursToBaseline?: { time: number; apiCalls: number; tokens: number; downloads: number };
+  };
+  perHost: { apiCalls: number; baselineApiCalls?: number };
+}
+
+/** Our fleet roll-out, then the naive per-host script on fresh environments, against one simulator. */
+export async function runFleetBenchmark(
+  stack: BenchStack,
+  options: FleetBenchmarkOptions,
+): Promise<FleetBenchmarkResult> {
+  const { log } = options;
+  log(
+    `Fleet roll-out: ${options.hosts} hosts, ${options.environments} environments, install ${options.installMs / 1000} s, ` +
+      `${options.concurrency.global} at a time (${options.concurrency.perEnvironment} per environment)`,
+  );
+  const ours = await runFleetRollout(stack, {
+    hosts: fleetHosts('ap', options.hosts, options.environments),
+    concurrency: options.concurrency,
+    worker: { installMs: options.installMs, perEnvironmentRequests: 5 },
+    log,
+  });
+  log(`  ours: ${ours.wallSeconds.toFixed(1)} s, ${ours.counts.apiRequests} API calls, ${ours.report.done} done`);
+
+  let baseline: FleetBenchmarkResult['baseline'];
+  if (options.baseline) {
+    log('Naive per-host script, same concurrency, same simulator, fresh environments');
+    const since = countsSince(stack.simulator);
+    const started = Date.now();
+    const timeline: { t: number; done: number }[] = [];
+    let lastSample = 0;
+    let lastLogged = 0;
+    const result = await runNaiveBaseline({
+      dynatrace: stack.dynatrace,
+      clusterToken: stack.clusterToken,
+      hosts: fleetHosts('nv', options.hosts, options.environments),
+      concurrency: options.concurrency.global,
+      installMs: options.installMs,
+      dir: path.join(stack.dir, 'naive'),
+      onProgress: (done) => {
+        const t = (Date.now() - started) / 1000;
+        if (t - lastSample >= 2) {
+          lastSample = t;
+          timeline.push({ t, done });
+        }
+        if (t - lastLogged >= 30) {
+          lastLogged = t;
+          log(`  ${t.toFixed(0)} s: ${done}/${options.hosts} hosts`);
+        }
+      },
+    });
+    timeline.push({ t: result.wallSeconds, done: result.done + result.failed });
+    baseline = { ...result, counts: since(), hostsPerSecond: options.hosts / result.wallSeconds, timeline };
+    log(
+      `  baseline: ${result.wallSeconds.toFixed(1)} s, ${baseline.counts.apiRequests} API calls, ${result.done} done`,
+    );
+  }
+
+  const lowerBound = fleetLowerBound({
+    hosts: options.hosts,
+    environments: options.environments,
+    globalConcurrency: options.concurrency.global,
+    perEnvironmentConcurrency: options.concurrency.perEnvironment,
+    installMs: options.installMs,
+    apiLatencyMs: options.apiLatencyMs,
+  });
+  const ratio = (a: number, b: number) => (b === 0 ? 0 : a / b);
+  return {
+    settings: {
+      hosts: options.hosts,
+      environments: options.environments,
+      installMs: options.installMs,
+      concurrency: options.concurrency,
+      apiLatencyMs: options.apiLatencyMs,
+      baseline: options.baseline,
+    },
+    ours,
+    ...(baseline ? { baseline } : {}),
+    lowerBound,
+    ratios: {
+      oursToBound: ratio(ours.wallSeconds, lowerBound.seconds),
+      ...(baseline
+        ? {
+            oursToBaseline: {
+              time: ratio(ours.wallSeconds, baseline.wallSeconds),
+              apiCalls: ratio(ours.counts.apiRequests, baseline.counts.apiRequests),
+              tokens: ratio(ours.counts.apiTokens, baseline.counts.apiTokens),
+              downloads: ratio(ours.counts.installerDownloads, baseline.counts.installerDownloads),
+            },
+          }
+        : {}),
+    },
+    perHost: {
+      apiCalls: ours.counts.apiRequests / options.hosts,
+      ...(baseline ? { baselineApiCalls: baseline.counts.apiRequests / options.hosts } : {}),
+    },
+  };
+}

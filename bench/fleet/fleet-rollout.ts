@@ -1,0 +1,152 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startFleet } from '../../src/client/start-fleet.js';
+import { InventoryStore } from '../../src/inventory/inventory-store.js';
+import type { FleetHost, FleetReport } from '../../src/shared/fleet.js';
+import { fleetProgressQuery } from '../../src/workflows/shared/fleet-signals.js';
+import type { BenchStack } from '../harness/bench-stack.js';
+import { MemorySampler } from '../harness/process-memory.js';
+import { startWorkerProcess, workerDirs, type WorkerProcess, type WorkerSettings } from '../harness/worker-process.js';
+import { countsSince, type SimulatorCounts } from './simulator-counts.js';
+
+export interface FleetRolloutOptions {
+  hosts: FleetHost[];
+  concurrency: { global: number; perEnvironment: number };
+  worker: Omit<WorkerSettings, 'taskQueue'>;
+  /** Called with the worker while the fleet runs (the chaos run kills and restarts things here). */
+  during?: (control: RolloutControl) => Promise<void>;
+  log?: (line: string) => void;
+}
+
+export interface RolloutControl {
+  stack: BenchStack;
+  worker(): WorkerProcess;
+  /** SIGKILLs the worker and starts a new one; resolves when the new one polls. */
+  killWorker(): Promise<void>;
+  progress(): Promise<{ done: number; total: number } | undefined>;
+}
+
+export interface WorkflowHistoryStats {
+  type: string;
+  count: number;
+  averageEvents: number;
+  maxEvents: number;
+}
+
+export interface FleetRolloutResult {
+  report: FleetReport;
+  wallSeconds: number;
+  hostsPerSecond: number;
+  counts: SimulatorCounts;
+  peakMemoryBytes: Record<string, number>;
+  histories: WorkflowHistoryStats[];
+  failedWorkflows: { workflowId: string; type: string }[];
+  timeline: { t: number; done: number }[];
+  workerRestarts: number;
+}
+
+/** Our way: one EnrollFleet over the inventory, run by the production worker process. */
+export async function runFleetRollout(stack: BenchStack, options: FleetRolloutOptions): Promise<FleetRolloutResult> {
+  const log = options.log ?? (() => undefined);
+  const taskQueue = `bench-${randomBytes(4).toString('hex')}`;
+  const secretKey = randomBytes(32).toString('base64');
+  const settings = { ...options.worker, taskQueue };
+  const inventory = new InventoryStore(workerDirs(stack).inventories).put(options.hosts);
+  let restarts = 0;
+  let worker = await startWorkerProcess(stack, settings, secretKey, restarts);
+  const memory = new MemorySampler(() => ({ worker: worker.pid, server: stack.devServer.pid }));
+  const since = countsSince(stack.simulator);
+  const started = Date.now();
+  const handle = await startFleet(stack.client, inventory, {
+    taskQueue,
+    executor: 'local',
+    concurrency: options.concurrency,
+    pageSize: 500,
+    historyLimit: 8_000,
+  });
+  const latest = stack.client.workflow.getHandle(handle.workflowId);
+  const progress = async () => {
+    try {
+      const p = await latest.query(fleetProgressQuery);
+      return { done: p.done + p.failed, total: p.total };
+    } catch {
+      return undefined;
+    }
+  };
+
+  const timeline: { t: number; done: number }[] = [];
+  let finished = false;
+  const sampling = (async () => {
+    let lastLogged = 0;
+    while (!finished) {
+      const p = await progress();
+      if (p) {
+        const t = (Date.now() - started) / 1000;
+        timeline.push({ t, done: p.done });
+        if (t - lastLogged >= 30) {
+          lastLogged = t;
+          log(`  ${t.toFixed(0)} s: ${p.done}/${p.total} hosts`);
+        }
+      }
+      await sleep(2_000);
+    }
+  })();
+
+  const control: RolloutControl = {
+    stack,
+    worker: () => worker,
+    async killWorker() {
+      await worker.kill('SIGKILL');
+      restarts++;
+      worker = await startWorkerProcess(stack, settings, secretKey, restarts);
+    },
+    progress,
+  };
+  const chaos = options.during?.(control);
+  // The client reconnects by itself when the server restarts; a result call cut off by it is retried.
+  let report: FleetReport | undefined;
+  for (let attempt = 0; !report; attempt++) {
+    try {
+      report = await handle.result();
+    } catch (err) {
+      if (attempt >= 30) throw err;
+      await sleep(2_000);
+    }
+  }
+  const wallSeconds = (Date.now() - started) / 1000;
+  await chaos;
+  finished = true;
+  await sampling;
+  timeline.push({ t: wallSeconds, done: report.done + report.failed });
+  const counts = since();
+  await worker.kill('SIGTERM');
+  const peakMemoryBytes = memory.stop();
+
+  const byType = new Map<string, number[]>();
+  const failedWorkflows: { workflowId: string; type: string }[] = [];
+  for await (const run of stack.client.workflow.list({ query: `TaskQueue = "${taskQueue}"` })) {
+    const list = byType.get(run.type) ?? [];
+    list.push(run.historyLength);
+    byType.set(run.type, list);
+    if (run.status.name !== 'COMPLETED' && run.status.name !== 'CONTINUED_AS_NEW') {
+      failedWorkflows.push({ workflowId: run.workflowId, type: run.type });
+    }
+  }
+  const histories = [...byType].map(([type, lengths]) => ({
+    type,
+    count: lengths.length,
+    averageEvents: Math.round(lengths.reduce((a, b) => a + b, 0) / lengths.length),
+    maxEvents: Math.max(...lengths),
+  }));
+  return {
+    report,
+    wallSeconds,
+    hostsPerSecond: options.hosts.length / wallSeconds,
+    counts,
+    peakMemoryBytes,
+    histories,
+    failedWorkflows,
+    timeline,
+    workerRestarts: restarts,
+  };
+}

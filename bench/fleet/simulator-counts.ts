@@ -1,0 +1,43 @@
+import type { DynatraceSimulator } from '../../src/sandbox/dynatrace/index.js';
+
+/** What a run cost the cluster, as the simulator counted it. */
+export interface SimulatorCounts {
+  apiRequests: number;
+  throttled: number;
+  environments: number;
+  apiTokens: number;
+  groups: number;
+  installerDownloads: number;
+  hostsConnected: number;
+  agentConnects: number;
+  duplicateCreateAttempts: number;
+  faultsInjected: number;
+}
+
+function counts(simulator: DynatraceSimulator): SimulatorCounts {
+  const s = simulator.stats.snapshot();
+  const sum = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0);
+  return {
+    apiRequests: s.apiRequests,
+    throttled: s.throttled,
+    environments: s.created.environments ?? 0,
+    apiTokens: s.created.apiTokens ?? 0,
+    groups: s.created.groups ?? 0,
+    installerDownloads: s.installerDownloads,
+    hostsConnected: s.hostsConnected,
+    agentConnects: s.agentConnects,
+    duplicateCreateAttempts: sum(s.duplicateCreateAttempts),
+    faultsInjected: sum(s.faultsInjected),
+  };
+}
+
+/** Counts since `start()`: the simulator is shared by several runs of one benchmark. */
+export function countsSince(simulator: DynatraceSimulator): () => SimulatorCounts {
+  const before = counts(simulator);
+  return () => {
+    const after = counts(simulator);
+    return Object.fromEntries(
+      Object.entries(after).map(([k, v]) => [k, v - before[k as keyof SimulatorCounts]]),
+    ) as unknown as SimulatorCounts;
+  };
+}

@@ -1,0 +1,153 @@
+import type { FleetBenchmarkResult } from '../fleet/fleet-benchmark.js';
+import { barChart, lineChart } from './svg-chart.js';
+
+const MiB = 1024 * 1024;
+const n = (v: number, digits = 1) => v.toFixed(digits);
+const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
+
+/** The targets of the fleet benchmark, each with the figure measured and whether it is met. */
+export function fleetTargets(r: FleetBenchmarkResult) {
+  const E = r.settings.environments;
+  const workerMiB = (r.ours.peakMemoryBytes.worker ?? 0) / MiB;
+  return [
+    {
+      target: 'one token per environment and purpose',
+      measured: `${r.ours.counts.apiTokens} tokens for ${E} environments (2 purposes)`,
+      ok: r.ours.counts.apiTokens <= 2 * E,
+    },
+    {
+      target: 'one installer download per environment and version',
+      measured: `${r.ours.counts.installerDownloads} downloads for ${E} environments`,
+      ok: r.ours.counts.installerDownloads <= E,
+    },
+    {
+      target: '≤ 1.5 Dynatrace API calls per host, all included',
+      measured: `${n(r.perHost.apiCalls, 2)} per host`,
+      ok: r.perHost.apiCalls <= 1.5,
+    },
+    {
+      target: 'wall time within 1.5× of the lower bound',
+      measured: `${n(r.ours.wallSeconds)} s vs ${n(r.lowerBound.seconds)} s = ${n(r.ratios.oursToBound, 2)}×`,
+      ok: r.ratios.oursToBound <= 1.5,
+    },
+    { target: 'worker memory under 1 GiB', measured: `${n(workerMiB, 0)} MiB peak RSS`, ok: workerMiB < 1024 },
+    {
+      target: 'every host enrolled, no workflow failed',
+      measured: `${r.ours.report.done}/${r.settings.hosts} done, ${r.ours.failedWorkflows.length} failed workflows`,
+      ok: r.ours.report.done === r.settings.hosts && r.ours.failedWorkflows.length === 0,
+    },
+  ];
+}
+
+export function fleetCharts(r: FleetBenchmarkResult): Record<string, string> {
+  const charts: Record<string, string> = {
+    'fleet-progress.svg': lineChart({
+      title: `Hosts enrolled over time (${r.settings.hosts} hosts, ${r.settings.environments} environments)`,
+      xLabel: 'seconds',
+      yLabel: 'hosts done',
+      series: [
+        {
+          name: 'Autopilot (EnrollFleet)',
+          color: '#1f77b4',
+          points: r.ours.timeline.map((p) => ({ x: p.t, y: p.done })),
+        },
+        ...(r.baseline
+          ? [
+              {
+                name: 'naive per-host script',
+                color: '#d62728',
+                points: r.baseline.timeline.map((p) => ({ x: p.t, y: p.done })),
+              },
+            ]
+          : []),
+        {
+          name: 'lower bound',
+          color: '#2ca02c',
+          points: [
+            { x: 0, y: 0 },
+            { x: r.lowerBound.seconds, y: r.settings.hosts },
+          ],
+        },
+      ],
+    }),
+  };
+  if (r.baseline) {
+    charts['fleet-costs.svg'] = barChart({
+      title: 'What the roll-out cost the cluster',
+      unit: '',
+      bars: [
+        { label: 'API calls, Autopilot', value: r.ours.counts.apiRequests, color: '#1f77b4' },
+        { label: 'API calls, naive', value: r.baseline.counts.apiRequests, color: '#d62728' },
+        { label: 'tokens, Autopilot', value: r.ours.counts.apiTokens, color: '#1f77b4' },
+        { label: 'tokens, naive', value: r.baseline.counts.apiTokens, color: '#d62728' },
+        { label: 'downloads, Autopilot', value: r.ours.counts.installerDownloads, color: '#1f77b4' },
+        { label: 'downloads, naive', value: r.baseline.counts.installerDownloads, color: '#d62728' },
+      ],
+    });
+  }
+  return charts;
+}
+
+export function fleetMarkdown(r: FleetBenchmarkResult): string[] {
+  const b = r.baseline;
+  const row = (label: string, ours: string, naive: string, ratio: string) =>
+    `| ${label} | ${ours} | ${naive} | ${ratio} |`;
+  const ratio = (a: number, z: number | undefined) => (z ? `${n(a / z, 2)}×` : '—');
+  const lines = [
+    `## Fleet roll-out: ${r.settings.hosts} hosts, ${r.settings.environments} environments`,
+    '',
+    `Install time ${r.settings.installMs / 1000} s per host (local executor), ${r.settings.concurrency.global} hosts at a time, ` +
+      `at most ${r.settings.concurrency.perEnvironment} per environment; simulator latency ${r.settings.apiLatencyMs} ms ` +
+      `± ${r.settings.apiLatencyMs / 2} ms, 5 concurrent requests per environment before it queues and answers 429.`,
+    '',
+    '| | Autopilot | naive script | Autopilot / naive |',
+    '| --- | ---: | ---: | ---: |',
+    row(
+      'wall time',
+      `${n(r.ours.wallSeconds)} s`,
+      b ? `${n(b.wallSeconds)} s` : '—',
+      ratio(r.ours.wallSeconds, b?.wallSeconds),
+    ),
+    row('hosts per second', n(r.ours.hostsPerSecond, 2), b ? n(b.hostsPerSecond, 2) : '—', '—'),
+    row(
+      'Dynatrace API calls',
+      String(r.ours.counts.apiRequests),
+      b ? String(b.counts.apiRequests) : '—',
+      ratio(r.ours.counts.apiRequests, b?.counts.apiRequests),
+    ),
+    row('API calls per host', n(r.perHost.apiCalls, 2), b ? n(r.perHost.baselineApiCalls ?? 0, 2) : '—', '—'),
+    row('429 answers', String(r.ours.counts.throttled), b ? String(b.counts.throttled) : '—', '—'),
+    row(
+      'tokens minted',
+      String(r.ours.counts.apiTokens),
+      b ? String(b.counts.apiTokens) : '—',
+      ratio(r.ours.counts.apiTokens, b?.counts.apiTokens),
+    ),
+    row(
+      'installer downloads',
+      String(r.ours.counts.installerDownloads),
+      b ? String(b.counts.installerDownloads) : '—',
+      ratio(r.ours.counts.installerDownloads, b?.counts.installerDownloads),
+    ),
+    row('environments created', String(r.ours.counts.environments), b ? String(b.counts.environments) : '—', '—'),
+    row('hosts enrolled', String(r.ours.report.done), b ? String(b.done) : '—', '—'),
+    row('worker peak memory', `${n((r.ours.peakMemoryBytes.worker ?? 0) / MiB, 0)} MiB`, '—', '—'),
+    row('Temporal server peak memory', `${n((r.ours.peakMemoryBytes.server ?? 0) / MiB, 0)} MiB`, '—', '—'),
+    '',
+    `Lower bound: ${n(r.lowerBound.seconds)} s (${r.lowerBound.limitedBy}: ${r.lowerBound.explanation}). Autopilot took ${n(r.ratios.oursToBound, 2)}× that.`,
+    '',
+    'History events per workflow: ' +
+      r.ours.histories
+        .map((h) => `${h.type} ${h.averageEvents} on average (max ${h.maxEvents}, ${h.count} runs)`)
+        .join('; ') +
+      '.',
+    '',
+    '![hosts over time](fleet-progress.svg)',
+    ...(b ? ['', '![costs](fleet-costs.svg)'] : []),
+    '',
+    '| Target | Measured | |',
+    '| --- | --- | --- |',
+    ...fleetTargets(r).map((t) => `| ${t.target} | ${t.measured} | ${verdict(t.ok)} |`),
+  ];
+  return lines;
+}

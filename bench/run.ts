@@ -1,0 +1,87 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { projectRoot } from '../src/config/config.js';
+import { runFleetBenchmark } from './fleet/fleet-benchmark.js';
+import { startBenchStack } from './harness/bench-stack.js';
+import { fleetCharts, fleetMarkdown } from './report/fleet-report.js';
+import { stormCharts, stormMarkdown } from './report/storm-report.js';
+import { runWebhookStorm } from './storm/webhook-storm.js';
+
+/**
+ * `npm run bench`: the fleet roll-out (ours, the naive per-host script, the lower bound) and the
+ * webhook storm, on this machine. Results: bench/results/latest.json and report.md with charts.
+ */
+const { values } = parseArgs({
+  options: {
+    hosts: { type: 'string', default: '12000' },
+    environments: { type: 'string', default: '500' },
+    'install-ms': { type: 'string', default: '20000' },
+    concurrency: { type: 'string', default: '200' },
+    'per-environment': { type: 'string', default: '10' },
+    'latency-ms': { type: 'string', default: '40' },
+    notifications: { type: 'string', default: '10000' },
+    'no-baseline': { type: 'boolean', default: false },
+    'no-fleet': { type: 'boolean', default: false },
+    'no-storm': { type: 'boolean', default: false },
+    out: { type: 'string', default: path.join(projectRoot, 'bench', 'results') },
+  },
+});
+const log = (line: string) => console.log(line);
+const latency = Number(values['latency-ms']);
+const startedAt = new Date().toISOString();
+const machine = {
+  cpus: os.cpus().length,
+  cpuModel: os.cpus()[0]?.model,
+  memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+};
+
+let fleet: Awaited<ReturnType<typeof runFleetBenchmark>> | undefined;
+if (!values['no-fleet']) {
+  const stack = await startBenchStack({
+    dir: mkdtempSync(path.join(os.tmpdir(), 'autopilot-bench-')),
+    knobs: { latencyMs: latency, latencyJitterMs: latency / 2, throttle: { maxConcurrent: 5, queueSize: 50 } },
+  });
+  try {
+    fleet = await runFleetBenchmark(stack, {
+      hosts: Number(values.hosts),
+      environments: Number(values.environments),
+      installMs: Number(values['install-ms']),
+      concurrency: { global: Number(values.concurrency), perEnvironment: Number(values['per-environment']) },
+      apiLatencyMs: latency,
+      baseline: !values['no-baseline'],
+      log,
+    });
+  } finally {
+    await stack.stop();
+  }
+}
+
+const storm = values['no-storm']
+  ? undefined
+  : await runWebhookStorm({ notifications: Number(values.notifications), log });
+
+mkdirSync(values.out, { recursive: true });
+const charts = { ...(fleet ? fleetCharts(fleet) : {}), ...(storm ? stormCharts(storm) : {}) };
+for (const [file, svg] of Object.entries(charts)) writeFileSync(path.join(values.out, file), svg);
+writeFileSync(
+  path.join(values.out, 'latest.json'),
+  JSON.stringify({ startedAt, finishedAt: new Date().toISOString(), machine, fleet, storm }, null, 2) + '\n',
+);
+const report = [
+  '# Dynatrace Autopilot benchmark',
+  '',
+  `${startedAt} on ${machine.cpus} cores (${machine.cpuModel ?? 'unknown CPU'}), ${machine.memoryGiB} GiB; ` +
+    'everything (Temporal dev server with SQLite, worker, simulator, load generator) on this one machine. ' +
+    'Reproduce with `npm run bench` (options: `--hosts`, `--environments`, `--install-ms`, `--concurrency`, `--notifications`).',
+  '',
+  ...(fleet ? fleetMarkdown(fleet) : []),
+  '',
+  ...(storm ? stormMarkdown(storm) : []),
+  '',
+];
+writeFileSync(path.join(values.out, 'report.md'), report.join('\n'));
+console.log('');
+console.log(report.join('\n'));
+console.log(`\nWritten to ${path.relative(process.cwd(), values.out)}/ (latest.json, report.md, charts)`);
