@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,7 +17,7 @@ const { values } = parseArgs({
   options: {
     hosts: { type: 'string', default: '12000' },
     environments: { type: 'string', default: '500' },
-    'install-ms': { type: 'string', default: '20000' },
+    'install-ms': { type: 'string', default: '40000' },
     concurrency: { type: 'string', default: '200' },
     'per-environment': { type: 'string', default: '10' },
     'latency-ms': { type: 'string', default: '40' },
@@ -56,6 +56,9 @@ if (!values['no-fleet']) {
   } finally {
     await stack.stop();
   }
+  // The fleet part takes the better part of an hour: keep it even if the storm fails.
+  mkdirSync(values.out, { recursive: true });
+  writeFileSync(path.join(values.out, 'fleet.partial.json'), JSON.stringify({ startedAt, machine, fleet }) + '\n');
 }
 
 const storm = values['no-storm']
@@ -82,6 +85,7 @@ const report = [
   '',
 ];
 writeFileSync(path.join(values.out, 'report.md'), report.join('\n'));
+rmSync(path.join(values.out, 'fleet.partial.json'), { force: true });
 console.log('');
 console.log(report.join('\n'));
 console.log(`\nWritten to ${path.relative(process.cwd(), values.out)}/ (latest.json, report.md, charts)`);

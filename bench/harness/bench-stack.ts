@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { Client, Connection } from '@temporalio/client';
@@ -69,6 +69,8 @@ export async function startBenchStack(options: { dir: string; knobs?: SimulatorK
   });
   const codecKeysText = `bench:${randomBytes(32).toString('base64')}`;
   const codecKeys = parseCodecKeys(codecKeysText, 'BENCH_CODEC_KEYS');
+  // Kept next to the run's SQLite file, so its histories can be replayed and read afterwards.
+  writeFileSync(path.join(options.dir, 'codec-keys'), codecKeysText + '\n', { mode: 0o600 });
   const connection = await connectClient({ address: devServer.address, namespace: NAMESPACE });
   await ensureSearchAttributes(connection, NAMESPACE);
   const client = autopilotClient(connection, NAMESPACE, codecKeys);

@@ -58,7 +58,15 @@ class LocalSession implements HostSession {
   ) {}
 
   async run(command: string, options: CommandOptions): Promise<CommandResult> {
-    if (options.purpose === 'install' && this.simulatedInstallMs > 0) await sleep(this.simulatedInstallMs);
+    if (options.purpose === 'install' && this.simulatedInstallMs > 0) {
+      // A simulated install of minutes must heartbeat like a real one, or it looks like a dead worker.
+      const beat = options.onProgress ? setInterval(options.onProgress, 5_000) : undefined;
+      try {
+        await sleep(this.simulatedInstallMs);
+      } finally {
+        if (beat) clearInterval(beat);
+      }
+    }
     const started = Date.now();
     const stdout = new BoundedOutput(options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT);
     const stderr = new BoundedOutput(options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT);

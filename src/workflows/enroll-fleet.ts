@@ -324,7 +324,9 @@ export async function EnrollFleet(rawInput: EnrollFleetInput, carried?: FleetSta
       finish(workflowId, `could not start its enrollment: ${reason}`);
     if (patched(STARTS_BY_ACTIVITY)) {
       const results = await act.startEnrollments.executeWithOptions(
-        { summary: `Start ${toStart.length} host enrollment(s)` },
+        // It heartbeats per start: a worker killed mid-way is noticed in seconds, not after the
+        // two-minute start-to-close, which stalled every new start of a chaos run that long.
+        { summary: `Start ${toStart.length} host enrollment(s)`, heartbeatTimeout: '20 seconds' },
         [{ enrollments: toStart }],
       );
       for (const r of results) if (r.outcome === 'failed') couldNotStart(r.workflowId, r.reason ?? 'refused');
@@ -399,15 +401,12 @@ export async function EnrollFleet(rawInput: EnrollFleetInput, carried?: FleetSta
       state.window.push(...page);
     }
 
-    // Taken before the activities below: hosts that finish while they run must wake the next
-    // round at once, or their freed slots stay idle until some later host reports.
-    const before = changes;
     await checkEnvironments();
     await startEligible();
     show();
     if (state.cursor >= input.totalHosts && state.window.length === 0 && Object.keys(state.running).length === 0) break;
 
-    const seen = patched(STARTS_BY_ACTIVITY) ? before : changes;
+    const seen = changes;
     const onboarding = Object.values(state.environments).some(
       (e) => e.status === 'onboarding' || e.status === 'pending',
     );
