@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import type { Client, Connection } from '@temporalio/client';
 import { parseCodecKeys, type CodecKeyring } from '../../src/codec/codec-keyring.js';
@@ -14,19 +13,9 @@ import {
 import { startTemporalDevServer, type RunningDevServer } from '../../src/sandbox/temporal-dev-server.js';
 import { autopilotClient, connectClient } from '../../src/temporal/connect.js';
 import { ensureSearchAttributes } from '../../src/temporal/ensure-search-attributes.js';
+import { freePort } from '../../src/sandbox/free-port.js';
 
 export const NAMESPACE = 'default';
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * What a benchmark or chaos run stands on: its own Temporal dev server (SQLite file, so it can be

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -15,6 +15,8 @@ import { EncryptionCodec } from '../../src/codec/encryption-codec.js';
 import { projectRoot } from '../../src/config/config.js';
 import { Secret } from '../../src/config/secret.js';
 import { createJsonLogger } from '../../src/observability/json-logger.js';
+import { freePort } from '../../src/sandbox/free-port.js';
+import { mulberry32 } from '../../src/sandbox/seeded-random.js';
 import { startTemporalDevServer } from '../../src/sandbox/temporal-dev-server.js';
 import {
   remediationPolicySchema,
@@ -171,18 +173,6 @@ interface Outcome {
   ms: number;
 }
 
-/** Deterministic, so a run's mix and order can be repeated with the same seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function summarize(values: number[]): LatencySummary {
   if (values.length === 0) return { count: 0, p50: 0, p90: 0, p99: 0, max: 0, mean: 0 };
   const sorted = Float64Array.from(values).sort();
@@ -267,17 +257,6 @@ const TEST_BODY = Buffer.from(
     ProblemDetailsJSON: { id: '99999' },
   }),
 );
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function post(
   agent: http.Agent,

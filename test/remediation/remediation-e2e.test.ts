@@ -14,22 +14,13 @@ import { WEBHOOK_KEY_HEADER } from '../../src/shared/webhook.js';
 import { createWebhookServer } from '../../src/webhook/webhook-server.js';
 import { remediationStatusQuery } from '../../src/workflows/shared/remediation-signals.js';
 import { startTestbed, type Testbed } from '../helpers/autopilot.js';
+import { until } from '../helpers/until.js';
 import { startTestAws, type TestAws } from '../helpers/aws.js';
 import { recordHistory } from '../helpers/temporal.js';
 
 const APPROVED = ['t3.micro', 't3.small', 't3.medium', 't3.large'];
 const KEY = 'remediation-e2e-webhook-key';
 const ENV = 'rem-p1';
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describe('self-healing end to end: simulator → webhook → workflow → moto + Service Catalog emulator', () => {
   let tb: Testbed;

@@ -17,6 +17,7 @@ import { createWebhookServer } from '../../src/webhook/webhook-server.js';
 import { abortSignal, progressQuery } from '../../src/workflows/shared/operator-controls.js';
 import { remediationStatusQuery } from '../../src/workflows/shared/remediation-signals.js';
 import { startTestbed, type Testbed } from '../helpers/autopilot.js';
+import { until } from '../helpers/until.js';
 import { startTestAws, type TestAws } from '../helpers/aws.js';
 import { capturedLogLines, TEST_CODEC_KEYS_TEXT, testCodecKeys } from '../helpers/temporal.js';
 
@@ -39,16 +40,6 @@ interface ExportedRun {
   bytes: Buffer;
   json: string;
   payloads: RawPayload[];
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 /** Every payload in an exported history with where it sits, so search attributes can be told apart. */

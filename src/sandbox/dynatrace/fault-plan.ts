@@ -1,18 +1,7 @@
+import { mulberry32 } from '../seeded-random.js';
 import type { SimulatorKnobs } from './knobs.js';
 
 export type Fault = 'none' | 'error500' | 'error429' | 'reset' | 'hang';
-
-/** Small seeded PRNG (mulberry32) so that a chaos run can be replayed with the same fault sequence. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class FaultPlan {
   private random: () => number = Math.random;
