@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startFleet } from '../../src/client/start-fleet.js';
 import { InventoryStore } from '../../src/inventory/inventory-store.js';
 import type { FleetHost, FleetReport } from '../../src/shared/fleet.js';
 import { fleetProgressQuery } from '../../src/workflows/shared/fleet-signals.js';
 import type { BenchStack } from '../harness/bench-stack.js';
-import { MemorySampler } from '../harness/process-memory.js';
+import { ProcessUsageSampler } from '../harness/process-usage.js';
 import { startWorkerProcess, workerDirs, type WorkerProcess, type WorkerSettings } from '../harness/worker-process.js';
 import { countsSince, type SimulatorCounts } from './simulator-counts.js';
 
@@ -39,6 +40,9 @@ export interface FleetRolloutResult {
   hostsPerSecond: number;
   counts: SimulatorCounts;
   peakMemoryBytes: Record<string, number>;
+  /** CPU seconds used during the run by the worker, the Temporal server and this process (simulator + harness). */
+  cpuSeconds: Record<string, number>;
+  cores: number;
   histories: WorkflowHistoryStats[];
   failedWorkflows: { workflowId: string; type: string }[];
   timeline: { t: number; done: number }[];
@@ -54,7 +58,11 @@ export async function runFleetRollout(stack: BenchStack, options: FleetRolloutOp
   const inventory = new InventoryStore(workerDirs(stack).inventories).put(options.hosts);
   let restarts = 0;
   let worker = await startWorkerProcess(stack, settings, secretKey, restarts);
-  const memory = new MemorySampler(() => ({ worker: worker.pid, server: stack.devServer.pid }));
+  const usage = new ProcessUsageSampler(() => ({
+    worker: worker.pid,
+    server: stack.devServer.pid,
+    simulator: process.pid,
+  }));
   const since = countsSince(stack.simulator);
   const started = Date.now();
   const handle = await startFleet(stack.client, inventory, {
@@ -120,7 +128,7 @@ export async function runFleetRollout(stack: BenchStack, options: FleetRolloutOp
   timeline.push({ t: wallSeconds, done: report.done + report.failed });
   const counts = since();
   await worker.kill('SIGTERM');
-  const peakMemoryBytes = memory.stop();
+  const { peakMemoryBytes, cpuSeconds } = usage.stop();
 
   const byType = new Map<string, number[]>();
   const failedWorkflows: { workflowId: string; type: string }[] = [];
@@ -144,6 +152,8 @@ export async function runFleetRollout(stack: BenchStack, options: FleetRolloutOp
     hostsPerSecond: options.hosts.length / wallSeconds,
     counts,
     peakMemoryBytes,
+    cpuSeconds,
+    cores: availableParallelism(),
     histories,
     failedWorkflows,
     timeline,

@@ -39,6 +39,23 @@ export function fleetTargets(r: FleetBenchmarkResult) {
   ];
 }
 
+/** Where the CPU went during our run, and whether CPU or waiting set the pace. */
+function cpuProfile(r: FleetBenchmarkResult): string[] {
+  const cpu = r.ours.cpuSeconds;
+  if (!cpu || !r.ours.cores) return [];
+  const wall = r.ours.wallSeconds;
+  const share = (seconds = 0) => `${n(seconds)} s (${n((100 * seconds) / wall, 0)} % of a core)`;
+  const busy = (100 * Object.values(cpu).reduce((a, b) => a + b, 0)) / (wall * r.ours.cores);
+  return [
+    '',
+    `CPU during our run: worker ${share(cpu.worker)}, Temporal server ${share(cpu.server)}, ` +
+      `simulator and harness ${share(cpu.simulator)}; together ${n(busy, 0)} % of the machine's ${r.ours.cores} cores` +
+      (busy >= 85
+        ? ' — the run was CPU-bound.'
+        : ' — on average the CPUs were not the limit: waiting (API latency, task hand-offs, bursts of work) set the pace.'),
+  ];
+}
+
 export function fleetCharts(r: FleetBenchmarkResult): Record<string, string> {
   const charts: Record<string, string> = {
     'fleet-progress.svg': lineChart({
@@ -141,6 +158,7 @@ export function fleetMarkdown(r: FleetBenchmarkResult): string[] {
         .map((h) => `${h.type} ${h.averageEvents} on average (max ${h.maxEvents}, ${h.count} runs)`)
         .join('; ') +
       '.',
+    ...cpuProfile(r),
     '',
     '![hosts over time](fleet-progress.svg)',
     ...(b ? ['', '![costs](fleet-costs.svg)'] : []),

@@ -1,4 +1,4 @@
-import type { StormResult } from '../storm/webhook-storm.js';
+import type { StormLoad, StormResult } from '../storm/webhook-storm.js';
 import { lineChart } from './svg-chart.js';
 
 export function stormCharts(r: StormResult): Record<string, string> {
@@ -16,6 +16,11 @@ export function stormCharts(r: StormResult): Record<string, string> {
   };
 }
 
+const describeLoad = (load: StormLoad) =>
+  load.kind === 'closed'
+    ? `${load.connections} connections, each sending its next notification as soon as the last is answered`
+    : `${load.ratePerSecond} notifications/s whatever the answers${load.maxInFlight ? ` (at most ${load.maxInFlight} in flight)` : ''}`;
+
 export function stormMarkdown(r: StormResult): string[] {
   const e = r.exactlyOnce;
   const rate = r.throughput.notificationsPerSecond;
@@ -25,7 +30,9 @@ export function stormMarkdown(r: StormResult): string[] {
     '',
     `Mix: ${Object.entries(r.totals.byCategory)
       .map(([k, v]) => `${v} ${k}`)
-      .join(', ')}; load: ${JSON.stringify(r.settings.load)}; Temporal: ${r.settings.temporal}; ${r.settings.worker}.`,
+      .join(
+        ', ',
+      )}; load: ${describeLoad(r.settings.load)}; Temporal: ${r.settings.temporal}; worker: ${r.settings.worker}.`,
     '',
     '| | |',
     '| --- | ---: |',
