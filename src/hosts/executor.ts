@@ -18,8 +18,6 @@ export interface CommandOptions {
   purpose?: 'inspect' | 'install' | 'check';
   /** Output beyond this many bytes per stream keeps only its tail. */
   maxOutputBytes?: number;
-  /** Called while a long command runs (activities heartbeat from here). */
-  onProgress?: () => void;
 }
 
 export interface CommandResult {

@@ -59,13 +59,7 @@ class LocalSession implements HostSession {
 
   async run(command: string, options: CommandOptions): Promise<CommandResult> {
     if (options.purpose === 'install' && this.simulatedInstallMs > 0) {
-      // A simulated install of minutes must heartbeat like a real one, or it looks like a dead worker.
-      const beat = options.onProgress ? setInterval(options.onProgress, 5_000) : undefined;
-      try {
-        await sleep(this.simulatedInstallMs);
-      } finally {
-        if (beat) clearInterval(beat);
-      }
+      await sleep(this.simulatedInstallMs);
     }
     const started = Date.now();
     const stdout = new BoundedOutput(options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT);
@@ -78,7 +72,6 @@ class LocalSession implements HostSession {
       timedOut = true;
       child.kill('SIGKILL');
     }, options.timeoutMs);
-    const progress = options.onProgress ? setInterval(options.onProgress, 5_000) : undefined;
     try {
       const exitCode = await new Promise<number | null>((resolve, reject) => {
         child.once('error', reject);
@@ -94,7 +87,6 @@ class LocalSession implements HostSession {
       };
     } finally {
       clearTimeout(timer);
-      if (progress) clearInterval(progress);
     }
   }
 

@@ -109,7 +109,6 @@ class SshSession implements HostSession {
     );
     let timedOut = false;
     let timer: NodeJS.Timeout | undefined;
-    const progress = options.onProgress ? setInterval(options.onProgress, 5_000) : undefined;
     try {
       const exitCode = await new Promise<number | null>((resolve) => {
         channel.on('data', (chunk: Buffer) => stdout.push(chunk));
@@ -141,7 +140,6 @@ class SshSession implements HostSession {
       return result;
     } finally {
       clearTimeout(timer);
-      if (progress) clearInterval(progress);
     }
   }
 

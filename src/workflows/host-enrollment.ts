@@ -21,6 +21,7 @@ import { AutopilotPhase } from '../shared/phases.js';
 import { DT_CUSTOMER, DT_ENVIRONMENT_ID, DT_HOST } from '../shared/search-attributes.js';
 import { hostStatusSignal } from './shared/fleet-signals.js';
 import { OperatorControls, SKIPPED } from './shared/operator-controls.js';
+import { HEARTBEAT_TIMEOUT } from '../shared/heartbeats.js';
 
 type EnrollmentActivities = ReturnType<typeof createEnrollmentActivities>;
 
@@ -154,7 +155,7 @@ export async function HostEnrollment(input: HostEnrollmentInput): Promise<HostEn
             {
               summary: `${inspection.installedVersion ? `Upgrade OneAgent ${inspection.installedVersion} →` : 'Install OneAgent'} ${version} on ${hostname}`,
               startToCloseTimeout: ms(plan.timeouts.install) + 120_000,
-              heartbeatTimeout: '1 minute',
+              heartbeatTimeout: HEARTBEAT_TIMEOUT,
             },
             [
               {
@@ -180,7 +181,7 @@ export async function HostEnrollment(input: HostEnrollmentInput): Promise<HostEn
             {
               summary: `Wait for ${hostname} to report into ${environmentId}`,
               startToCloseTimeout: ms(plan.timeouts.reporting) + 60_000,
-              heartbeatTimeout: '1 minute',
+              heartbeatTimeout: HEARTBEAT_TIMEOUT,
             },
             [{ environmentId, hostname, version, timeoutMs: ms(plan.timeouts.reporting) }],
           ),

@@ -15,6 +15,7 @@ import {
 import { AutopilotPhase } from '../shared/phases.js';
 import { DT_CUSTOMER, DT_ENVIRONMENT_ID } from '../shared/search-attributes.js';
 import { OperatorControls, SKIPPED } from './shared/operator-controls.js';
+import { HEARTBEAT_TIMEOUT } from '../shared/heartbeats.js';
 
 type OnboardingActivities = ReturnType<typeof createOnboardingActivities>;
 
@@ -140,7 +141,7 @@ export async function OnboardCustomer(input: OnboardCustomerInput): Promise<Onbo
         {
           summary: `Fetch the OneAgent installer for ${id}`,
           startToCloseTimeout: '30 minutes',
-          heartbeatTimeout: '1 minute',
+          heartbeatTimeout: HEARTBEAT_TIMEOUT,
         },
         [{ environmentId: id, arch: plan.enrollment.arch }],
       ),

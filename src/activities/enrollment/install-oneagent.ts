@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { activityInfo, heartbeat, log } from '@temporalio/activity';
+import { activityInfo, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { outputTail } from '../../hosts/bounded-output.js';
 import { shellQuote, type HostTarget } from '../../hosts/executor.js';
@@ -7,6 +7,7 @@ import type { InstallerCache } from '../../installers/installer-cache.js';
 import type { EnrollmentSettings } from '../../shared/onboarding.js';
 import type { DynatraceAccess } from '../dynatrace-access.js';
 import type { EnvironmentTokens } from '../environment-tokens.js';
+import { heartbeatWhile } from '../heartbeat-while.js';
 import { asHostFailure, executorFor, type Executors } from './host-failure.js';
 import { installedOneAgentVersion } from './inspect-host.js';
 
@@ -34,9 +35,14 @@ export function createInstallOneAgent(deps: {
   /**
    * Runs the environment's cached installer on the host: staged by checksum (no per-host download
    * from Dynatrace, no per-host token), checked on the host, run with the environment's parameters
-   * and root privileges. An older agent is upgraded in place.
+   * and root privileges. An older agent is upgraded in place. It heartbeats throughout: fetching
+   * and uploading a few hundred MB can take longer than the heartbeat timeout.
    */
   return async function installOneAgent(input: InstallOneAgentInput): Promise<InstalledOneAgent> {
+    return heartbeatWhile({ installing: input.target.hostname }, () => install(input));
+  };
+
+  async function install(input: InstallOneAgentInput): Promise<InstalledOneAgent> {
     const { environmentId } = input.settings;
     const executor = executorFor(deps.executors, input.executor);
     if (activityInfo().attempt > 1) {
@@ -68,14 +74,12 @@ export function createInstallOneAgent(deps: {
           sha256: input.installer.sha256,
           name: input.installer.fileName,
         });
-        heartbeat({ staged: staged.path });
         let installed = false;
         try {
           const result = await session.run(`sh ${shellQuote(staged.path)} ${args.map(shellQuote).join(' ')}`, {
             timeoutMs: input.timeoutMs,
             privileged: true,
             purpose: 'install',
-            onProgress: () => heartbeat({ installing: input.target.hostname }),
           });
           const tail = outputTail(result.stdout, result.stderr);
           if (result.timedOut) {
@@ -113,7 +117,7 @@ export function createInstallOneAgent(deps: {
     } catch (err) {
       throw asHostFailure(err);
     }
-  };
+  }
 
   /** The onboarding put the installer in the cache; a worker without a shared cache fetches it once. */
   async function cachedInstaller(input: InstallOneAgentInput): Promise<string> {

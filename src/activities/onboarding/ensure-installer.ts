@@ -1,11 +1,12 @@
 import { rmSync } from 'node:fs';
-import { heartbeat, log } from '@temporalio/activity';
+import { log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { inspectInstallerSignature, verifyInstallerSignature } from '../../dynatrace/index.js';
 import type { InstallerCache, InstallerManifest } from '../../installers/installer-cache.js';
 import type { SecretStore } from '../../secrets/secret-store.js';
 import { secretRefs } from '../../secrets/secret-store.js';
 import { requireStoredToken, type DynatraceAccess } from '../dynatrace-access.js';
+import { heartbeatWhile } from '../heartbeat-while.js';
 
 export interface EnsureInstallerInput {
   environmentId: string;
@@ -45,18 +46,14 @@ export function createEnsureInstaller(deps: {
     const cached = deps.installers.manifest(input.environmentId, version);
     const usable = cached && (await deps.installers.intact(cached)) ? cached : undefined;
 
-    const beat = setInterval(() => heartbeat({ version }), 5_000);
-    let download;
-    try {
-      download = await deployment.download({
+    const download = await heartbeatWhile({ version }, () =>
+      deployment.download({
         version,
         arch: input.arch,
         destination: file,
         ...(usable?.etag ? { ifNoneMatch: usable.etag } : {}),
-      });
-    } finally {
-      clearInterval(beat);
-    }
+      }),
+    );
     if (download.status === 'not-modified' && usable) {
       return { ...summary(usable), action: 'cached' };
     }
