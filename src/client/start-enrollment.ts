@@ -1,8 +1,11 @@
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { enrollmentWorkflowId, planEnrollment, type HostEnrollmentInput } from '../shared/enrollment.js';
-import { AutopilotPhase } from '../shared/phases.js';
-import { AUTOPILOT_PHASE, DT_CUSTOMER, DT_ENVIRONMENT_ID, DT_HOST } from '../shared/search-attributes.js';
+import {
+  enrollmentStartDisplay,
+  enrollmentWorkflowId,
+  planEnrollment,
+  type HostEnrollmentInput,
+} from '../shared/enrollment.js';
 import type { HostEnrollment } from '../workflows/host-enrollment.js';
 
 /**
@@ -25,12 +28,6 @@ export async function startEnrollment(
     workflowId: enrollmentWorkflowId(environmentId, hostname),
     workflowIdConflictPolicy: 'USE_EXISTING',
     workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-    staticSummary: `Enroll ${hostname} (${planned.plan.address}) into ${environmentId}`,
-    typedSearchAttributes: [
-      { key: DT_ENVIRONMENT_ID, value: environmentId },
-      { key: DT_HOST, value: hostname },
-      { key: DT_CUSTOMER, value: customer },
-      { key: AUTOPILOT_PHASE, value: AutopilotPhase.Running },
-    ],
+    ...enrollmentStartDisplay(environmentId, { hostname, address: planned.plan.address, customer }),
   });
 }

@@ -1,11 +1,30 @@
+import type { SearchAttributePair } from '@temporalio/common';
 import { z } from 'zod';
 import { durationSchema, onboardCustomerInputSchema } from './onboarding.js';
+import { AutopilotPhase } from './phases.js';
+import { AUTOPILOT_PHASE, DT_CUSTOMER, DT_ENVIRONMENT_ID, DT_HOST } from './search-attributes.js';
 
 export const HOST_ENROLLMENT = 'HostEnrollment';
 export const ENROLL_FLEET = 'EnrollFleet';
 
 export const enrollmentWorkflowId = (environmentId: string, hostname: string) =>
   `enroll:${environmentId}:${hostname.toLowerCase()}`;
+
+/** How a host enrollment shows in the Temporal UI, whether the CLI, a client or the fleet starts it. */
+export function enrollmentStartDisplay(
+  environmentId: string,
+  host: { hostname: string; address: string; customer: string },
+): { staticSummary: string; typedSearchAttributes: SearchAttributePair[] } {
+  return {
+    staticSummary: `Enroll ${host.hostname} (${host.address}) into ${environmentId}`,
+    typedSearchAttributes: [
+      { key: DT_ENVIRONMENT_ID, value: environmentId },
+      { key: DT_HOST, value: host.hostname },
+      { key: DT_CUSTOMER, value: host.customer },
+      { key: AUTOPILOT_PHASE, value: AutopilotPhase.Running },
+    ],
+  };
+}
 
 /** RFC 1123 host names, as Dynatrace shows them and our entity selectors can quote them. */
 export const hostnameSchema = z

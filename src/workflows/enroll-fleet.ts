@@ -14,7 +14,12 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { createEnrollmentActivities } from '../activities/enrollment/index.js';
 import type { createFleetActivities } from '../activities/fleet/index.js';
-import { enrollmentWorkflowId, type HostEnrollmentInput, type HostStatusReport } from '../shared/enrollment.js';
+import {
+  enrollmentStartDisplay,
+  enrollmentWorkflowId,
+  type HostEnrollmentInput,
+  type HostStatusReport,
+} from '../shared/enrollment.js';
 import {
   enrollFleetInputSchema,
   type EnrollFleetInput,
@@ -25,7 +30,7 @@ import {
   type FleetReport,
 } from '../shared/fleet.js';
 import { AutopilotPhase } from '../shared/phases.js';
-import { AUTOPILOT_PHASE, DT_CUSTOMER, DT_ENVIRONMENT_ID, DT_HOST } from '../shared/search-attributes.js';
+import { AUTOPILOT_PHASE } from '../shared/search-attributes.js';
 import { fleetProgressQuery, hostStatusSignal } from './shared/fleet-signals.js';
 import type { HostEnrollment } from './host-enrollment.js';
 
@@ -339,13 +344,7 @@ export async function EnrollFleet(rawInput: EnrollFleetInput, carried?: FleetSta
           workflowId,
           args: [args],
           parentClosePolicy: 'ABANDON',
-          staticSummary: `Enroll ${args.hostname} (${args.address}) into ${environmentId}`,
-          typedSearchAttributes: [
-            { key: DT_ENVIRONMENT_ID, value: environmentId },
-            { key: DT_HOST, value: args.hostname },
-            { key: DT_CUSTOMER, value: args.customer },
-            { key: AUTOPILOT_PHASE, value: AutopilotPhase.Running },
-          ],
+          ...enrollmentStartDisplay(environmentId, args),
         }).then(
           () => undefined,
           (err: unknown) => {

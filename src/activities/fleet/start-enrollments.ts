@@ -1,8 +1,6 @@
 import { activityInfo, getClient, heartbeat } from '@temporalio/activity';
 import { isGrpcServiceError, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import type { HostEnrollmentInput } from '../../shared/enrollment.js';
-import { AutopilotPhase } from '../../shared/phases.js';
-import { AUTOPILOT_PHASE, DT_CUSTOMER, DT_ENVIRONMENT_ID, DT_HOST } from '../../shared/search-attributes.js';
+import { enrollmentStartDisplay, type HostEnrollmentInput } from '../../shared/enrollment.js';
 
 export interface EnrollmentToStart {
   workflowId: string;
@@ -43,13 +41,7 @@ export async function startEnrollments(input: { enrollments: EnrollmentToStart[]
           workflowId,
           taskQueue,
           args: [args],
-          staticSummary: `Enroll ${args.hostname} (${args.address}) into ${environmentId}`,
-          typedSearchAttributes: [
-            { key: DT_ENVIRONMENT_ID, value: environmentId },
-            { key: DT_HOST, value: args.hostname },
-            { key: DT_CUSTOMER, value: args.customer },
-            { key: AUTOPILOT_PHASE, value: AutopilotPhase.Running },
-          ],
+          ...enrollmentStartDisplay(environmentId, args),
         });
         results[index] = { workflowId, outcome: 'started' };
       } catch (err) {
