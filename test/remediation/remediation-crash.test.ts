@@ -110,8 +110,13 @@ describe('a worker killed in the middle of a roll', () => {
     await handle.signal(problemNotificationSignal, notifications[1]!);
     await handle.signal(problemNotificationSignal, notifications[2]!);
 
+    // Killed while it waits for the new version: the create call itself has no heartbeat, and a
+    // kill before its completion was recorded would wait out its 1-minute start-to-close.
+    const waitingForVersion = async () =>
+      (await handle.describe()).raw.pendingActivities?.some((a) => a.activityType?.name === 'awaitArtifactAvailable') ??
+      false;
     const deadline = Date.now() + 60_000;
-    while (aws.catalog.listArtifacts(product.productId).length < 2) {
+    while (aws.catalog.listArtifacts(product.productId).length < 2 || !(await waitingForVersion())) {
       if (Date.now() > deadline) throw new Error(`the roll never started:\n${child.stdout().slice(-2000)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
