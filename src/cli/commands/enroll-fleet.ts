@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { WorkflowFailedError } from '@temporalio/client';
 import { startFleet } from '../../client/start-fleet.js';
-import { parseInventoryCsv } from '../../inventory/parse-inventory-csv.js';
+import { parseInventoryCsv, type InventoryProblem } from '../../inventory/parse-inventory-csv.js';
 import { InventoryStore } from '../../inventory/inventory-store.js';
 import type { FleetProgress, FleetReport } from '../../shared/fleet.js';
 import { fleetProgressQuery } from '../../workflows/shared/fleet-signals.js';
@@ -10,8 +10,20 @@ import { CliError } from '../cli-error.js';
 import { connect } from '../context.js';
 import type { Print } from '../output.js';
 
-export const enrollFleetUsage = `autopilot enroll-fleet --inventory <hosts.csv> [--concurrency <n>] [--per-environment <n>] [--executor ssh|local]
-                      [--ssh-user <user>] [--ssh-key <key name>] [--no-wait] [--json]`;
+export const enrollFleetUsage = `autopilot enroll-fleet --inventory <hosts.csv> [--skip-invalid] [--concurrency <n>] [--per-environment <n>]
+                      [--executor ssh|local] [--ssh-user <user>] [--ssh-key <key name>] [--no-wait] [--json]
+                      (CSV columns hostname,address,customer,stage,os[,port]; a row repeated exactly is enrolled once;
+                       a bad row starts nothing, unless --skip-invalid: then the valid rows start and each bad one is listed)`;
+
+/** Lines of an error message that lists bad rows; a 12,000-row inventory can have thousands. */
+const SHOWN_PROBLEMS = 20;
+
+const lineOf = (p: InventoryProblem) => `  line ${p.line}: ${p.message}`;
+
+function problemList(problems: InventoryProblem[]): string[] {
+  const more = problems.length > SHOWN_PROBLEMS ? [`  … and ${problems.length - SHOWN_PROBLEMS} more`] : [];
+  return [...problems.slice(0, SHOWN_PROBLEMS).map(lineOf), ...more];
+}
 
 function bar(p: FleetProgress, width = 30): string {
   const finished = p.done + p.failed;
@@ -29,6 +41,7 @@ export async function enrollFleetCommand(argv: string[], print: Print): Promise<
       executor: { type: 'string' },
       'ssh-user': { type: 'string' },
       'ssh-key': { type: 'string' },
+      'skip-invalid': { type: 'boolean', default: false },
       'no-wait': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
@@ -47,13 +60,31 @@ export async function enrollFleetCommand(argv: string[], print: Print): Promise<
   } catch (err) {
     throw new CliError(`cannot read ${values.inventory}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
-  const { hosts, problems } = parseInventoryCsv(text);
-  if (problems.length > 0) {
-    const shown = problems.slice(0, 20).map((p) => `  line ${p.line}: ${p.message}`);
-    const more = problems.length > 20 ? [`  … and ${problems.length - 20} more`] : [];
+  const { hosts, problems, notes } = parseInventoryCsv(text);
+  if (!values.json) for (const n of notes) print(`note: ${values.inventory} line ${n.line}: ${n.message}`);
+  if (problems.length > 0 && !values['skip-invalid']) {
+    const hint =
+      hosts.length > 0
+        ? [`Fix them, or run again with --skip-invalid to start the ${hosts.length} valid host(s).`]
+        : [];
     throw new CliError(
-      [`${values.inventory} has ${problems.length} bad row(s); nothing was started:`, ...shown, ...more].join('\n'),
+      [
+        `${values.inventory} has ${problems.length} bad row(s); nothing was started:`,
+        ...problemList(problems),
+        ...hint,
+      ].join('\n'),
     );
+  }
+  if (hosts.length === 0) {
+    throw new CliError(
+      [`${values.inventory} has no valid host; nothing was started:`, ...problemList(problems)].join('\n'),
+    );
+  }
+  // Every row that will not be enrolled, uncapped: the flag skips rows, it does not hide them.
+  const skipped = problems;
+  if (!values.json && skipped.length > 0) {
+    print(`Skipping ${skipped.length} bad row(s) of ${values.inventory} (--skip-invalid):`);
+    for (const p of skipped) print(lineOf(p));
   }
 
   const ctx = await connect();
@@ -80,7 +111,7 @@ export async function enrollFleetCommand(argv: string[], print: Print): Promise<
       if (link) print(`  ${link}`);
     }
     if (values['no-wait']) {
-      if (values.json) print(JSON.stringify({ workflowId: handle.workflowId, inventory }));
+      if (values.json) print(JSON.stringify({ workflowId: handle.workflowId, inventory, notes, skipped }));
       return 0;
     }
 
@@ -117,7 +148,13 @@ export async function enrollFleetCommand(argv: string[], print: Print): Promise<
     const final = report ?? progress!;
     if (values.json) {
       print(
-        JSON.stringify({ workflowId: handle.workflowId, status: report ? 'COMPLETED' : 'NEEDS_ATTENTION', ...final }),
+        JSON.stringify({
+          workflowId: handle.workflowId,
+          status: report ? 'COMPLETED' : 'NEEDS_ATTENTION',
+          ...final,
+          notes,
+          skipped,
+        }),
       );
     } else {
       if (!tty && last) print(last);
