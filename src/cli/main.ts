@@ -1,6 +1,7 @@
 import { ConfigError } from '../config/config.js';
 import { TemporalUnreachableError } from '../temporal/connect.js';
 import { CliError } from './cli-error.js';
+import { agentCurrentCommand, agentCurrentUsage } from './commands/agent-current.js';
 import { approvalCommand, approvalUsage } from './commands/approval.js';
 import { decideCommand, decideUsage } from './commands/decide.js';
 import { doctorCommand, doctorUsage } from './commands/doctor.js';
@@ -18,6 +19,7 @@ const USAGE = [
   `  ${onboardUsage}`,
   `  ${enrollUsage}`,
   `  ${enrollFleetUsage}`,
+  `  ${agentCurrentUsage}`,
   `  ${statusUsage}`,
   `  ${runsUsage}`,
   `  ${decideUsage}`,
@@ -42,6 +44,8 @@ export async function runCli(
       return enrollCommand(rest, print);
     case 'enroll-fleet':
       return enrollFleetCommand(rest, print);
+    case 'agent-current':
+      return agentCurrentCommand(rest, print);
     case 'approve':
     case 'reject':
       return approvalCommand(command, rest, print);

@@ -3,6 +3,7 @@ import type { Executors } from '../activities/enrollment/host-failure.js';
 import type { AutopilotConfig } from '../config/config.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import { HostKeyPolicy } from './host-key-policy.js';
+import { DEFAULT_ONEAGENT_INSTALL_PATH } from './installed-oneagent.js';
 import { LocalExecutor } from './local-executor.js';
 import { SshExecutor } from './ssh-executor.js';
 
@@ -16,7 +17,7 @@ export function createExecutors(config: AutopilotConfig, secrets: SecretStore): 
       hostKeys: new HostKeyPolicy(ssh.hostKeyPolicy, ssh.knownHostsFile),
       connectTimeoutMs: ssh.connectTimeoutMs,
       stagingDir: ssh.stagingDir,
-      defaultInstallPath: '/opt/dynatrace/oneagent',
+      defaultInstallPath: DEFAULT_ONEAGENT_INSTALL_PATH,
       // A host may name its own key (kept in the secret store); otherwise the worker's default key.
       privateKey: async (keyRef) => {
         if (keyRef) {

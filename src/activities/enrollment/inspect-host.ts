@@ -1,7 +1,7 @@
-import { shellQuote, type HostExecutor, type HostTarget } from '../../hosts/executor.js';
+import type { HostExecutor, HostTarget } from '../../hosts/executor.js';
+import { installedOneAgentVersionCommand } from '../../hosts/installed-oneagent.js';
+import { parseOneAgentVersion } from '../../shared/oneagent-version.js';
 import { asHostFailure, executorFor, type Executors } from './host-failure.js';
-
-const VERSION = /\b(\d+\.\d+\.\d+\.\d{8}-\d{6})\b/;
 
 export interface HostInspection {
   installPath: string;
@@ -32,12 +32,9 @@ export async function installedOneAgentVersion(
   target: HostTarget,
   installPath: string,
 ): Promise<string | undefined> {
-  const p = shellQuote(installPath);
-  const command =
-    `if [ -x ${p}/agent/tools/oneagentctl ]; then ${p}/agent/tools/oneagentctl --version; ` +
-    `elif [ -r ${p}/agent/installer.version ]; then cat ${p}/agent/installer.version; fi`;
+  const command = installedOneAgentVersionCommand(installPath);
   const result = await executor.withSession(target, (session) =>
     session.run(command, { timeoutMs: 60_000, privileged: true, purpose: 'inspect' }),
   );
-  return result.exitCode === 0 ? VERSION.exec(result.stdout)?.[1] : undefined;
+  return result.exitCode === 0 ? parseOneAgentVersion(result.stdout) : undefined;
 }
