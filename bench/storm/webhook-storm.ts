@@ -23,7 +23,7 @@ import {
   remediationWorkflowId,
   type ProblemNotification,
 } from '../../src/shared/remediation.js';
-import { WEBHOOK_KEY_HEADER, webhookPath } from '../../src/shared/webhook.js';
+import { DEFAULT_WEBHOOK_KEY_HEADER, webhookPath } from '../../src/shared/webhook.js';
 import { autopilotClient, connectClient } from '../../src/temporal/connect.js';
 import { ensureSearchAttributes } from '../../src/temporal/ensure-search-attributes.js';
 import type { RateLimit } from '../../src/webhook/rate-limiter.js';
@@ -273,7 +273,11 @@ function post(
         path: urlPath,
         method: 'POST',
         agent,
-        headers: { 'Content-Type': 'application/json', 'Content-Length': body.length, [WEBHOOK_KEY_HEADER]: key },
+        headers: {
+          'Content-Type': 'application/json',
+          'Content-Length': body.length,
+          [DEFAULT_WEBHOOK_KEY_HEADER]: key,
+        },
       },
       (response) => {
         const chunks: Buffer[] = [];

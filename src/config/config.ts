@@ -42,6 +42,21 @@ const identifier = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/, { message: 'must be 1-200 letters, digits, ".", "_" or "-"' });
 
+/** Headers that carry the request itself: a key cannot travel in them. */
+const FRAMING_HEADERS = new Set([
+  'host',
+  'content-type',
+  'content-length',
+  'content-encoding',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'upgrade',
+  'te',
+  'trailer',
+  'expect',
+]);
+
 const envSchema = z.object({
   TEMPORAL_ADDRESS: optional(hostPort),
   TEMPORAL_NAMESPACE: withDefault(identifier, 'default'),
@@ -134,7 +149,17 @@ const envSchema = z.object({
   ),
   AUTOPILOT_WEBHOOK_HOST: withDefault(z.string().min(1), '127.0.0.1'),
   AUTOPILOT_WEBHOOK_PORT: withDefault(port, 8090),
-  AUTOPILOT_WEBHOOK_MAX_BODY_BYTES: withDefault(positiveInt, 64 * 1024),
+  // Notifications whose payload includes {ProblemDetailsHTML} or {ProblemDetailsJSON} run to hundreds of KB.
+  AUTOPILOT_WEBHOOK_MAX_BODY_BYTES: withDefault(positiveInt, 1024 * 1024),
+  AUTOPILOT_WEBHOOK_KEY_HEADER: withDefault(
+    z
+      .string()
+      .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/, { message: 'must be an HTTP header name like X-API-KEY' })
+      .refine((name) => !FRAMING_HEADERS.has(name.toLowerCase()), {
+        message: 'must not be a header HTTP itself uses (Host, Content-Type, Content-Length, …)',
+      }),
+    'X-Autopilot-Webhook-Key',
+  ),
   AUTOPILOT_WEBHOOK_MAX_HEADER_BYTES: withDefault(positiveInt, 16 * 1024),
   AUTOPILOT_WEBHOOK_RATE_LIMIT: withDefault(positiveInt, 200),
   AUTOPILOT_WEBHOOK_RATE_BURST: withDefault(positiveInt, 400),
@@ -270,6 +295,8 @@ export interface AutopilotConfig {
     publicUrl: string | undefined;
     /** Shared secret Dynatrace sends in a header, from WEBHOOK_API_KEY[_FILE]. */
     apiKey: SecretSource | undefined;
+    /** The header that carries it (AUTOPILOT_WEBHOOK_KEY_HEADER). */
+    keyHeader: string;
   };
   /** Git-ignored folder for `npm start` state: Temporal SQLite file, simulator state, caches. */
   dataDir: string;
@@ -419,6 +446,7 @@ export function loadConfig(env: Env = process.env): AutopilotConfig {
       trustProxy: e.AUTOPILOT_WEBHOOK_TRUST_PROXY === 'true',
       publicUrl: e.AUTOPILOT_WEBHOOK_PUBLIC_URL?.replace(/\/$/, ''),
       apiKey: secretSource(env, 'WEBHOOK_API_KEY', webhookApiKey),
+      keyHeader: e.AUTOPILOT_WEBHOOK_KEY_HEADER,
     },
     dataDir,
     projectRoot,

@@ -36,21 +36,55 @@ const listSchema = z.object({
   nextPageKey: z.string().nullish(),
 });
 
-export const groupSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  isClusterAdminGroup: z.boolean().optional(),
-  isAccessAccount: z.boolean().optional(),
-  isManageAccount: z.boolean().optional(),
-  ldapGroupNames: z.array(z.string()).nullish(),
-  ssoGroupNames: z.array(z.string()).nullish(),
-  accessRight: z.record(z.string(), z.array(z.string())).nullish(),
-});
-export type UserGroup = z.infer<typeof groupSchema>;
+/**
+ * Account flags come in three spellings (reference §2 "version drift"): `isAccessAccount` /
+ * `isManageAccount` (older clusters echo them; the 2022-24 spec makes them write-only), the
+ * read-only `hasAccessAccountRole` / `hasManageAccountAndViewProductUsageRole`, and TF's
+ * `accessAccount` / `manageAccount`. A read turns whichever came into the writable spelling, so an
+ * update can send the flag back; one that no spelling reports stays undefined.
+ */
+export const groupSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    isClusterAdminGroup: z.boolean().optional(),
+    isAccessAccount: z.boolean().optional(),
+    isManageAccount: z.boolean().optional(),
+    hasAccessAccountRole: z.boolean().optional(),
+    hasManageAccountAndViewProductUsageRole: z.boolean().optional(),
+    accessAccount: z.boolean().optional(),
+    manageAccount: z.boolean().optional(),
+    ldapGroupNames: z.array(z.string()).nullish(),
+    ssoGroupNames: z.array(z.string()).nullish(),
+    accessRight: z.record(z.string(), z.array(z.string())).nullish(),
+  })
+  .transform(
+    ({
+      isAccessAccount,
+      isManageAccount,
+      hasAccessAccountRole,
+      hasManageAccountAndViewProductUsageRole,
+      accessAccount,
+      manageAccount,
+      ...group
+    }) => {
+      const access = isAccessAccount ?? hasAccessAccountRole ?? accessAccount;
+      const manage = isManageAccount ?? hasManageAccountAndViewProductUsageRole ?? manageAccount;
+      return {
+        ...group,
+        ...(access === undefined ? {} : { isAccessAccount: access }),
+        ...(manage === undefined ? {} : { isManageAccount: manage }),
+      };
+    },
+  );
+export type UserGroup = z.output<typeof groupSchema>;
 
 export interface UserGroupInput {
   name: string;
   isClusterAdminGroup?: boolean;
+  /** Only meaningful with DPS licences; write-only on newer clusters (§2). */
+  isAccessAccount?: boolean;
+  isManageAccount?: boolean;
   ldapGroupNames?: string[];
   ssoGroupNames?: string[];
   accessRight: Record<string, string[]>;
@@ -169,7 +203,10 @@ export class ClusterApi {
     return this.http.parse(groupSchema, response.body, { method: 'POST', path });
   }
 
-  /** PUT takes the whole group, id in the body. */
+  /**
+   * PUT takes the whole group, id in the body. Only writable fields are sent, the account flags in
+   * their writable spelling: a PUT that omits one may reset it (reference §13, [U]).
+   */
   async updateGroup(group: UserGroup): Promise<UserGroup> {
     const path = '/api/v1.0/onpremise/groups';
     const response = await this.http.send({
@@ -177,7 +214,16 @@ export class ClusterApi {
       path,
       token: this.token,
       pool: CLUSTER_POOL,
-      json: { isClusterAdminGroup: false, ...group },
+      json: {
+        id: group.id,
+        name: group.name,
+        isClusterAdminGroup: group.isClusterAdminGroup ?? false,
+        ...(group.isAccessAccount === undefined ? {} : { isAccessAccount: group.isAccessAccount }),
+        ...(group.isManageAccount === undefined ? {} : { isManageAccount: group.isManageAccount }),
+        ldapGroupNames: group.ldapGroupNames ?? [],
+        ssoGroupNames: group.ssoGroupNames ?? [],
+        accessRight: group.accessRight ?? {},
+      },
     });
     return this.http.parse(groupSchema, response.body, { method: 'PUT', path });
   }

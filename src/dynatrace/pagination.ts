@@ -7,21 +7,27 @@ const MAX_PAGES = 100_000;
 
 /**
  * The four pagination styles of reference §9.2. v2 APIs and the cluster environment list: the
- * next request carries only `nextPageKey`. Passing the original query again is an error there.
+ * next request carries only `nextPageKey`. Passing the original query again is an error there,
+ * except for the parameters `repeatWithPageKey` names: they hold for one page only and must go
+ * with every key (problems v2 `fields`, reference §13).
  */
 export async function* paginateV2<S extends z.ZodType<{ nextPageKey?: string | null | undefined }>, T>(
   http: DynatraceHttp,
   request: ListRequest,
   schema: S,
   items: (page: z.infer<S>) => T[],
+  options: { repeatWithPageKey?: string[] } = {},
 ): AsyncGenerator<T> {
+  const repeated = Object.fromEntries(
+    (options.repeatWithPageKey ?? []).map((name) => [name, request.query[name]] as const),
+  );
   let query: Record<string, QueryValue> = request.query;
   for (let n = 0; n < MAX_PAGES; n++) {
     const response = await http.send({ ...request, method: 'GET', query });
     const page = http.parse(schema, response.body, { method: 'GET', path: request.path });
     yield* items(page);
     if (!page.nextPageKey) return;
-    query = { nextPageKey: page.nextPageKey };
+    query = { ...repeated, nextPageKey: page.nextPageKey };
   }
 }
 

@@ -89,18 +89,27 @@ export class ProblemsApi {
   }
 
   list(
-    options: { problemSelector?: string; entitySelector?: string; from?: string; fields?: string } = {},
+    options: {
+      problemSelector?: string;
+      entitySelector?: string;
+      from?: string;
+      fields?: string;
+      pageSize?: number;
+    } = {},
   ): AsyncGenerator<Problem> {
+    const { pageSize, ...query } = options;
     return paginateV2(
       this.http,
       {
         path: this.path('/v2/problems'),
         token: this.token,
         pool: this.environmentId,
-        query: { ...options, pageSize: 500 },
+        query: { ...query, pageSize: pageSize ?? 500 },
       },
       problemListSchema,
       (page) => page.problems,
+      // `fields` is valid for one page only; without it page 2 on comes without evidence (§13).
+      { repeatWithPageKey: ['fields'] },
     );
   }
 

@@ -8,6 +8,14 @@ export const settingsObjectSchema = z.object({
   value: z.record(z.string(), z.unknown()),
   externalId: z.string().optional(),
   schemaId: z.string().optional(),
+  /**
+   * Creation time, to tell the oldest of several objects apart: epoch ms per the docs; an ISO
+   * string is read too, and anything else leaves it unknown rather than failing the whole list.
+   */
+  created: z
+    .unknown()
+    .transform((v) => (typeof v === 'number' ? v : typeof v === 'string' ? Date.parse(v) : Number.NaN))
+    .transform((ms) => (Number.isFinite(ms) ? ms : undefined)),
 });
 export type SettingsObject = z.infer<typeof settingsObjectSchema>;
 
@@ -44,6 +52,10 @@ export class SettingsApi {
     return `/e/${encodeURIComponent(this.environmentId)}/api/v2/settings/objects${suffix}`;
   }
 
+  /**
+   * Every page of the matching objects. `externalIds` is a filter only newer clusters apply
+   * (reference §13): callers must check `externalId` on what comes back.
+   */
   list(options: {
     schemaIds?: string[];
     externalIds?: string[];
@@ -60,7 +72,7 @@ export class SettingsApi {
           schemaIds: options.schemaIds?.join(','),
           externalIds: options.externalIds?.join(','),
           scopes: options.scopes?.join(','),
-          fields: 'objectId,value,externalId,schemaId',
+          fields: 'objectId,value,externalId,schemaId,created',
           pageSize: options.pageSize ?? 500,
         },
       },

@@ -43,8 +43,11 @@ export const SCOPE_REQUIREMENTS: readonly ScopeRequirement[] = [
     token: 'cluster',
     scope: 'ServiceProviderAPI',
     feature: 'Onboarding: environment',
-    why: 'creates the environment under our id and receives its bootstrap token; PUT is the only call that keeps the id and is safe to retry',
-    endpoints: [PUT('/api/cluster/v2/environments/{environmentId}')],
+    why: 'reads the environment first, so a re-run keeps what operators changed; creates it under our id and receives its bootstrap token (PUT is the only call that keeps the id and is safe to retry)',
+    endpoints: [
+      GET('/api/cluster/v2/environments/{environmentId}'),
+      PUT('/api/cluster/v2/environments/{environmentId}'),
+    ],
   },
   {
     token: 'cluster',

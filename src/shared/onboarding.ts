@@ -21,6 +21,18 @@ export const GROUP_PERMISSIONS = [
 export const ADMIN_PERMISSIONS = ['VIEWER', 'MANAGE_SETTINGS', 'AGENT_INSTALL', 'LOG_VIEWER'] as const;
 export const VIEWER_PERMISSIONS = ['VIEWER'] as const;
 
+/** The fields of an environment that operators may change in the cluster console. */
+export const ENVIRONMENT_FIELDS = ['name', 'tags', 'state'] as const;
+export type EnvironmentField = (typeof ENVIRONMENT_FIELDS)[number];
+
+/** A field where the cluster and the onboarding input disagree, and what the run did about it. */
+export interface EnvironmentDifference {
+  field: EnvironmentField;
+  inCluster: string;
+  requested: string;
+  action: 'kept' | 'overwritten';
+}
+
 /** `5 seconds`, `2m`, `1 hour`: the Temporal duration strings the timeouts accept. */
 export const durationSchema = z
   .string()
@@ -39,8 +51,14 @@ export const onboardCustomerInputSchema = z.object({
     message: 'must be 1-32 lowercase letters, digits or "-" (e.g. abc)',
   }),
   stage: z.string().regex(/^[a-z0-9]{1,16}$/, { message: 'must be 1-16 lowercase letters or digits (e.g. p1)' }),
-  displayName: z.string().min(1).max(200).optional(),
+  // The cluster refuses longer names (Environment.name maxLength 100, reference §13).
+  displayName: z.string().min(1).max(100, "must have at most 100 characters (the cluster's limit)").optional(),
   tags: z.array(z.string().min(1).max(100, 'a tag has at most 100 characters')).max(50).optional(),
+  /**
+   * What a re-run may change in an environment that exists. Without it, a name, tags or state
+   * that operators changed in the cluster are kept and reported, never overwritten.
+   */
+  overwrite: z.array(z.enum(ENVIRONMENT_FIELDS)).default([]),
   /** Sent only when given: a licence without a feature rejects its quota (reference §1.4). */
   quotas: z
     .object({
@@ -58,12 +76,24 @@ export const onboardCustomerInputSchema = z.object({
   /** What every host enrolled into this environment gets. */
   enrollment: z
     .object({
+      // The installer's rules (reference §13): the set-host-group character set, no `dt.` prefix.
       hostGroup: z
         .string()
         .regex(/^[A-Za-z0-9._-]{1,100}$/, { message: 'must be 1-100 letters, digits, ".", "_" or "-"' })
+        .refine((g) => !g.toLowerCase().startsWith('dt.'), { message: 'must not start with "dt." (reserved)' })
         .optional(),
       monitoringMode: z.enum(['fullstack', 'infra-only', 'discovery']).default('fullstack'),
-      hostTags: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/), z.string().max(100)).default({}),
+      hostTags: z
+        .record(
+          z
+            .string()
+            .regex(/^[A-Za-z0-9_.-]{1,100}$/, { message: 'a tag key must be 1-100 letters, digits, ".", "_" or "-"' }),
+          z
+            .string()
+            .max(256, 'a tag value has at most 256 characters')
+            .regex(/^[^=\s]*$/, { message: 'a tag value must not contain "=" or whitespace' }),
+        )
+        .default({}),
       installPath: z
         .string()
         .regex(/^\/[A-Za-z0-9._/-]*$/, { message: 'must be an absolute path' })
@@ -141,6 +171,8 @@ export interface OnboardCustomerResult {
   environmentId: string;
   environmentUrl: string;
   createdEnvironment: boolean;
+  /** What differs between the existing environment and this input (kept unless `overwrite` names it). */
+  environmentDifferences: EnvironmentDifference[];
   groups: { name: string; id: string; action: string }[];
   installer?: { version: string; sha256: string; size: number; fileName: string; signature: string };
   /** References into the secret store, never values. */

@@ -9,6 +9,12 @@ export const remediationWorkflowId = (environmentId: string, hostEntityId: strin
 
 export const HOST_ENTITY_ID = /^HOST-[0-9A-F]{16}$/;
 
+/**
+ * The name of a version we create. Service Catalog allows no spaces in it ("for example, v1 v2beta"),
+ * so the readable account of what changed goes into the description.
+ */
+export const rolledArtifactName = (targetType: string) => `${targetType}-dynatrace-autopilot`;
+
 /** What the webhook forwards of a Dynatrace problem notification (never trusted: validated via the API). */
 export interface ProblemNotification {
   problemId: string;

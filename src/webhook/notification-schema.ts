@@ -7,8 +7,9 @@ const impactedEntity = z.object({
 });
 
 /**
- * The custom payload onboarding configures (reference §6.2-6.3): state, problem id, and the
- * impacted entities we route by. Everything else is optional; nothing in it is trusted beyond
+ * A custom payload is whatever the environment's admin typed (reference §13): only `State` and `PID`
+ * are required. The impacted entities, when the payload has them, route the notification to its
+ * hosts at once; without them the problem is read through the API. Nothing in it is trusted beyond
  * routing: the workflow checks each problem against the API.
  */
 export const notificationSchema = z.looseObject({
@@ -18,7 +19,7 @@ export const notificationSchema = z.looseObject({
   ProblemID: z.string().max(100).optional(),
   ProblemTitle: z.string().max(2000).optional(),
   // Each HOST among them costs a Temporal call within the request; the body limit alone allows more.
-  ImpactedEntities: z.array(impactedEntity).max(500),
+  ImpactedEntities: z.array(impactedEntity).max(500).optional(),
 });
 export type DynatraceNotification = z.infer<typeof notificationSchema>;
 

@@ -44,6 +44,7 @@ export async function startWebhookReceiver(
     client,
     taskQueue: config.temporal.taskQueue,
     apiKey,
+    keyHeader: config.webhook.keyHeader,
     policy: remediationPolicySchema.parse(config.remediation.policy),
     maxBodyBytes: config.webhook.maxBodyBytes,
     maxHeaderBytes: config.webhook.maxHeaderBytes,

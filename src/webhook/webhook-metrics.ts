@@ -16,7 +16,7 @@ export class WebhookMetrics {
     this.latencyCount++;
   }
 
-  outcome(kind: 'accepted' | 'duplicate' | 'test' | 'ignored' | 'signal_failed', count = 1): void {
+  outcome(kind: 'accepted' | 'lookup' | 'duplicate' | 'test' | 'signal_failed', count = 1): void {
     this.outcomes.set(kind, (this.outcomes.get(kind) ?? 0) + count);
   }
 

@@ -1,19 +1,20 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Logger } from '@temporalio/common';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { signalHostRemediation } from '../client/signal-remediation.js';
 import type { SecretSource } from '../config/secret.js';
 import { AutopilotPhase } from '../shared/phases.js';
+import { problemRoutingWorkflowId, ROUTE_PROBLEM_NOTIFICATION } from '../shared/problem-routing.js';
 import {
   HOST_ENTITY_ID,
   remediationWorkflowId,
   type ProblemNotification,
   type RemediationPolicy,
 } from '../shared/remediation.js';
-import { AUTOPILOT_PHASE, DT_ENVIRONMENT_ID, DT_HOST, DT_PROBLEM_ID } from '../shared/search-attributes.js';
-import { WEBHOOK_KEY_HEADER } from '../shared/webhook.js';
-import type { RemediateCpuSaturation } from '../workflows/remediate-cpu-saturation.js';
-import { problemNotificationSignal } from '../workflows/shared/remediation-signals.js';
+import { AUTOPILOT_PHASE, DT_ENVIRONMENT_ID, DT_PROBLEM_ID } from '../shared/search-attributes.js';
+import { DEFAULT_WEBHOOK_KEY_HEADER } from '../shared/webhook.js';
+import type { RouteProblemNotification } from '../workflows/route-problem-notification.js';
 import { DedupeCache } from './dedupe-cache.js';
 import { answerClientError, hardenedServerFactory } from './http-hardening.js';
 import { jsonDeeperThan } from './json-depth.js';
@@ -25,6 +26,8 @@ export interface WebhookServerOptions {
   client: Client;
   taskQueue: string;
   apiKey: SecretSource;
+  /** The header the key comes in; default `X-Autopilot-Webhook-Key`, e.g. `X-API-KEY` for existing set-ups. */
+  keyHeader?: string;
   policy: RemediationPolicy;
   maxBodyBytes: number;
   logger: Logger;
@@ -150,11 +153,12 @@ export function createWebhookServer(options: WebhookServerOptions): { app: Fasti
   });
 
   // The key is checked before the body is read: an unauthenticated caller costs nothing.
+  const keyHeader = options.keyHeader ?? DEFAULT_WEBHOOK_KEY_HEADER;
   app.addHook('onRequest', async (request, reply) => {
     if (!isWebhookRequest(request)) return;
-    const presented = request.headers[WEBHOOK_KEY_HEADER.toLowerCase()];
+    const presented = request.headers[keyHeader.toLowerCase()];
     if (typeof presented !== 'string' || !sameKey(presented, options.apiKey.reveal())) {
-      return reject(reply, 401, 'unauthorized', `missing or wrong ${WEBHOOK_KEY_HEADER} header`);
+      return reject(reply, 401, 'unauthorized', `missing or wrong ${keyHeader} header`);
     }
   });
 
@@ -162,7 +166,8 @@ export function createWebhookServer(options: WebhookServerOptions): { app: Fasti
   // Fastify also parses text/plain by default; anything but JSON is to get a 415.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const text = body.toString();
+    // Some senders start the body with a UTF-8 byte order mark, which JSON.parse refuses.
+    const text = body.toString().replace(/^\uFEFF/, '');
     if (jsonDeeperThan(text, maxJsonDepth)) return done(new JsonTooDeepError(), undefined);
     void parseJson(request, text, (err, value) => {
       // Fastify reports poisoning as invalid JSON; the sender deserves to know the JSON was fine.
@@ -219,68 +224,108 @@ export function createWebhookServer(options: WebhookServerOptions): { app: Fasti
       return reject(reply, 400, 'invalid-payload', invalidFieldsMessage(parsed.error.issues));
     }
     const notification = parsed.data;
-    const hosts = notification.ImpactedEntities.filter((e) => e.type === 'HOST' && HOST_ENTITY_ID.test(e.entity));
-    if (hosts.length === 0) {
-      metrics.outcome('ignored');
-      return reply.code(200).send({ status: 'ignored', reason: 'no HOST among the impacted entities' });
-    }
-
-    const workflowIds: string[] = [];
-    let duplicates = 0;
-    for (const host of hosts) {
-      const workflowId = remediationWorkflowId(environmentId, host.entity);
-      const key = `${workflowId}|${notification.PID}|${notification.State}`;
-      if (!dedupe.firstSeen(key)) {
-        duplicates++;
-        metrics.outcome('duplicate');
-        continue;
-      }
-      const message: ProblemNotification = {
-        problemId: notification.PID,
-        state: notification.State,
-        ...(notification.ProblemID ? { displayId: notification.ProblemID } : {}),
-        ...(notification.ProblemTitle ? { title: notification.ProblemTitle } : {}),
-        hostEntityId: host.entity,
-        ...(host.name ? { hostName: host.name } : {}),
-        receivedAt: new Date().toISOString(),
-      };
-      try {
-        await options.client.workflow.signalWithStart<typeof RemediateCpuSaturation, [ProblemNotification]>(
-          'RemediateCpuSaturation',
-          {
-            workflowId,
-            taskQueue: options.taskQueue,
-            args: [{ environmentId, hostEntityId: host.entity, policy: options.policy }],
-            signal: problemNotificationSignal,
-            signalArgs: [message],
-            staticSummary: `Self-healing of ${host.name ?? host.entity} in ${environmentId} (CPU saturation)`,
-            typedSearchAttributes: [
-              { key: DT_ENVIRONMENT_ID, value: environmentId },
-              { key: DT_HOST, value: host.name ?? host.entity },
-              { key: DT_PROBLEM_ID, value: notification.PID },
-              { key: AUTOPILOT_PHASE, value: AutopilotPhase.Waiting },
-            ],
-          },
-        );
-      } catch (err) {
-        // Not acknowledged: Dynatrace (or whoever sends) may deliver it again.
-        dedupe.forget(key);
-        metrics.outcome('signal_failed');
-        options.logger.error('Could not hand the notification to its workflow', { workflowId, error: String(err) });
-        return reject(reply, 503, 'temporal-unavailable', 'the notification could not be queued; send it again');
-      }
-      metrics.outcome('accepted');
-      workflowIds.push(workflowId);
-    }
+    const hosts = (notification.ImpactedEntities ?? []).filter(
+      (e) => e.type === 'HOST' && HOST_ENTITY_ID.test(e.entity),
+    );
+    const receivedAt = new Date().toISOString();
+    const about = {
+      problemId: notification.PID,
+      state: notification.State,
+      ...(notification.ProblemID ? { displayId: notification.ProblemID } : {}),
+      ...(notification.ProblemTitle ? { title: notification.ProblemTitle } : {}),
+      receivedAt,
+    };
+    const handOver = hosts.length > 0 ? toHosts(environmentId, hosts, about) : toLookup(environmentId, about);
+    const outcome = await handOver.catch((err: unknown) => {
+      metrics.outcome('signal_failed');
+      options.logger.error('Could not hand the notification to its workflow', { environmentId, error: String(err) });
+      return undefined;
+    });
+    // Not acknowledged: Dynatrace (or whoever sends) may deliver it again.
+    if (!outcome)
+      return reject(reply, 503, 'temporal-unavailable', 'the notification could not be queued; send it again');
     options.logger.info('Notification accepted', {
       environmentId,
       problemId: notification.PID,
       state: notification.State,
-      workflowIds,
-      duplicates,
+      ...outcome,
     });
-    return reply.code(202).send({ status: workflowIds.length ? 'accepted' : 'duplicate', workflowIds, duplicates });
+    return reply.code(202).send({ status: outcome.workflowIds.length ? 'accepted' : 'duplicate', ...outcome });
   });
+
+  type About = Omit<ProblemNotification, 'hostEntityId' | 'hostName'>;
+  type HandOver = { workflowIds: string[]; duplicates: number; via?: 'problem-lookup' };
+
+  /** The payload named the hosts: each gets the notification at once. */
+  async function toHosts(
+    environmentId: string,
+    hosts: { entity: string; name?: string | undefined }[],
+    about: About,
+  ): Promise<HandOver> {
+    const fresh = hosts.filter((host) => {
+      const key = `${remediationWorkflowId(environmentId, host.entity)}|${about.problemId}|${about.state}`;
+      if (dedupe.firstSeen(key)) return true;
+      metrics.outcome('duplicate');
+      return false;
+    });
+    const results = await Promise.allSettled(
+      fresh.map((host) =>
+        signalHostRemediation(options.client, {
+          taskQueue: options.taskQueue,
+          environmentId,
+          policy: options.policy,
+          notification: { ...about, hostEntityId: host.entity, ...(host.name ? { hostName: host.name } : {}) },
+        }),
+      ),
+    );
+    const failed = results.filter((r) => r.status === 'rejected');
+    if (failed.length > 0) {
+      for (const host of fresh)
+        dedupe.forget(`${remediationWorkflowId(environmentId, host.entity)}|${about.problemId}|${about.state}`);
+      throw (failed[0] as PromiseRejectedResult).reason;
+    }
+    metrics.outcome('accepted', fresh.length);
+    return {
+      workflowIds: results.map((r) => (r as PromiseFulfilledResult<string>).value),
+      duplicates: hosts.length - fresh.length,
+    };
+  }
+
+  /**
+   * The payload named no host: a short workflow reads the problem through the API (this receiver
+   * holds no Dynatrace credentials) and routes its hosts. Its id is the problem and state, so a
+   * repeated delivery finds the run that already took it.
+   */
+  async function toLookup(environmentId: string, about: About): Promise<HandOver> {
+    const workflowId = problemRoutingWorkflowId(environmentId, about.problemId, about.state);
+    if (!dedupe.firstSeen(workflowId)) {
+      metrics.outcome('duplicate');
+      return { workflowIds: [], duplicates: 1, via: 'problem-lookup' };
+    }
+    try {
+      await options.client.workflow.start<typeof RouteProblemNotification>(ROUTE_PROBLEM_NOTIFICATION, {
+        workflowId,
+        taskQueue: options.taskQueue,
+        args: [{ environmentId, ...about, policy: options.policy }],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        staticSummary: `Find the hosts of problem ${about.displayId ?? about.problemId} (${about.state}) in ${environmentId}`,
+        typedSearchAttributes: [
+          { key: DT_ENVIRONMENT_ID, value: environmentId },
+          { key: DT_PROBLEM_ID, value: about.problemId },
+          { key: AUTOPILOT_PHASE, value: AutopilotPhase.Running },
+        ],
+      });
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        metrics.outcome('duplicate');
+        return { workflowIds: [], duplicates: 1, via: 'problem-lookup' };
+      }
+      dedupe.forget(workflowId);
+      throw err;
+    }
+    metrics.outcome('lookup');
+    return { workflowIds: [workflowId], duplicates: 0, via: 'problem-lookup' };
+  }
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 

@@ -3,3 +3,4 @@ export { OnboardCustomer } from './onboard-customer.js';
 export { HostEnrollment } from './host-enrollment.js';
 export { EnrollFleet } from './enroll-fleet.js';
 export { RemediateCpuSaturation } from './remediate-cpu-saturation.js';
+export { RouteProblemNotification } from './route-problem-notification.js';

@@ -5,9 +5,11 @@ import {
   upsertSearchAttributes,
   type ActivityOptions,
 } from '@temporalio/workflow';
+import type { EnsuredEnvironment } from '../activities/onboarding/ensure-environment.js';
 import type { createOnboardingActivities } from '../activities/onboarding/index.js';
 import {
   planOnboarding,
+  type EnvironmentDifference,
   type OnboardCustomerInput,
   type OnboardCustomerResult,
   type OnboardingPlan,
@@ -28,6 +30,20 @@ const STEPS = [
   { name: 'installer', title: 'OneAgent installer', optional: true },
   { name: 'notifications', title: 'Problem notifications (self-healing)', optional: true },
 ];
+
+/** "already existed; kept what operators changed: state DISABLED (input: ENABLED)". */
+function describeEnvironment(r: EnsuredEnvironment): string {
+  if (r.created) return 'created';
+  const kept = (r.differences ?? []).filter((d) => d.action === 'kept');
+  const overwritten = (r.differences ?? []).filter((d) => d.action === 'overwritten');
+  const list = (ds: EnvironmentDifference[]) =>
+    ds.map((d) => `${d.field} ${d.inCluster} (input: ${d.requested})`).join('; ');
+  return [
+    'already existed',
+    ...(kept.length ? [`kept what operators changed: ${list(kept)}`] : []),
+    ...(overwritten.length ? [`overwritten as asked: ${list(overwritten)}`] : []),
+  ].join('; ');
+}
 
 function activities(plan: OnboardingPlan) {
   const options: ActivityOptions = {
@@ -83,9 +99,10 @@ export async function OnboardCustomer(input: OnboardCustomerInput): Promise<Onbo
           name: plan.environmentName,
           tags: plan.environmentTags,
           ...(plan.quotas ? { quotas: plan.quotas } : {}),
+          overwrite: plan.overwrite,
         },
       ]),
-    (r) => (r.created ? 'created' : 'already existed'),
+    describeEnvironment,
   );
   if (environment === SKIPPED) throw new Error('unreachable: the environment step is required');
 
@@ -169,6 +186,7 @@ export async function OnboardCustomer(input: OnboardCustomerInput): Promise<Onbo
     environmentId: id,
     environmentUrl: environment.url,
     createdEnvironment: environment.created,
+    environmentDifferences: environment.differences ?? [],
     groups: groups === SKIPPED ? [] : groups,
     ...(installer === SKIPPED
       ? {}

@@ -16,6 +16,7 @@ import type { createRemediationActivities } from '../activities/remediation/inde
 import { AutopilotPhase } from '../shared/phases.js';
 import {
   remediationInputSchema,
+  rolledArtifactName,
   type IgnoredNotification,
   type Occurrence,
   type ProblemNotification,
@@ -365,7 +366,7 @@ export async function RemediateCpuSaturation(
           return {
             productId: context.productId,
             artifactId: plan.existingArtifactId,
-            name: `${plan.targetType} (Dynatrace Autopilot)`,
+            name: plan.existingArtifactName ?? rolledArtifactName(plan.targetType),
             fromType: plan.runningType,
             toType: plan.targetType,
             previousArtifactId: plan.sourceArtifactId,

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { groupSchema } from '../../src/dynatrace/cluster-api.js';
 import { DynatraceApiError, DynatraceFailureType } from '../../src/dynatrace/index.js';
 import { collect } from '../../src/dynatrace/pagination.js';
 import { failureOf, startTestCluster, type TestCluster } from '../helpers/simulator.js';
@@ -46,6 +47,30 @@ describe('Cluster API contract: typed client against the Managed simulator', () 
         cluster.putEnvironment('abc-p2', { name: 'x', ...({ id: 'other' } as object) }),
       );
       expect(mismatch.message).toMatch(/HTTP 400.*does not match/);
+    });
+
+    it('refuses a display name longer than 100 characters on PUT and POST (typed 400 naming name)', async () => {
+      const cluster = dt.client.cluster(dt.clusterToken);
+      const tooLong = await failureOf(() => cluster.putEnvironment('long-name', { name: 'n'.repeat(101) }));
+      expect(tooLong).toBeInstanceOf(DynatraceApiError);
+      expect(tooLong).toMatchObject({ status: 400, type: DynatraceFailureType.badRequest, nonRetryable: true });
+      expect((tooLong as DynatraceApiError).constraintViolations).toEqual([
+        expect.objectContaining({ path: 'name', message: 'size must be between 1 and 100' }),
+      ]);
+      expect(await cluster.getEnvironment('long-name')).toBeUndefined();
+      expect(await cluster.putEnvironment('long-name', { name: 'n'.repeat(100) })).toEqual({ created: true });
+      const renamed = await failureOf(() => cluster.putEnvironment('long-name', { name: 'n'.repeat(101) }));
+      expect(renamed).toMatchObject({ status: 400 });
+      expect((await cluster.getEnvironment('long-name'))?.name).toBe('n'.repeat(100));
+
+      const post = await fetch(`${dt.simulator.url}/api/cluster/v2/environments`, {
+        method: 'POST',
+        headers: { Authorization: `Api-Token ${dt.clusterToken}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name: 'p'.repeat(101) }),
+      });
+      expect(post.status).toBe(400);
+      const body = (await post.json()) as { error: { constraintViolations: { path: string }[] } };
+      expect(body.error.constraintViolations.map((v) => v.path)).toEqual(['name']);
     });
 
     it('POST assigns a UUID and refuses an id in the body', async () => {
@@ -155,6 +180,53 @@ describe('Cluster API contract: typed client against the Managed simulator', () 
       expect(await cluster.getGroup('salesgroup')).toBeUndefined();
       const stats = await dt.stats();
       expect(stats.duplicateCreateAttempts.groups).toBe(1);
+    });
+
+    it('account flags are write-only, read back as has…Role; a PUT without them resets them, updateGroup carries them', async () => {
+      const cluster = dt.client.cluster(dt.clusterToken);
+      const call = async (method: string, path: string, body?: unknown) => {
+        const response = await fetch(`${dt.simulator.url}/api/v1.0/onpremise/groups${path}`, {
+          method,
+          headers: { Authorization: `Api-Token ${dt.clusterToken}`, 'Content-Type': 'application/json' },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+        return (await response.json()) as Record<string, unknown>;
+      };
+      const created = await call('POST', '', {
+        name: 'Flagged',
+        isClusterAdminGroup: false,
+        isAccessAccount: true,
+        isManageAccount: true,
+        accessRight: {},
+      });
+      expect(created).toMatchObject({ hasAccessAccountRole: true, hasManageAccountAndViewProductUsageRole: true });
+      expect(created).not.toHaveProperty('isAccessAccount');
+      expect(created).not.toHaveProperty('isManageAccount');
+
+      // Sending back what was read (read-only flags included) loses the write-only ones.
+      const echoed = await call('PUT', '', { ...created, ldapGroupNames: ['cn=flagged'] });
+      expect(echoed).toMatchObject({ hasAccessAccountRole: false, hasManageAccountAndViewProductUsageRole: false });
+
+      await call('PUT', '', { ...echoed, isAccessAccount: true });
+      const group = (await cluster.getGroup(String(created.id)))!;
+      expect(group).toMatchObject({ isAccessAccount: true, isManageAccount: false });
+      expect(group).not.toHaveProperty('hasAccessAccountRole');
+      await cluster.updateGroup({ ...group, accessRight: { VIEWER: ['abc-p1'] } });
+      expect(await call('GET', `/${String(created.id)}`)).toMatchObject({
+        accessRight: { VIEWER: ['abc-p1'] },
+        hasAccessAccountRole: true,
+        hasManageAccountAndViewProductUsageRole: false,
+      });
+
+      // Older clusters echo the writable spelling, TF's client another one: all read the same.
+      const base = { id: 'g', name: 'g' };
+      expect(groupSchema.parse({ ...base, isAccessAccount: true })).toMatchObject({ isAccessAccount: true });
+      expect(groupSchema.parse({ ...base, accessAccount: true, manageAccount: false })).toMatchObject({
+        isAccessAccount: true,
+        isManageAccount: false,
+      });
+      expect(groupSchema.parse(base)).not.toHaveProperty('isAccessAccount');
+      await cluster.deleteGroup(String(created.id));
     });
   });
 });

@@ -1,16 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynatraceFailureType, type EnvironmentApi } from '../../src/dynatrace/index.js';
 import { collect } from '../../src/dynatrace/pagination.js';
+import { settingsValueMatches } from '../../src/dynatrace/settings-value-match.js';
 import { failureOf, startTestCluster, type TestCluster } from '../helpers/simulator.js';
 
 describe('Environment API contract: typed client against the Managed simulator', () => {
   let dt: TestCluster;
   let env: EnvironmentApi;
   let tokenManagementToken: string;
+  let created: { token: string; tokenManagementToken: string };
 
   beforeAll(async () => {
     dt = await startTestCluster();
-    const created = await dt.environment('env-api');
+    created = await dt.environment('env-api');
     env = dt.client.environment('env-api', created.token);
     tokenManagementToken = created.tokenManagementToken;
   });
@@ -147,7 +149,8 @@ describe('Environment API contract: typed client against the Managed simulator',
     beforeAll(async () => {
       await dt.control('/environments/env-api/hosts', { hostName: 'busy-1' });
       problemIds = [];
-      for (let i = 0; i < 4; i++) {
+      // At least four, and at least one whose id starts with "-" (the simulator signs half of them).
+      for (let i = 0; i < 4 || (!problemIds.some((id) => id.startsWith('-')) && i < 40); i++) {
         const p = await dt.control<{ problemId: string }>('/problems', {
           environmentId: 'env-api',
           hostName: 'busy-1',
@@ -156,7 +159,7 @@ describe('Environment API contract: typed client against the Managed simulator',
       }
     });
 
-    it('reads a CPU saturation problem as v2 (OSI_HIGH_CPU evidence on a HOST) and v1 (CPU_SATURATED)', async () => {
+    it('reads a CPU saturation problem as v2 (CPU_SATURATED evidence on a HOST, as real environments report it) and v1', async () => {
       // Problem ids can start with "-" (reference §0.4); the client must path-encode them correctly.
       expect(problemIds.some((id) => id.startsWith('-'))).toBe(true);
       for (const id of problemIds) {
@@ -169,16 +172,51 @@ describe('Environment API contract: typed client against the Managed simulator',
         });
         expect(problem.evidenceDetails?.details[0]).toMatchObject({
           evidenceType: 'EVENT',
-          eventType: 'OSI_HIGH_CPU',
+          eventType: 'CPU_SATURATED',
+          displayName: 'CPU saturation',
           entity: { entityId: { type: 'HOST' }, name: 'busy-1' },
         });
+        expect(problem.rootCauseEntity?.entityId.type).toBe('HOST');
         const v1 = await env.problems.getV1(id);
         expect(v1.rankedEvents[0]).toMatchObject({ eventType: 'CPU_SATURATED' });
       }
+      // The name alerting profiles filter by (some builds report it in the evidence too [U]).
+      const osi = await dt.control<{ problemId: string }>('/problems', {
+        environmentId: 'env-api',
+        hostName: 'busy-1',
+        evidence: 'osi',
+      });
+      problemIds.push(osi.problemId);
+      const osiProblem = await env.problems.get(osi.problemId, ['evidenceDetails']);
+      expect(osiProblem.evidenceDetails?.details[0]?.eventType).toBe('OSI_HIGH_CPU');
       const open = await collect(env.problems.list({ problemSelector: 'status("open")' }));
       expect(open.map((p) => p.problemId).sort()).toEqual([...problemIds].sort());
       const missing = await failureOf(() => env.problems.get('-1_1V2'));
       expect(missing).toMatchObject({ status: 404, type: DynatraceFailureType.notFound });
+    });
+
+    it('sends fields with every nextPageKey, so page 2 carries evidence too (fields holds for one page, §13)', async () => {
+      const listed = await collect(env.problems.list({ fields: 'evidenceDetails', pageSize: 2 }));
+      expect(listed.map((p) => p.problemId).sort()).toEqual([...problemIds].sort());
+      for (const p of listed) expect(p.evidenceDetails?.details[0]).toMatchObject({ evidenceType: 'EVENT' });
+
+      const page = async (query: string) => {
+        const response = await fetch(`${dt.simulator.url}/e/env-api/api/v2/problems?${query}`, {
+          headers: { Authorization: `Api-Token ${created.token}` },
+        });
+        return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+      };
+      type ProblemPage = { problems: { evidenceDetails?: unknown }[]; nextPageKey: string | null };
+      const first = (await page('fields=evidenceDetails&pageSize=2')).body as ProblemPage;
+      expect(first.problems[0]?.evidenceDetails).toBeDefined();
+      const key = encodeURIComponent(first.nextPageKey!);
+      const bare = (await page(`nextPageKey=${key}`)).body as ProblemPage;
+      expect(bare.problems).toHaveLength(2);
+      expect(bare.problems.every((p) => p.evidenceDetails === undefined)).toBe(true);
+      const repeated = (await page(`nextPageKey=${key}&fields=evidenceDetails`)).body as ProblemPage;
+      expect(repeated.problems.every((p) => p.evidenceDetails !== undefined)).toBe(true);
+      // Every other parameter still must not go with the key.
+      expect((await page(`nextPageKey=${key}&pageSize=2`)).status).toBe(400);
     });
 
     it('adds comments (v2 answers 201 without a body) and pages through them', async () => {
@@ -284,6 +322,98 @@ describe('Environment API contract: typed client against the Managed simulator',
 
       await env.settings.delete(hookId!);
       expect(await collect(env.settings.list({ externalIds: ['autopilot:env-api:webhook'] }))).toEqual([]);
+    });
+
+    const profileValue = {
+      name: 'env-api sets',
+      severityRules: [
+        { severityLevel: 'RESOURCE_CONTENTION', delayInMinutes: 0, tagFilterIncludeMode: 'NONE' },
+        { severityLevel: 'AVAILABILITY', delayInMinutes: 5, tagFilterIncludeMode: 'NONE' },
+      ],
+      eventFilters: [{ type: 'PREDEFINED', predefinedFilter: { eventType: 'OSI_HIGH_CPU', negate: false } }],
+    };
+
+    it('returns set-typed properties in its own order and fills in defaults; the comparison treats both as equal', async () => {
+      const [profileId] = await env.settings.create([
+        { schemaId: 'builtin:alerting.profile', scope: 'environment', externalId: 'sets:profile', value: profileValue },
+      ]);
+      const hook = {
+        enabled: true,
+        type: 'WEBHOOK',
+        displayName: 'sets',
+        alertingProfile: profileId!,
+        webHookNotification: {
+          url: 'http://127.0.0.1:9/sets',
+          headers: [
+            { name: 'Z-Plain', secret: false, value: 'z' },
+            { name: 'a-secret', secret: true, secretValue: 'shh-set-secret' },
+            { name: 'M-Plain', value: 'm' },
+          ],
+          payload: '{"State":"{State}","PID":"{PID}"}',
+        },
+      };
+      await env.settings.create([
+        { schemaId: 'builtin:problem.notifications', scope: 'environment', externalId: 'sets:hook', value: hook },
+      ]);
+      const [readHook] = await collect(env.settings.list({ externalIds: ['sets:hook'] }));
+      const readHeaders = (readHook!.value.webHookNotification as { headers: Record<string, unknown>[] }).headers;
+      expect(readHeaders).toEqual([
+        { name: 'a-secret', secret: true },
+        { name: 'M-Plain', secret: false, value: 'm' },
+        { name: 'Z-Plain', secret: false, value: 'z' },
+      ]);
+      expect(readHook!.value.webHookNotification).toMatchObject({
+        acceptAnyCertificate: false,
+        notifyClosedProblems: true,
+      });
+      expect(settingsValueMatches('builtin:problem.notifications', readHook!.value, hook)).toBe(true);
+      const rotated = {
+        ...hook,
+        webHookNotification: {
+          ...hook.webHookNotification,
+          headers: [...hook.webHookNotification.headers.slice(0, 2), { name: 'M-Plain', value: 'changed' }],
+        },
+      };
+      expect(settingsValueMatches('builtin:problem.notifications', readHook!.value, rotated)).toBe(false);
+
+      const [readProfile] = await collect(env.settings.list({ externalIds: ['sets:profile'] }));
+      expect((readProfile!.value.severityRules as { severityLevel: string }[]).map((r) => r.severityLevel)).toEqual([
+        'AVAILABILITY',
+        'RESOURCE_CONTENTION',
+      ]);
+      expect(settingsValueMatches('builtin:alerting.profile', readProfile!.value, profileValue)).toBe(true);
+      // An ordered list stays ordered: the same elements swapped are a difference there.
+      expect(settingsValueMatches('builtin:other', { list: [1, 2] }, { list: [2, 1] })).toBe(false);
+      expect(settingsValueMatches('builtin:other', { list: [1, 2] }, { list: [1, 2] })).toBe(true);
+    });
+
+    it('can ignore the externalIds filter like an older cluster: the whole schema, Default first', async () => {
+      await dt.control('/knobs', { settingsIgnoreExternalIdsFilter: true });
+      try {
+        const listed = await collect(
+          env.settings.list({ externalIds: ['sets:profile'], schemaIds: ['builtin:alerting.profile'], pageSize: 1 }),
+        );
+        expect(listed.length).toBeGreaterThan(1);
+        expect(listed[0]).toMatchObject({ value: { name: 'Default' } });
+        expect(listed.map((o) => o.externalId)).toContain('sets:profile');
+        expect(listed.every((o, i) => i === 0 || (o.created ?? 0) >= (listed[i - 1]!.created ?? 0))).toBe(true);
+        const withoutSchema = await failureOf(() => collect(env.settings.list({ externalIds: ['sets:profile'] })));
+        expect(withoutSchema).toMatchObject({ status: 400, type: DynatraceFailureType.badRequest });
+      } finally {
+        await dt.control('/knobs', { settingsIgnoreExternalIdsFilter: false });
+      }
+      expect(await collect(env.settings.list({ externalIds: ['sets:profile'] }))).toHaveLength(1);
+    });
+
+    it('protects the name of the Default alerting profile (400 naming the field)', async () => {
+      const [defaultProfile] = (await collect(env.settings.list({ schemaIds: ['builtin:alerting.profile'] }))).filter(
+        (o) => o.value.name === 'Default',
+      );
+      const renamed = await failureOf(() =>
+        env.settings.update(defaultProfile!.objectId, { ...defaultProfile!.value, name: 'Not default' }),
+      );
+      expect(renamed).toMatchObject({ status: 400, type: DynatraceFailureType.badRequest, nonRetryable: true });
+      expect(renamed.message).toContain('name: This is the default alerting profile');
     });
   });
 });

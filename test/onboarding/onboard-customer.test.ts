@@ -203,6 +203,105 @@ describe('OnboardCustomer on the real Temporal server against the simulator', ()
       startOnboarding(tb.env.client, { customer: 'abc', stage: 'P 1' }, { taskQueue: tb.taskQueue }),
     ).rejects.toThrow(/stage must be 1-16 lowercase letters or digits/);
   });
+
+  it('refuses what the cluster or the installer would refuse, naming the field, before any API call', async () => {
+    const worker = await tb.worker();
+    const before = await tb.dt.stats();
+    const cases: [string, Record<string, unknown>, RegExp][] = [
+      ['long name', { displayName: 'x'.repeat(101) }, /displayName must have at most 100 characters/],
+      [
+        'tag value with =',
+        { enrollment: { hostTags: { team: 'a=b' } } },
+        /enrollment\.hostTags\.team a tag value must not contain "=" or whitespace/,
+      ],
+      [
+        'tag value with a space',
+        { enrollment: { hostTags: { team: 'web shop' } } },
+        /enrollment\.hostTags\.team a tag value must not contain/,
+      ],
+      [
+        'long tag value',
+        { enrollment: { hostTags: { team: 'x'.repeat(257) } } },
+        /enrollment\.hostTags\.team a tag value has at most 256 characters/,
+      ],
+      ['dt. host group', { enrollment: { hostGroup: 'dt.web' } }, /enrollment\.hostGroup must not start with "dt\."/],
+      [
+        'host group charset',
+        { enrollment: { hostGroup: 'web shop' } },
+        /enrollment\.hostGroup must be 1-100 letters, digits/,
+      ],
+    ];
+    await worker.runUntil(async () => {
+      for (const [name, patch, message] of cases) {
+        const err = await tb.env.client.workflow
+          .execute('OnboardCustomer', {
+            args: [{ customer: 'ref', stage: 'p1', ...patch }],
+            taskQueue: tb.taskQueue,
+            workflowId: `onboard:refused-${name.replace(/\W+/g, '-')}`,
+          })
+          .catch((e: unknown) => e);
+        const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
+        expect(cause.type, name).toBe('InvalidWorkflowInput');
+        expect(cause.nonRetryable, name).toBe(true);
+        expect(cause.message, name).toMatch(message);
+        await expect(
+          startOnboarding(tb.env.client, { customer: 'ref', stage: 'p1', ...patch }, { taskQueue: tb.taskQueue }),
+          name,
+        ).rejects.toThrow(message);
+      }
+    });
+    expect((await tb.dt.stats()).apiRequests).toBe(before.apiRequests);
+  });
+
+  it('a re-run keeps a DISABLED state and console-edited tags, says what differs, and overwrites only when asked', async () => {
+    const cluster = tb.dt.client.cluster(tb.dt.clusterToken);
+    const onboard = async (input: Record<string, unknown> = {}) => {
+      const worker = await tb.worker();
+      return worker.runUntil(async () => {
+        const handle = await startOnboarding(
+          tb.env.client,
+          { customer: 'opc', stage: 'p1', ...input },
+          { taskQueue: tb.taskQueue },
+        );
+        const result = await handle.result();
+        return { result, progress: await handle.query(progressQuery) };
+      });
+    };
+    const first = await onboard();
+    expect(first.result.environmentDifferences).toEqual([]);
+    // An operator disables the environment and edits its tags in the cluster console.
+    const edited = { name: 'OPC p1', state: 'DISABLED' as const, tags: ['customer:opc', 'owner:ops-team'] };
+    await cluster.putEnvironment('opc-p1', edited);
+    const writesBefore = (await tb.dt.stats()).requests;
+
+    const second = await onboard();
+    expect(second.result.environmentDifferences).toEqual([
+      {
+        field: 'tags',
+        inCluster: 'customer:opc, owner:ops-team',
+        requested: 'customer:opc, stage:p1, managed-by:dynatrace-autopilot',
+        action: 'kept',
+      },
+      { field: 'state', inCluster: 'DISABLED', requested: 'ENABLED', action: 'kept' },
+    ]);
+    expect(await cluster.getEnvironment('opc-p1')).toMatchObject(edited);
+    const environmentWrites = (requests: Record<string, Record<string, number>>) =>
+      Object.entries(requests)
+        .filter(([route]) => route.startsWith('PUT /api/cluster/v2/environments'))
+        .flatMap(([, byStatus]) => Object.values(byStatus))
+        .reduce((n, count) => n + count, 0);
+    expect(environmentWrites((await tb.dt.stats()).requests)).toBe(environmentWrites(writesBefore));
+    expect(second.progress.steps.find((s) => s.name === 'environment')?.detail).toBe(
+      'already existed; kept what operators changed: tags customer:opc, owner:ops-team (input: customer:opc, stage:p1, managed-by:dynatrace-autopilot); state DISABLED (input: ENABLED)',
+    );
+
+    const third = await onboard({ overwrite: ['state'] });
+    expect(third.result.environmentDifferences.map((d) => [d.field, d.action])).toEqual([
+      ['tags', 'kept'],
+      ['state', 'overwritten'],
+    ]);
+    expect(await cluster.getEnvironment('opc-p1')).toMatchObject({ state: 'ENABLED', tags: edited.tags });
+  });
 });
 
 describe('OnboardCustomer needs attention when a retry cannot help', () => {

@@ -152,7 +152,7 @@ describe('self-healing with approval (time-skipping server)', () => {
     });
     expect(aws.catalog.listArtifacts(product.productId)).toHaveLength(2);
     expect(comments(problem.problemId)).toEqual([
-      expect.stringContaining('Created version "t3.small (Dynatrace Autopilot)"'),
+      expect.stringContaining('Created version "t3.small-dynatrace-autopilot"'),
     ]);
   });
 

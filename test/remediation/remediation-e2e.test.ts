@@ -3,22 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeInstanceType } from '../../src/aws/instance-type-template.js';
 import { startOnboarding } from '../../src/client/start-onboarding.js';
 import { Secret } from '../../src/config/secret.js';
-import { createJsonLogger } from '../../src/observability/json-logger.js';
-import { seedCatalogDemo, type CatalogDemo } from '../../src/sandbox/catalog-demo.js';
-import {
-  remediationPolicySchema,
-  remediationWorkflowId,
-  type RemediationStatus,
-} from '../../src/shared/remediation.js';
-import { WEBHOOK_KEY_HEADER } from '../../src/shared/webhook.js';
-import { createWebhookServer } from '../../src/webhook/webhook-server.js';
-import { remediationStatusQuery } from '../../src/workflows/shared/remediation-signals.js';
+import { remediationWorkflowId, type RemediationStatus } from '../../src/shared/remediation.js';
+import { DEFAULT_WEBHOOK_KEY_HEADER } from '../../src/shared/webhook.js';
 import { startTestbed, type Testbed } from '../helpers/autopilot.js';
+import { selfHealingKit, startTestReceiver } from '../helpers/self-healing.js';
 import { until } from '../helpers/until.js';
 import { startTestAws, type TestAws } from '../helpers/aws.js';
 import { recordHistory } from '../helpers/temporal.js';
 
-const APPROVED = ['t3.micro', 't3.small', 't3.medium', 't3.large'];
 const KEY = 'remediation-e2e-webhook-key';
 const ENV = 'rem-p1';
 
@@ -29,22 +21,14 @@ describe('self-healing end to end: simulator → webhook → workflow → moto +
   let running: Promise<void>;
   let webhookUrl: string;
   let closeWebhook: () => Promise<void>;
+  let kit: ReturnType<typeof selfHealingKit>;
 
   beforeAll(async () => {
     aws = await startTestAws();
     tb = await startTestbed({ aws });
-    const policy = remediationPolicySchema.parse({ threshold: 3, window: '1 hour', cooldown: '10 minutes' });
-    const server = createWebhookServer({
-      client: tb.env.client,
-      taskQueue: tb.taskQueue,
-      apiKey: new Secret(KEY),
-      policy,
-      maxBodyBytes: 64 * 1024,
-      logger: createJsonLogger('ERROR', () => undefined),
-    });
-    await server.app.listen({ host: '127.0.0.1', port: 0 });
-    webhookUrl = `http://127.0.0.1:${(server.app.server.address() as { port: number }).port}`;
-    closeWebhook = () => server.app.close();
+    const receiver = await startTestReceiver(tb, { key: KEY, maxBodyBytes: 64 * 1024 });
+    webhookUrl = receiver.url;
+    closeWebhook = receiver.close;
     // Onboarding points the environment's problem notifications at our receiver.
     tb.deps.webhook = { publicUrl: webhookUrl, apiKey: new Secret(KEY) };
     worker = await tb.worker();
@@ -55,6 +39,7 @@ describe('self-healing end to end: simulator → webhook → workflow → moto +
       { taskQueue: tb.taskQueue },
     );
     expect((await onboarding.result()).notifications.status).toBe('configured');
+    kit = selfHealingKit(tb, aws);
   });
   afterAll(async () => {
     worker.shutdown();
@@ -64,50 +49,12 @@ describe('self-healing end to end: simulator → webhook → workflow → moto +
     await aws.stop();
   });
 
-  const seedProduct = (productName: string, instances: number): Promise<CatalogDemo> =>
-    seedCatalogDemo({
-      aws: aws.clients,
-      catalog: aws.catalog,
-      bucket: aws.bucket,
-      approvedTypesParameter: aws.approvedTypesParameter,
-      approvedTypes: APPROVED,
-      productName,
-      instanceType: 't3.micro',
-      instances,
-      templateFormat: 'yaml',
-    });
-
-  const addHost = async (hostName: string, instanceId: string) =>
-    (
-      await tb.dt.control<{ entityId: string }>(`/environments/${ENV}/hosts`, {
-        hostName,
-        awsInstanceId: instanceId,
-        awsInstanceType: 't3.micro',
-      })
-    ).entityId;
-
-  /** One CPU-saturation problem, delivered by the simulator through the environment's webhook, then closed. */
-  const saturate = async (hostName: string) => {
-    const problem = await tb.dt.control<{ problemId: string; displayId: string }>('/problems', {
-      environmentId: ENV,
-      hostName,
-    });
-    await until('the notification to arrive', async () =>
-      (await tb.dt.stats()).deliveries.some((d) => d.problemId === problem.problemId && d.status === 202)
-        ? true
-        : undefined,
-    );
-    return problem;
-  };
-
-  const status = (hostEntityId: string) =>
-    tb.env.client.workflow.getHandle(remediationWorkflowId(ENV, hostEntityId)).query(remediationStatusQuery);
-
-  const autopilotComments = (problemId: string) =>
-    tb.dt.simulator.state.environments
-      .get(ENV)!
-      .problems.get(problemId)!
-      .comments.filter((c) => c.context === 'dynatrace-autopilot');
+  const seedProduct = (productName: string, instances: number) => kit.seedProduct(productName, instances);
+  const addHost = (hostName: string, instanceId: string) => kit.addHost(ENV, hostName, instanceId);
+  /** One CPU-saturation problem, delivered by the simulator through the environment's webhook. */
+  const saturate = (hostName: string) => kit.raise(ENV, hostName);
+  const status = (hostEntityId: string) => kit.status(ENV, hostEntityId);
+  const autopilotComments = (problemId: string) => kit.autopilotComments(ENV, problemId);
 
   it('after the third occurrence: one new version with the next larger type, one comment per problem', async () => {
     const product = await seedProduct('shop-web', 1);
@@ -146,7 +93,7 @@ describe('self-healing end to end: simulator → webhook → workflow → moto +
     for (const p of problems) {
       const comments = autopilotComments(p.problemId);
       expect(comments, p.displayId).toHaveLength(1);
-      expect(comments[0]!.content).toContain(`Created version "t3.small (Dynatrace Autopilot)" (${rolled.id})`);
+      expect(comments[0]!.content).toContain(`Created version "t3.small-dynatrace-autopilot" (${rolled.id})`);
       expect(comments[0]!.content).toContain('t3.micro → t3.small');
     }
     await recordHistory(
@@ -157,7 +104,7 @@ describe('self-healing end to end: simulator → webhook → workflow → moto +
     // Duplicate deliveries, and saturation during the cooldown: answered, no second version.
     const duplicate = await fetch(`${webhookUrl}/webhooks/dynatrace/${ENV}`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', [WEBHOOK_KEY_HEADER]: KEY },
+      headers: { 'Content-Type': 'application/json', [DEFAULT_WEBHOOK_KEY_HEADER]: KEY },
       body: JSON.stringify({
         State: 'OPEN',
         PID: problems[0]!.problemId,

@@ -121,7 +121,7 @@ describe('self-healing validation: what is recorded and left alone', () => {
       await run(host, [{ problemId: memory.problemId, state: 'OPEN' }])
     ).result();
     expect(result).toMatchObject({ outcome: 'quiet', occurrences: [] });
-    expect(result.ignored[0]!.reason).toMatch(/is not a CPU saturation on a host \(events: OSI_HIGH_MEMORY/);
+    expect(result.ignored[0]!.reason).toMatch(/is not a CPU saturation on a host \(events: MEMORY_SATURATED/);
     noAwsWrites();
   });
 

@@ -868,6 +868,19 @@ describe('Service Catalog emulator: CreateProvisioningArtifact', () => {
       expect(error, token).toBeInstanceOf(InvalidParametersException);
       expect(error.message).toMatch(/^IdempotencyToken /);
     }
+    // The API model: "No spaces are allowed" in a version name.
+    for (const Name of ['t3.small (Dynatrace Autopilot)', 'v2 beta', 'tab\tname']) {
+      const error = await rejection(
+        client.send(
+          new CreateProvisioningArtifactCommand({
+            ...createInput(productId, url),
+            Parameters: { Name, Info: { LoadTemplateFromURL: url } },
+          }),
+        ),
+      );
+      expect(error, Name).toBeInstanceOf(InvalidParametersException);
+      expect(error.message).toBe('Provisioning artifact Name must not contain spaces (for example, v1 v2beta)');
+    }
     const longest = await client.send(
       new CreateProvisioningArtifactCommand(createInput(productId, url, { IdempotencyToken: `A${'b_-'.repeat(42)}` })),
     );
@@ -1109,6 +1122,16 @@ describe('Service Catalog emulator: updating and deleting versions', () => {
     );
     expect(badGuidance).toBeInstanceOf(InvalidParametersException);
     expect(badGuidance.message).toBe('Guidance must be one of DEFAULT, DEPRECATED');
+    const spacedName = await rejection(
+      client.send(
+        new UpdateProvisioningArtifactCommand({
+          ProductId: productId,
+          ProvisioningArtifactId: provisioningArtifactId,
+          Name: 'v1 old',
+        }),
+      ),
+    );
+    expect(spacedName).toBeInstanceOf(InvalidParametersException);
     expect(
       await rejection(
         client.send(new UpdateProvisioningArtifactCommand({ ProductId: productId, ProvisioningArtifactId: 'pa-nope' })),

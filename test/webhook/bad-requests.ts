@@ -1,4 +1,4 @@
-import { WEBHOOK_KEY_HEADER } from '../../src/shared/webhook.js';
+import { DEFAULT_WEBHOOK_KEY_HEADER } from '../../src/shared/webhook.js';
 import { chunked, requestBytes, type RequestParts } from './raw-http.js';
 
 /** A small seeded generator (mulberry32), so that a failing run can be repeated request by request. */
@@ -153,7 +153,7 @@ class Generator {
       body,
       headers: [
         ...(contentType === null ? [] : [['Content-Type', contentType] as [string, string]]),
-        [WEBHOOK_KEY_HEADER, this.t.key],
+        [DEFAULT_WEBHOOK_KEY_HEADER, this.t.key],
         ...headers,
       ],
       ...rest,
@@ -247,7 +247,8 @@ class Generator {
         name = `ImpactedEntities as ${JSON.stringify(n.ImpactedEntities)}`;
         break;
       case 2: {
-        const field = r.pick(['State', 'PID', 'ImpactedEntities']);
+        // Only State and PID are required: a payload without entities is routed by a problem lookup.
+        const field = r.pick(['State', 'PID']);
         delete n[field];
         name = `${field} missing`;
         break;
@@ -342,7 +343,7 @@ class Generator {
             path: this.path,
             headers: [
               ['Content-Type', 'application/json'],
-              [WEBHOOK_KEY_HEADER, this.marked(r.int(1_000, this.t.maxHeaderBytes - 1_000))],
+              [DEFAULT_WEBHOOK_KEY_HEADER, this.marked(r.int(1_000, this.t.maxHeaderBytes - 1_000))],
             ],
             body: JSON.stringify(n),
           }),
@@ -388,27 +389,27 @@ class Generator {
     };
     const variants: [string, [string, string][], string?][] = [
       ['no key', []],
-      ['empty key', [[WEBHOOK_KEY_HEADER, '']]],
-      ['short key', [[WEBHOOK_KEY_HEADER, r.text(r.int(1, 15), VISIBLE)]]],
-      ['marker as key', [[WEBHOOK_KEY_HEADER, this.t.marker]]],
-      ['random key of the same length', [[WEBHOOK_KEY_HEADER, r.text(key.length, VISIBLE)]]],
-      ['one character changed', [[WEBHOOK_KEY_HEADER, flip()]]],
-      ['last character missing', [[WEBHOOK_KEY_HEADER, key.slice(0, -1)]]],
-      ['one character more', [[WEBHOOK_KEY_HEADER, key + r.text(1)]]],
-      ['one character before', [[WEBHOOK_KEY_HEADER, r.text(1) + key]]],
-      ['upper case', [[WEBHOOK_KEY_HEADER, key.toUpperCase()]]],
+      ['empty key', [[DEFAULT_WEBHOOK_KEY_HEADER, '']]],
+      ['short key', [[DEFAULT_WEBHOOK_KEY_HEADER, r.text(r.int(1, 15), VISIBLE)]]],
+      ['marker as key', [[DEFAULT_WEBHOOK_KEY_HEADER, this.t.marker]]],
+      ['random key of the same length', [[DEFAULT_WEBHOOK_KEY_HEADER, r.text(key.length, VISIBLE)]]],
+      ['one character changed', [[DEFAULT_WEBHOOK_KEY_HEADER, flip()]]],
+      ['last character missing', [[DEFAULT_WEBHOOK_KEY_HEADER, key.slice(0, -1)]]],
+      ['one character more', [[DEFAULT_WEBHOOK_KEY_HEADER, key + r.text(1)]]],
+      ['one character before', [[DEFAULT_WEBHOOK_KEY_HEADER, r.text(1) + key]]],
+      ['upper case', [[DEFAULT_WEBHOOK_KEY_HEADER, key.toUpperCase()]]],
       [
         'the key twice',
         [
-          [WEBHOOK_KEY_HEADER, key],
-          [WEBHOOK_KEY_HEADER, key],
+          [DEFAULT_WEBHOOK_KEY_HEADER, key],
+          [DEFAULT_WEBHOOK_KEY_HEADER, key],
         ],
       ],
       ['key as a bearer token', [['Authorization', `Bearer ${key}`]]],
       ['key in another header', [['X-Webhook-Key', key]]],
       ['key in the query', [], `?key=${encodeURIComponent(key)}&${this.t.marker}=1`],
       ['Expect: 100-continue without a key', [['Expect', '100-continue']]],
-      ['non-ASCII key', [[WEBHOOK_KEY_HEADER, `${key.slice(0, -1)}\u00e9${this.t.marker}`]]],
+      ['non-ASCII key', [[DEFAULT_WEBHOOK_KEY_HEADER, `${key.slice(0, -1)}\u00e9${this.t.marker}`]]],
     ];
     const [name, headers, query = ''] = r.pick(variants);
     // The absolute form reaches the same route; the key check must not depend on how the URL is spelt.
@@ -574,7 +575,7 @@ class Generator {
             path: this.path,
             headers: [
               ['Content-Type', 'application/json'],
-              [WEBHOOK_KEY_HEADER, big()],
+              [DEFAULT_WEBHOOK_KEY_HEADER, big()],
             ],
             body,
           }),
@@ -681,7 +682,7 @@ class Generator {
         path: method === 'CONNECT' ? `${m}.example.com:443` : `${this.path}?${m}`,
         headers: [
           ['Content-Type', 'application/json'],
-          ...(withKey ? [[WEBHOOK_KEY_HEADER, this.t.key] as [string, string]] : []),
+          ...(withKey ? [[DEFAULT_WEBHOOK_KEY_HEADER, this.t.key] as [string, string]] : []),
         ],
         body: method === 'HEAD' || method === 'TRACE' ? '' : body,
       };

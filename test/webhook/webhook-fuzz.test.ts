@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from
 import { Secret } from '../../src/config/secret.js';
 import { createJsonLogger } from '../../src/observability/json-logger.js';
 import { remediationPolicySchema } from '../../src/shared/remediation.js';
-import { WEBHOOK_KEY_HEADER } from '../../src/shared/webhook.js';
+import { DEFAULT_WEBHOOK_KEY_HEADER } from '../../src/shared/webhook.js';
 import { createWebhookServer } from '../../src/webhook/webhook-server.js';
 import { connectToTestServer, uniqueTaskQueue } from '../helpers/temporal.js';
 import {
@@ -173,7 +173,7 @@ describe('webhook receiver under fuzzing', () => {
         path: `/webhooks/dynatrace/${environmentId}`,
         headers: [
           ['Content-Type', 'application/json'],
-          [WEBHOOK_KEY_HEADER, KEY],
+          [DEFAULT_WEBHOOK_KEY_HEADER, KEY],
         ],
         body: JSON.stringify({
           State: 'OPEN',

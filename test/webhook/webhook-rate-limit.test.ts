@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Secret } from '../../src/config/secret.js';
 import { createJsonLogger } from '../../src/observability/json-logger.js';
 import { remediationPolicySchema } from '../../src/shared/remediation.js';
-import { WEBHOOK_KEY_HEADER } from '../../src/shared/webhook.js';
+import { DEFAULT_WEBHOOK_KEY_HEADER } from '../../src/shared/webhook.js';
 import { jsonDeeperThan } from '../../src/webhook/json-depth.js';
 import { SourceRateLimiter, sourceKey, UNPARSABLE_SOURCE } from '../../src/webhook/rate-limiter.js';
 import { createWebhookServer, type WebhookServerOptions } from '../../src/webhook/webhook-server.js';
@@ -157,7 +157,7 @@ describe('webhook rate limit', () => {
   const notification = (key: string, headers: [string, string][] = []) =>
     requestBytes({
       path: '/webhooks/dynatrace/rl-env',
-      headers: [['Content-Type', 'application/json'], [WEBHOOK_KEY_HEADER, key], ...headers],
+      headers: [['Content-Type', 'application/json'], [DEFAULT_WEBHOOK_KEY_HEADER, key], ...headers],
       body: '{"State":',
     });
 

@@ -9,7 +9,7 @@ import { ConfigError } from '../../src/config/config.js';
 import { Secret } from '../../src/config/secret.js';
 import { createJsonLogger } from '../../src/observability/json-logger.js';
 import { remediationPolicySchema } from '../../src/shared/remediation.js';
-import { WEBHOOK_KEY_HEADER } from '../../src/shared/webhook.js';
+import { DEFAULT_WEBHOOK_KEY_HEADER } from '../../src/shared/webhook.js';
 import { requireWebhookKey, startWebhookReceiver } from '../../src/webhook/start-webhook.js';
 import { createWebhookServer } from '../../src/webhook/webhook-server.js';
 import { cleanEnv, freePort, spawnEntryPoint, type SpawnedProcess } from '../helpers/processes.js';
@@ -68,7 +68,7 @@ describe('webhook receiver', () => {
   const post = (body: string, headers: Record<string, string> = {}, path = `/webhooks/dynatrace/${environmentId}`) =>
     fetch(`${url}${path}`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', [WEBHOOK_KEY_HEADER]: KEY, ...headers },
+      headers: { 'Content-Type': 'application/json', [DEFAULT_WEBHOOK_KEY_HEADER]: KEY, ...headers },
       body,
     });
 
@@ -93,7 +93,7 @@ describe('webhook receiver', () => {
       ],
       [
         'wrong key',
-        post(JSON.stringify(cpuNotification('-1_1V2')), { [WEBHOOK_KEY_HEADER]: 'nope' }),
+        post(JSON.stringify(cpuNotification('-1_1V2')), { [DEFAULT_WEBHOOK_KEY_HEADER]: 'nope' }),
         401,
         'unauthorized',
       ],
@@ -128,7 +128,7 @@ describe('webhook receiver', () => {
       expect(body.message.length, name).toBeGreaterThan(5);
     }
     const missing = (await (await post(JSON.stringify({ State: 'OPEN' }))).json()) as { message: string };
-    expect(missing.message).toBe('missing or invalid field(s): PID, ImpactedEntities');
+    expect(missing.message).toBe('missing or invalid field(s): PID');
     expect(await workflowsOfEnvironment()).toEqual([]);
   });
 
@@ -204,16 +204,43 @@ describe('webhook receiver', () => {
     await handle.terminate('test done');
   });
 
-  it('ignores a notification without a HOST among the impacted entities', async () => {
-    const response = await post(
+  it('hands a notification without a HOST to a problem lookup, once per problem and state', async () => {
+    const service = await post(
       JSON.stringify({
         State: 'OPEN',
         PID: '-5_5V2',
         ImpactedEntities: [{ type: 'SERVICE', name: 'checkout', entity: 'SERVICE-0123456789ABCDEF' }],
       }),
     );
-    expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ status: 'ignored', reason: 'no HOST among the impacted entities' });
+    expect(service.status).toBe(202);
+    const lookupId = `route-problem:${environmentId}:-5_5V2:OPEN`;
+    expect(await service.json()).toEqual({
+      status: 'accepted',
+      workflowIds: [lookupId],
+      duplicates: 0,
+      via: 'problem-lookup',
+    });
+    // The self-healing guide's payload: State, PID and ProblemTitle, nothing else.
+    const seed = await post(JSON.stringify({ State: 'OPEN', PID: '-6_6V2', ProblemTitle: 'CPU saturation' }));
+    expect(seed.status).toBe(202);
+    const again = await post(JSON.stringify({ State: 'OPEN', PID: '-6_6V2', ProblemTitle: 'CPU saturation' }));
+    expect(await again.json()).toEqual({ status: 'duplicate', workflowIds: [], duplicates: 1, via: 'problem-lookup' });
+
+    const handle = env.client.workflow.getHandle(`route-problem:${environmentId}:-6_6V2:OPEN`);
+    const description = await handle.describe();
+    expect(description.type).toBe('RouteProblemNotification');
+    expect(description.typedSearchAttributes.get({ name: 'DtProblemId', type: 'KEYWORD' })).toBe('-6_6V2');
+    // The receiver holds no Dynatrace credentials: the run reads the problem, the input says which.
+    expect(await historyText(handle)).toContain('"problemId":"-6_6V2"');
+    for (const id of [lookupId, handle.workflowId]) await env.client.workflow.getHandle(id).terminate('test done');
+  });
+
+  it('accepts a body that starts with a UTF-8 byte order mark', async () => {
+    const response = await post(`\uFEFF${JSON.stringify(cpuNotification('-4713_1717000000002V2'))}`);
+    expect(response.status).toBe(202);
+    const workflowId = `remediate:${environmentId}:${HOST}`;
+    expect(await response.json()).toEqual({ status: 'accepted', workflowIds: [workflowId], duplicates: 0 });
+    await env.client.workflow.getHandle(workflowId).terminate('test done');
   });
 
   it('serves health, readiness and metrics', async () => {
@@ -225,8 +252,59 @@ describe('webhook receiver', () => {
     const text = await (await fetch(`${url}/metrics`)).text();
     expect(text).toContain('autopilot_webhook_responses_total{status="401"} 2');
     expect(text).toContain('autopilot_webhook_responses_total{status="415"} 2');
-    expect(text).toContain('autopilot_webhook_notifications_total{outcome="accepted"} 3');
+    expect(text).toContain('autopilot_webhook_notifications_total{outcome="accepted"} 4');
+    expect(text).toContain('autopilot_webhook_notifications_total{outcome="lookup"} 2');
     expect(text).toMatch(/autopilot_webhook_request_duration_ms_count \d+/);
+  });
+});
+
+describe('a receiver taking over an existing X-API-KEY set-up (AUTOPILOT_WEBHOOK_KEY_HEADER)', () => {
+  it('takes the key from the configured header only, with the same refusals', async () => {
+    const env = await connectToTestServer();
+    const config = testConfig({ AUTOPILOT_WEBHOOK_KEY_HEADER: 'X-API-KEY', WEBHOOK_API_KEY: KEY });
+    expect(config.webhook.keyHeader).toBe('X-API-KEY');
+    const server = createWebhookServer({
+      client: env.client,
+      taskQueue: uniqueTaskQueue('webhook-x-api-key'),
+      apiKey: new Secret(KEY),
+      keyHeader: config.webhook.keyHeader,
+      policy: remediationPolicySchema.parse({}),
+      maxBodyBytes: config.webhook.maxBodyBytes,
+      logger: createJsonLogger('ERROR', () => undefined),
+    });
+    await server.app.listen({ host: '127.0.0.1', port: 0 });
+    const base = `http://127.0.0.1:${(server.app.server.address() as { port: number }).port}`;
+    const environmentId = `whk-xkey-${Date.now()}`;
+    const send = (headers: Record<string, string>) =>
+      fetch(`${base}/webhooks/dynatrace/${environmentId}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', ...headers },
+        body: JSON.stringify({ State: 'OPEN', PID: '-9_9V2', ProblemTitle: 'CPU saturation' }),
+      });
+    try {
+      const ours = await send({ [DEFAULT_WEBHOOK_KEY_HEADER]: KEY });
+      expect(ours.status).toBe(401);
+      expect(await ours.json()).toEqual({ error: 'unauthorized', message: 'missing or wrong X-API-KEY header' });
+      expect((await send({ 'X-API-KEY': 'wrong-key-0123456789' })).status).toBe(401);
+      const accepted = await send({ 'x-api-key': KEY });
+      expect(accepted.status).toBe(202);
+      const { workflowIds } = (await accepted.json()) as { workflowIds: string[] };
+      await env.client.workflow.getHandle(workflowIds[0]!).terminate('test done');
+    } finally {
+      await server.app.close();
+      await env.teardown();
+    }
+  });
+
+  it('refuses a header name HTTP itself uses or that is not a header name, naming the variable', () => {
+    for (const name of ['Content-Type', 'host', 'X API KEY', 'X-Key:']) {
+      expect(() => testConfig({ AUTOPILOT_WEBHOOK_KEY_HEADER: name }), name).toThrow(
+        /^Invalid configuration: AUTOPILOT_WEBHOOK_KEY_HEADER must /,
+      );
+    }
+    expect(testConfig().webhook.keyHeader).toBe(DEFAULT_WEBHOOK_KEY_HEADER);
+    // Real payloads with {ProblemDetailsHTML} or {ProblemDetailsJSON} run to hundreds of KB.
+    expect(testConfig().webhook.maxBodyBytes).toBe(1024 * 1024);
   });
 });
 
@@ -305,7 +383,7 @@ describe('webhook receiver start-up', () => {
       await proc.waitForOutput(/Webhook receiver started/, 30_000);
       const response = await fetch(`http://127.0.0.1:${port}/webhooks/dynatrace/${environmentId}`, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json', [WEBHOOK_KEY_HEADER]: KEY },
+        headers: { 'Content-Type': 'application/json', [DEFAULT_WEBHOOK_KEY_HEADER]: KEY },
         body: JSON.stringify(cpuNotification('-77_1717000000000V2')),
       });
       expect(response.status).toBe(202);

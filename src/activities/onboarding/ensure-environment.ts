@@ -1,6 +1,8 @@
 import { log } from '@temporalio/activity';
+import type { Environment } from '../../dynatrace/index.js';
 import type { SecretStore } from '../../secrets/secret-store.js';
 import { secretRefs } from '../../secrets/secret-store.js';
+import type { EnvironmentDifference, EnvironmentField } from '../../shared/onboarding.js';
 import type { DynatraceAccess } from '../dynatrace-access.js';
 
 export interface EnsureEnvironmentInput {
@@ -8,12 +10,17 @@ export interface EnsureEnvironmentInput {
   name: string;
   tags: string[];
   quotas?: { hostUnits?: number; demUnitsPerMonth?: number; davisDataUnitsPerMonth?: number };
+  /** Fields of an existing environment this run may change; the others are kept as the cluster has them. */
+  overwrite?: EnvironmentField[];
 }
 
 export interface EnsuredEnvironment {
   environmentId: string;
   url: string;
   created: boolean;
+  /** Absent in results recorded before existing environments were compared with the input. */
+  state?: 'ENABLED' | 'DISABLED';
+  differences?: EnvironmentDifference[];
 }
 
 /** Dynatrace quota objects for the limits the input sets; nothing for the ones it leaves out. */
@@ -26,34 +33,80 @@ function dynatraceQuotas(quotas: EnsureEnvironmentInput['quotas']): Record<strin
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
+const sameSet = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && [...a].sort().every((v, i) => v === [...b].sort()[i]);
+
+/** Where the existing environment and the input disagree, field by field. */
+function differences(
+  existing: Environment,
+  desired: { name: string; tags: string[]; state: 'ENABLED' },
+  overwrite: readonly EnvironmentField[],
+): EnvironmentDifference[] {
+  const found: EnvironmentDifference[] = [];
+  const note = (field: EnvironmentField, inCluster: string, requested: string) =>
+    found.push({ field, inCluster, requested, action: overwrite.includes(field) ? 'overwritten' : 'kept' });
+  if (existing.name !== desired.name) note('name', existing.name, desired.name);
+  const tags = existing.tags ?? [];
+  if (!sameSet(tags, desired.tags)) note('tags', tags.join(', ') || '(none)', desired.tags.join(', ') || '(none)');
+  const state = existing.state ?? 'ENABLED';
+  if (state !== desired.state) note('state', state, desired.state);
+  return found;
+}
+
 export function createEnsureEnvironment(deps: { dynatrace: DynatraceAccess; secrets: SecretStore }) {
   /**
    * PUT with our id: 201 the first time (with the bootstrap token, which goes straight into the
-   * secret store), 204 on every retry or re-run. POST would create a second environment on retry.
+   * secret store). POST would create a second environment on retry. An environment that exists is
+   * read first: what operators changed in the cluster (disabled it, edited its tags) is kept and
+   * reported unless the input names the field in `overwrite`, and nothing is written when nothing
+   * is to change.
    */
   return async function ensureEnvironment(input: EnsureEnvironmentInput): Promise<EnsuredEnvironment> {
     const { client, clusterToken, clusterUrl } = deps.dynatrace;
+    const cluster = client.cluster(clusterToken.reveal());
+    const url = `${clusterUrl}/e/${encodeURIComponent(input.environmentId)}`;
     const quotas = dynatraceQuotas(input.quotas);
-    const result = await client
-      .cluster(clusterToken.reveal())
-      .putEnvironment(
-        input.environmentId,
-        { name: input.name, state: 'ENABLED', tags: input.tags, ...(quotas ? { quotas } : {}) },
-        { createToken: true },
-      );
+    const desired = { name: input.name, tags: input.tags, state: 'ENABLED' as const };
+    const overwrite = input.overwrite ?? [];
+
+    const existing = await cluster.getEnvironment(input.environmentId);
+    if (existing) {
+      const found = differences(existing, desired, overwrite);
+      const changes = found.filter((d) => d.action === 'overwritten');
+      if (changes.length > 0 || quotas) {
+        const take = (field: EnvironmentField) => changes.some((d) => d.field === field);
+        // The whole environment is sent: a field left out of a PUT may be reset by the cluster [U].
+        await cluster.putEnvironment(input.environmentId, {
+          name: take('name') ? desired.name : existing.name,
+          tags: take('tags') ? desired.tags : (existing.tags ?? []),
+          state: take('state') ? desired.state : (existing.state ?? 'ENABLED'),
+          ...(quotas ? { quotas } : {}),
+        });
+      }
+      if (found.length > 0) {
+        log.info('Environment differs from the onboarding input', {
+          environmentId: input.environmentId,
+          differences: found,
+        });
+      }
+      const state = changes.some((d) => d.field === 'state') ? desired.state : (existing.state ?? 'ENABLED');
+      return { environmentId: input.environmentId, url, created: false, state, differences: found };
+    }
+
+    const result = await cluster.putEnvironment(
+      input.environmentId,
+      { ...desired, ...(quotas ? { quotas } : {}) },
+      { createToken: true },
+    );
     if (result.created && result.tokenManagementToken) {
       await deps.secrets.put(secretRefs.tokenManagementToken(input.environmentId), result.tokenManagementToken, {
         source: 'createToken',
         issuedAt: new Date().toISOString(),
       });
     }
-    log.info(result.created ? 'Environment created' : 'Environment already existed', {
+    log.info(result.created ? 'Environment created' : 'Environment was created concurrently', {
       environmentId: input.environmentId,
     });
-    return {
-      environmentId: input.environmentId,
-      url: `${clusterUrl}/e/${encodeURIComponent(input.environmentId)}`,
-      created: result.created,
-    };
+    return { environmentId: input.environmentId, url, created: result.created, state: 'ENABLED', differences: [] };
   };
 }

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { log } from '@temporalio/activity';
 import type { SecretSource } from '../../config/secret.js';
-import { collect } from '../../dynatrace/pagination.js';
 import type { SettingsObject } from '../../dynatrace/index.js';
+import { collect } from '../../dynatrace/pagination.js';
+import { settingsValueMatches } from '../../dynatrace/settings-value-match.js';
 import type { SecretStore } from '../../secrets/secret-store.js';
 import { secretRefs } from '../../secrets/secret-store.js';
 import {
-  WEBHOOK_KEY_HEADER,
+  DEFAULT_WEBHOOK_KEY_HEADER,
   WEBHOOK_KEY_ID_HEADER,
   WEBHOOK_PAYLOAD_TEMPLATE,
   webhookPath,
@@ -18,30 +19,27 @@ export interface EnsuredNotifications {
   detail: string;
 }
 
-/** True when every field we set has the value we want (the server may add defaults of its own). */
-function contains(actual: unknown, desired: unknown): boolean {
-  if (Array.isArray(desired)) {
-    return Array.isArray(actual) && actual.length === desired.length && desired.every((d, i) => contains(actual[i], d));
-  }
-  if (desired !== null && typeof desired === 'object') {
-    if (actual === null || typeof actual !== 'object') return false;
-    return Object.entries(desired).every(
-      ([k, v]) => k === 'secretValue' || contains((actual as Record<string, unknown>)[k], v),
-    );
-  }
-  return actual === desired;
+type EnsureAction = 'created' | 'updated' | 'unchanged';
+
+interface EnsuredObject {
+  objectId: string;
+  action: EnsureAction;
+  /** Other objects that carry our externalId (should not happen); left alone. */
+  duplicates: string[];
 }
+
+const oldestFirst = (a: SettingsObject, b: SettingsObject) => (a.created ?? 0) - (b.created ?? 0);
 
 export function createEnsureProblemNotifications(deps: {
   dynatrace: DynatraceAccess;
   secrets: SecretStore;
-  webhook: { publicUrl: string | undefined; apiKey: SecretSource | undefined };
+  webhook: { publicUrl: string | undefined; apiKey: SecretSource | undefined; keyHeader?: string };
 }) {
   /**
    * Every onboarded environment feeds the self-healing loop: a dedicated alerting profile forwards
    * CPU saturation at once (the Default profile holds resource contention back 30 minutes, reference
    * §8.1), and a webhook notification sends it to our receiver with the shared key as a secret header.
-   * Objects are found by externalId and only written when they differ.
+   * Objects are ours by externalId and only written when they differ; nothing else is touched.
    */
   return async function ensureProblemNotifications(input: { environmentId: string }): Promise<EnsuredNotifications> {
     const { publicUrl, apiKey } = deps.webhook;
@@ -59,17 +57,46 @@ export function createEnsureProblemNotifications(deps: {
     const settings = deps.dynatrace.client.environment(input.environmentId, token).settings;
     const key = apiKey.reveal();
 
-    const ensure = async (schemaId: string, externalId: string, value: Record<string, unknown>) => {
-      const [existing]: SettingsObject[] = await collect(
-        settings.list({ externalIds: [externalId], schemaIds: [schemaId] }),
-      );
+    /**
+     * Only an object that carries our externalId is ours. A cluster that predates the `externalIds`
+     * filter ignores it and lists the whole schema, the `Default` profile and the customer's own
+     * webhooks first (reference §13): those are never updated or deleted, whatever the list says.
+     */
+    const ensure = async (
+      schemaId: string,
+      externalId: string,
+      value: Record<string, unknown>,
+    ): Promise<EnsuredObject> => {
+      const listed = await collect(settings.list({ externalIds: [externalId], schemaIds: [schemaId] }));
+      const ours = listed
+        .filter((o) => o.externalId === externalId && (o.schemaId === undefined || o.schemaId === schemaId))
+        .sort(oldestFirst);
+      if (ours.length < listed.length) {
+        log.info('The cluster ignored the externalIds filter; objects of others left alone', {
+          environmentId: input.environmentId,
+          schemaId,
+          others: listed.length - ours.length,
+        });
+      }
+      const [existing, ...others] = ours;
+      const duplicates = others.map((o) => o.objectId);
+      if (duplicates.length > 0) {
+        log.warn('Several settings objects carry our externalId; using the oldest, leaving the others alone', {
+          environmentId: input.environmentId,
+          externalId,
+          used: existing!.objectId,
+          duplicates,
+        });
+      }
       if (!existing) {
         const [objectId] = await settings.create([{ schemaId, scope: 'environment', externalId, value }]);
-        return { objectId: objectId!, action: 'created' as const };
+        return { objectId: objectId!, action: 'created', duplicates };
       }
-      if (contains(existing.value, value)) return { objectId: existing.objectId, action: 'unchanged' as const };
+      if (settingsValueMatches(schemaId, existing.value, value)) {
+        return { objectId: existing.objectId, action: 'unchanged', duplicates };
+      }
       await settings.update(existing.objectId, value);
-      return { objectId: existing.objectId, action: 'updated' as const };
+      return { objectId: existing.objectId, action: 'updated', duplicates };
     };
 
     const profile = await ensure(
@@ -96,7 +123,7 @@ export function createEnsureProblemNotifications(deps: {
           notifyEventMergesEnabled: false,
           notifyClosedProblems: true,
           headers: [
-            { name: WEBHOOK_KEY_HEADER, secret: true, secretValue: key },
+            { name: deps.webhook.keyHeader ?? DEFAULT_WEBHOOK_KEY_HEADER, secret: true, secretValue: key },
             // The secret cannot be read back; its fingerprint tells whether the key was rotated.
             {
               name: WEBHOOK_KEY_ID_HEADER,
@@ -119,9 +146,17 @@ export function createEnsureProblemNotifications(deps: {
       profile: profile.action,
       webhook: webhook.action,
     });
+    const duplicates = [
+      ...profile.duplicates.map((id) => `alerting profile ${id}`),
+      ...webhook.duplicates.map((id) => `webhook notification ${id}`),
+    ];
     return {
       status,
-      detail: `webhook to ${publicUrl}${webhookPath(input.environmentId)} via an immediate CPU-saturation profile`,
+      detail:
+        `webhook to ${publicUrl}${webhookPath(input.environmentId)} via an immediate CPU-saturation profile` +
+        (duplicates.length > 0
+          ? `; duplicates with our externalId left alone (the oldest is used): ${duplicates.join(', ')}`
+          : ''),
     };
   };
 }

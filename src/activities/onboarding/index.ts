@@ -14,7 +14,8 @@ export interface OnboardingDeps {
   secrets: SecretStore;
   installers: InstallerCache;
   installerCaFile?: string;
-  webhook: { publicUrl: string | undefined; apiKey: SecretSource | undefined };
+  /** Where environments send problem notifications, and the key (in `keyHeader`) the receiver expects. */
+  webhook: { publicUrl: string | undefined; apiKey: SecretSource | undefined; keyHeader?: string };
 }
 
 export function createOnboardingActivities(deps: OnboardingDeps) {

@@ -3,6 +3,7 @@ import type { RemediationDeps } from './deps.js';
 import { createPlanRoll } from './plan-roll.js';
 import { createResolveCatalogContext } from './resolve-catalog-context.js';
 import { createRollArtifactActivities } from './roll-artifact.js';
+import { createRouteProblemActivities } from './route-problem.js';
 import { createValidateProblem } from './validate-problem.js';
 
 export type { RemediationDeps } from './deps.js';
@@ -14,5 +15,6 @@ export function createRemediationActivities(deps: RemediationDeps) {
     planInstanceTypeRoll: createPlanRoll(deps),
     ...createRollArtifactActivities(deps),
     commentOnProblems: createCommentOnProblems(deps),
+    ...createRouteProblemActivities(deps),
   };
 }

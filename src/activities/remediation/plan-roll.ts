@@ -3,6 +3,7 @@ import { DescribeProvisioningArtifactCommand, ListProvisioningArtifactsCommand }
 import { ApplicationFailure } from '@temporalio/common';
 import { asAwsFailure } from '../../aws/aws-failure.js';
 import { analyzeInstanceType, TemplateEditError } from '../../aws/instance-type-template.js';
+import { rolledArtifactName } from '../../shared/remediation.js';
 import { requireAws, type RemediationDeps } from './deps.js';
 import { fetchTemplate } from '../../aws/fetch-template.js';
 
@@ -16,6 +17,7 @@ export interface RollPlan {
   approvedTypes: string[];
   /** A version made by us for this source and target already exists (an earlier run, another host). */
   existingArtifactId?: string;
+  existingArtifactName?: string;
 }
 
 /** Marks the versions we create, so a later episode finds them instead of climbing again. */
@@ -114,7 +116,9 @@ export function createPlanRoll(deps: RemediationDeps) {
       runningType: input.instanceType,
       targetType,
       approvedTypes,
-      ...(existing?.Id ? { existingArtifactId: existing.Id } : {}),
+      ...(existing?.Id
+        ? { existingArtifactId: existing.Id, existingArtifactName: existing.Name ?? rolledArtifactName(targetType) }
+        : {}),
     };
   };
 }

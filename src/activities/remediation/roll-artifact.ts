@@ -10,6 +10,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { asAwsFailure } from '../../aws/aws-failure.js';
 import { setInstanceType } from '../../aws/instance-type-template.js';
 import { s3ObjectUrl } from '../../aws/s3-url.js';
+import { rolledArtifactName } from '../../shared/remediation.js';
 import { requireAws, type RemediationDeps } from './deps.js';
 import { rollMarker, type RollPlan } from './plan-roll.js';
 import { fetchTemplate } from '../../aws/fetch-template.js';
@@ -52,7 +53,7 @@ export function createRollArtifactActivities(deps: RemediationDeps) {
         region: aws.region,
         ...(aws.s3Endpoint ? { endpoint: aws.s3Endpoint } : {}),
       });
-      const name = `${plan.targetType} (Dynatrace Autopilot)`;
+      const name = rolledArtifactName(plan.targetType);
       try {
         const created = await aws.serviceCatalog.send(
           new CreateProvisioningArtifactCommand({
@@ -60,7 +61,7 @@ export function createRollArtifactActivities(deps: RemediationDeps) {
             IdempotencyToken: rollIdempotencyToken(input.productId, plan.sourceArtifactId, plan.targetType),
             Parameters: {
               Name: name,
-              Description: `Instance type ${plan.runningType} → ${plan.targetType} after repeated CPU saturation, from ${plan.sourceArtifactId}. ${rollMarker(plan.sourceArtifactId, plan.targetType)}`,
+              Description: `Dynatrace Autopilot: instance type ${plan.runningType} → ${plan.targetType} after repeated CPU saturation, from ${plan.sourceArtifactId}. ${rollMarker(plan.sourceArtifactId, plan.targetType)}`,
               Info: { LoadTemplateFromURL: url },
               Type: 'CLOUD_FORMATION_TEMPLATE',
               DisableTemplateValidation: false,

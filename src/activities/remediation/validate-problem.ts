@@ -1,4 +1,4 @@
-import { DynatraceApiError, DynatraceFailureType } from '../../dynatrace/index.js';
+import { eventTypesOf, readProblemEvidence } from './problem-evidence.js';
 import type { RemediationDeps } from './deps.js';
 
 export type ProblemValidation =
@@ -17,50 +17,23 @@ export function createValidateProblem(deps: RemediationDeps) {
     hostEntityId: string;
     cpuEventTypes: string[];
   }): Promise<ProblemValidation> {
-    const token = await deps.environmentTokens.get(input.environmentId, 'automation');
-    const problems = deps.dynatrace.client.environment(input.environmentId, token).problems;
-    let problem;
-    try {
-      problem = await problems.get(input.problemId, ['evidenceDetails']);
-    } catch (err) {
-      if (err instanceof DynatraceApiError && err.type === DynatraceFailureType.notFound) {
-        return { valid: false, reason: `problem ${input.problemId} does not exist in ${input.environmentId}` };
-      }
-      if (err instanceof DynatraceApiError && err.type === DynatraceFailureType.unauthorized) {
-        deps.environmentTokens.forget(input.environmentId, 'automation');
-      }
-      throw err;
+    const evidence = await readProblemEvidence(deps, input);
+    if (!evidence) {
+      return { valid: false, reason: `problem ${input.problemId} does not exist in ${input.environmentId}` };
     }
+    const { problem, saturated } = evidence;
     const named = `${problem.displayId} "${problem.title}"`;
     if (problem.status !== 'OPEN')
       return { valid: false, displayId: problem.displayId, reason: `${named} was already closed when checked` };
-
-    const cpu = (problem.evidenceDetails?.details ?? []).filter(
-      (d) =>
-        d.evidenceType === 'EVENT' &&
-        d.eventType &&
-        input.cpuEventTypes.includes(d.eventType) &&
-        d.entity?.entityId.type === 'HOST',
-    );
-    let host = cpu[0]
-      ? { id: cpu[0].entity!.entityId.id, name: cpu[0].entity!.name ?? cpu[0].entity!.entityId.id }
-      : undefined;
-    let events = (problem.evidenceDetails?.details ?? []).map((d) => d.eventType ?? d.evidenceType);
-    if (!host) {
-      const v1 = await problems.getV1(input.problemId);
-      const ranked = v1.rankedEvents.find(
-        (e) => input.cpuEventTypes.includes(e.eventType) && e.entityId.startsWith('HOST-'),
-      );
-      if (ranked) host = { id: ranked.entityId, name: ranked.entityName ?? ranked.entityId };
-      else events = [...events, ...v1.rankedEvents.map((e) => e.eventType)];
-    }
-    if (!host) {
+    if (saturated.length === 0) {
+      const events = eventTypesOf(problem, evidence.v1);
       return {
         valid: false,
         displayId: problem.displayId,
-        reason: `${named} is not a CPU saturation on a host (events: ${[...new Set(events)].join(', ') || 'none'})`,
+        reason: `${named} is not a CPU saturation on a host (events: ${events.join(', ') || 'none'})`,
       };
     }
+    const host = saturated.find((s) => s.id === input.hostEntityId) ?? saturated[0]!;
     if (host.id !== input.hostEntityId) {
       return {
         valid: false,

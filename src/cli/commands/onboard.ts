@@ -1,7 +1,12 @@
 import { parseArgs } from 'node:util';
 import { ApplicationFailure } from '@temporalio/common';
 import { startOnboarding } from '../../client/start-onboarding.js';
-import type { OnboardCustomerInput, OnboardCustomerResult } from '../../shared/onboarding.js';
+import {
+  ENVIRONMENT_FIELDS,
+  type EnvironmentField,
+  type OnboardCustomerInput,
+  type OnboardCustomerResult,
+} from '../../shared/onboarding.js';
 import type { WorkflowProgress } from '../../shared/progress.js';
 import { CliError } from '../cli-error.js';
 import { connect } from '../context.js';
@@ -10,7 +15,10 @@ import { waitForOutcome } from '../wait.js';
 
 export const onboardUsage = `autopilot onboard --customer <id> --stage <stage> [--name <display name>] [--tag <tag>]...
                  [--host-group <name>] [--monitoring-mode fullstack|infra-only|discovery] [--install-path <dir>]
-                 [--admins-ldap <group>]... [--viewers-ldap <group>]... [--wait] [--timeout <minutes>] [--json]`;
+                 [--admins-ldap <group>]... [--viewers-ldap <group>]... [--overwrite name,tags,state]
+                 [--wait] [--timeout <minutes>] [--json]
+                 An environment that exists keeps the name, tags and state operators gave it in the cluster
+                 unless --overwrite names them; the differences are reported.`;
 
 function parseDurationMinutes(value: string): number {
   const minutes = Number(value);
@@ -32,6 +40,7 @@ export async function onboardCommand(argv: string[], print: Print): Promise<numb
       'install-path': { type: 'string' },
       'admins-ldap': { type: 'string', multiple: true },
       'viewers-ldap': { type: 'string', multiple: true },
+      overwrite: { type: 'string' },
       wait: { type: 'boolean', default: false },
       timeout: { type: 'string', default: '60' },
       json: { type: 'boolean', default: false },
@@ -40,11 +49,18 @@ export async function onboardCommand(argv: string[], print: Print): Promise<numb
   if (!values.customer || !values.stage)
     throw new CliError('--customer and --stage are required (see `autopilot help`)');
   const timeoutMs = parseDurationMinutes(values.timeout) * 60_000;
+  const overwrite = values.overwrite === undefined ? [] : values.overwrite.split(',').map((f) => f.trim());
+  const unknown = overwrite.filter((f) => !(ENVIRONMENT_FIELDS as readonly string[]).includes(f));
+  if (unknown.length > 0)
+    throw new CliError(
+      `--overwrite takes ${ENVIRONMENT_FIELDS.join(', ')} (comma-separated), not ${unknown.join(', ')}`,
+    );
   const input: OnboardCustomerInput = {
     customer: values.customer,
     stage: values.stage,
     ...(values.name ? { displayName: values.name } : {}),
     ...(values.tag ? { tags: values.tag } : {}),
+    ...(overwrite.length ? { overwrite: overwrite as EnvironmentField[] } : {}),
     ...(values['admins-ldap'] || values['viewers-ldap']
       ? { ldapGroups: { admins: values['admins-ldap'] ?? [], viewers: values['viewers-ldap'] ?? [] } }
       : {}),
@@ -97,6 +113,12 @@ export async function onboardCommand(argv: string[], print: Print): Promise<numb
         if (values.json) print(JSON.stringify({ ...base, status: 'COMPLETED', result: outcome.result }));
         else {
           print(`Environment ${outcome.result.environmentId} is ready: ${outcome.result.environmentUrl}`);
+          for (const d of outcome.result.environmentDifferences ?? [])
+            print(
+              d.action === 'kept'
+                ? `  kept ${d.field} as the cluster has it: ${d.inCluster} (input: ${d.requested}; --overwrite ${d.field} to change it)`
+                : `  overwrote ${d.field}: ${d.inCluster} → ${d.requested}`,
+            );
           if (outcome.result.installer)
             print(
               `  OneAgent installer ${outcome.result.installer.version} (sha256 ${outcome.result.installer.sha256})`,

@@ -39,6 +39,11 @@ export const knobsSchema = z.object({
   environmentReadyDelayMs: z.number().int().min(0).default(0),
   /** Length of one alerting-profile "minute"; tests shrink it so a 30-minute delay passes quickly. */
   alertingMinuteMs: z.number().int().positive().default(60_000),
+  /**
+   * Behave like a cluster that predates the Settings 2.0 `externalIds` filter (reference §13): the
+   * list ignores it and returns every object of the schema, oldest (the `Default` profile) first.
+   */
+  settingsIgnoreExternalIdsFilter: z.boolean().default(false),
 });
 
 export type SimulatorKnobs = z.infer<typeof knobsSchema>;

@@ -1,5 +1,5 @@
 import type { SimulatorKnobs } from './knobs.js';
-import { problemV1, problemV2 } from './problems.js';
+import { problemEntities, problemV1, problemV2 } from './problems.js';
 import type { EnvironmentRecord, ProblemRecord, SettingsObject } from './state.js';
 import type { SimulatorStats } from './stats.js';
 
@@ -56,7 +56,12 @@ export function problemPlaceholders(
     (t) =>
       `${t.context === 'CONTEXTLESS' ? '' : `[${t.context}]`}${t.key}${t.value !== undefined ? `:${t.value}` : ''}`,
   );
-  const impacted = [{ type: problem.entityType, name: problem.entityName, entity: problem.entityId }];
+  const impacted = problemEntities(problem).impacted.map((e) => ({
+    type: e.entityId.type,
+    name: e.name,
+    entity: e.entityId.id,
+  }));
+  const impactedNames = impacted.map((e) => e.name).join(', ');
   const v1 = problemV1(environment, problem);
   return {
     State: state,
@@ -66,9 +71,9 @@ export function problemPlaceholders(
     ProblemImpact: problem.impactLevel === 'SERVICES' ? 'SERVICE' : problem.impactLevel,
     ProblemSeverity: problem.severityLevel,
     ProblemURL: `${baseUrl}/e/${environment.id}/#problems/problemdetails;pid=${problem.problemId}`,
-    ImpactedEntity: problem.entityName,
-    ImpactedEntityNames: problem.entityName,
-    NamesOfImpactedEntities: problem.entityName,
+    ImpactedEntity: impactedNames,
+    ImpactedEntityNames: impactedNames,
+    NamesOfImpactedEntities: impactedNames,
     ImpactedEntities: impacted,
     ProblemDetailsJSON: v1,
     ProblemDetailsJSONv2: problemV2(environment, problem, new Set(['evidenceDetails', 'impactAnalysis']), []),
@@ -147,9 +152,9 @@ export function profileDelayMinutes(profile: SettingsObject | undefined, problem
   const filters = (value.eventFilters ?? []).filter((f) => f.type === 'PREDEFINED' && f.predefinedFilter);
   const included = filters.filter((f) => !f.predefinedFilter!.negate);
   const excluded = filters.filter((f) => f.predefinedFilter!.negate);
-  if (included.length > 0 && !included.some((f) => f.predefinedFilter!.eventType === problem.eventTypeV2))
+  if (included.length > 0 && !included.some((f) => f.predefinedFilter!.eventType === problem.alertingEventType))
     return undefined;
-  if (excluded.some((f) => f.predefinedFilter!.eventType === problem.eventTypeV2)) return undefined;
+  if (excluded.some((f) => f.predefinedFilter!.eventType === problem.alertingEventType)) return undefined;
   return rule.delayInMinutes;
 }
 

@@ -21,19 +21,33 @@ function decodePageKey(key: string): PageState {
 
 /**
  * v2 style (reference §9.2): the first request carries the query, later ones only `nextPageKey`;
- * sending both is an error, which keeps clients honest about the style.
+ * sending both is an error, which keeps clients honest about the style. `perPage` names the
+ * parameters that are the exception: they apply only to the page whose request carries them, are
+ * not remembered in the key, and must be sent again with it (problems v2 `fields`, §13).
+ * `keyParams` is what the next page key should carry.
  */
-export function resolveV2Page(query: URLSearchParams): { params: Record<string, string>; offset: number } {
+export function resolveV2Page(
+  query: URLSearchParams,
+  options: { perPage?: string[] } = {},
+): { params: Record<string, string>; keyParams: Record<string, string>; offset: number } {
+  const perPage = options.perPage ?? [];
+  const sentPerPage = Object.fromEntries([...query.entries()].filter(([k]) => perPage.includes(k)));
+  const withoutPerPage = (params: Record<string, string>) =>
+    Object.fromEntries(Object.entries(params).filter(([k]) => !perPage.includes(k)));
   const key = query.get('nextPageKey');
-  if (!key) return { params: Object.fromEntries(query.entries()), offset: 0 };
-  const others = [...query.keys()].filter((k) => k !== 'nextPageKey');
+  if (!key) {
+    const params = Object.fromEntries(query.entries());
+    return { params, keyParams: withoutPerPage(params), offset: 0 };
+  }
+  const others = [...query.keys()].filter((k) => k !== 'nextPageKey' && !perPage.includes(k));
   if (others.length > 0) {
     throw badRequest(`nextPageKey must be the only query parameter, but ${others.join(', ')} was given too`, [
       violation('nextPageKey', 'must not be combined with other parameters', 'QUERY'),
     ]);
   }
   const state = decodePageKey(key);
-  return { params: state.q, offset: state.o };
+  const keyParams = withoutPerPage(state.q);
+  return { params: { ...keyParams, ...sentPerPage }, keyParams, offset: state.o };
 }
 
 /** v1 style: the next request repeats every parameter and adds the key. */

@@ -1,38 +1,80 @@
 import type { EnvironmentRecord, HostEntity, ProblemRecord } from './state.js';
 import { hostDisplayName } from './entity-selector.js';
 
-/** Problem kinds the simulator can raise on a host, with their v2/v1 event names (reference §6.5). */
+/**
+ * Problem kinds the simulator can raise on a host. Real v2 evidence carries the classic event names
+ * (`CPU_SATURATED`), alerting profiles filter by the `OSI_*` names (reference §6.5, §13).
+ */
 export const PROBLEM_KINDS = {
   CPU_SATURATION: {
     title: 'CPU saturation',
-    eventTypeV2: 'OSI_HIGH_CPU',
+    evidenceEventType: 'CPU_SATURATED',
+    alertingEventType: 'OSI_HIGH_CPU',
     eventTypeV1: 'CPU_SATURATED',
     severityLevel: 'RESOURCE_CONTENTION',
   },
   MEMORY_SATURATION: {
     title: 'Memory saturation',
-    eventTypeV2: 'OSI_HIGH_MEMORY',
+    evidenceEventType: 'MEMORY_SATURATED',
+    alertingEventType: 'OSI_HIGH_MEMORY',
     eventTypeV1: 'MEMORY_SATURATED',
     severityLevel: 'RESOURCE_CONTENTION',
   },
   HOST_UNAVAILABLE: {
     title: 'Host or monitoring unavailable',
-    eventTypeV2: 'OSI_UNEXPECTEDLY_UNAVAILABLE',
+    evidenceEventType: 'HOST_OF_SERVICE_UNAVAILABLE',
+    alertingEventType: 'OSI_UNEXPECTEDLY_UNAVAILABLE',
     eventTypeV1: 'HOST_OF_SERVICE_UNAVAILABLE',
     severityLevel: 'AVAILABILITY',
   },
   EC2_HIGH_CPU: {
     title: 'EC2 CPU saturation',
-    eventTypeV2: 'EC2_HIGH_CPU',
+    evidenceEventType: 'EC2_HIGH_CPU',
+    alertingEventType: 'EC2_HIGH_CPU',
     eventTypeV1: 'EC2_HIGH_CPU',
     severityLevel: 'RESOURCE_CONTENTION',
   },
+  /** Not on a host at all: a synthetic monitor (reference §6.3, the real RESOLVED notification). */
+  SYNTHETIC_OUTAGE: {
+    title: 'Browser monitor global outage',
+    evidenceEventType: 'WEB_CHECK_GLOBAL_OUTAGE',
+    alertingEventType: 'SYNTHETIC_GLOBAL_OUTAGE',
+    eventTypeV1: 'WEB_CHECK_GLOBAL_OUTAGE',
+    severityLevel: 'AVAILABILITY',
+  },
 } as const;
+
+/** The entity a problem's event is on: a host, or a synthetic monitor. */
+export interface ProblemSubject {
+  entityId: string;
+  entityName: string;
+  entityType: 'HOST' | 'SYNTHETIC_TEST';
+}
+
+export function hostSubject(host: HostEntity): ProblemSubject {
+  return { entityId: host.entityId, entityName: hostDisplayName(host), entityType: 'HOST' };
+}
 
 export type ProblemKind = keyof typeof PROBLEM_KINDS;
 
-function entityStub(p: ProblemRecord) {
+function hostStub(p: ProblemRecord) {
   return { entityId: { id: p.entityId, type: p.entityType }, name: p.entityName };
+}
+
+function impactedStub(p: ProblemRecord) {
+  return p.impacted
+    ? { entityId: { id: p.impacted.entityId, type: p.impacted.type }, name: p.impacted.name }
+    : hostStub(p);
+}
+
+/** Which entities a problem names where: the host alone, or a service/application with the host behind it. */
+export function problemEntities(p: ProblemRecord) {
+  const host = hostStub(p);
+  if (!p.impacted) return { impacted: [host], affected: [host], rootCause: host as typeof host | null };
+  const impacted = impactedStub(p);
+  return p.hostRole === 'affected'
+    ? { impacted: [impacted], affected: [impacted, host], rootCause: null }
+    : { impacted: [impacted], affected: [impacted], rootCause: host };
 }
 
 function hostTags(host: HostEntity | undefined) {
@@ -62,7 +104,8 @@ export function problemV2(
   filters: { id: string; name: string }[],
 ) {
   const host = environment.hosts.get(p.entityId);
-  const stub = entityStub(p);
+  const stub = hostStub(p);
+  const entities = problemEntities(p);
   return {
     problemId: p.problemId,
     displayId: p.displayId,
@@ -70,9 +113,9 @@ export function problemV2(
     impactLevel: p.impactLevel,
     severityLevel: p.severityLevel,
     status: p.status,
-    affectedEntities: p.status === 'OPEN' ? [stub] : [],
-    impactedEntities: [stub],
-    rootCauseEntity: stub,
+    affectedEntities: p.status === 'OPEN' ? entities.affected : [],
+    impactedEntities: entities.impacted,
+    rootCauseEntity: entities.rootCause,
     managementZones: [],
     entityTags: hostTags(host),
     problemFilters: filters,
@@ -85,17 +128,17 @@ export function problemV2(
             details: [
               {
                 evidenceType: 'EVENT',
-                displayName: p.title,
+                displayName: PROBLEM_KINDS[p.kind as ProblemKind]?.title ?? p.title,
                 entity: stub,
                 groupingEntity: stub,
-                rootCauseRelevant: true,
+                rootCauseRelevant: entities.rootCause !== null,
                 startTime: p.startTime,
                 eventId: `${p.startTime}_${p.problemId.replace(/^-/, '')}`,
-                eventType: p.eventTypeV2,
+                eventType: p.evidenceEventType,
                 endTime: p.endTime,
                 data: {
                   eventId: `${p.startTime}_${p.problemId.replace(/^-/, '')}`,
-                  eventType: p.eventTypeV2,
+                  eventType: p.evidenceEventType,
                   title: p.title,
                   status: p.status,
                   entityId: stub,
@@ -114,7 +157,11 @@ export function problemV2(
     ...(fields.has('impactAnalysis')
       ? {
           impactAnalysis: {
-            impacts: [{ impactType: 'INFRASTRUCTURE', impactedEntity: stub, estimatedAffectedUsers: 0 }],
+            impacts: entities.impacted.map((impactedEntity) => ({
+              impactType: p.impacted ? p.impactLevel : 'INFRASTRUCTURE',
+              impactedEntity,
+              estimatedAffectedUsers: 0,
+            })),
           },
         }
       : {}),
@@ -144,7 +191,7 @@ export function problemV1(environment: EnvironmentRecord, p: ProblemRecord) {
     severityLevel: p.severityLevel,
     startTime: p.startTime,
     endTime: p.endTime,
-    hasRootCause: true,
+    hasRootCause: p.hostRole !== 'affected',
     commentCount: p.comments.length,
     rankedEvents: [
       {
@@ -152,7 +199,7 @@ export function problemV1(environment: EnvironmentRecord, p: ProblemRecord) {
         entityId: p.entityId,
         entityName: p.entityName,
         status: p.status,
-        isRootCause: true,
+        isRootCause: p.hostRole !== 'affected',
         severityLevel: p.severityLevel,
         impactLevel: impact,
         startTime: p.startTime,
@@ -164,8 +211,8 @@ export function problemV1(environment: EnvironmentRecord, p: ProblemRecord) {
     rankedImpacts: [
       {
         eventType: p.eventTypeV1,
-        entityId: p.entityId,
-        entityName: p.entityName,
+        entityId: p.impacted?.entityId ?? p.entityId,
+        entityName: p.impacted?.name ?? p.entityName,
         severityLevel: p.severityLevel,
         impactLevel: impact,
       },
@@ -180,29 +227,44 @@ export function problemV1(environment: EnvironmentRecord, p: ProblemRecord) {
   };
 }
 
+export interface NewProblemOptions {
+  cpuLoad?: number;
+  /** `osi`: evidence named like the alerting filters (`OSI_HIGH_CPU`), as some builds report it [U]. */
+  evidence?: 'classic' | 'osi';
+  /** A service or application on the host is what the problem impacts; the host stays behind it. */
+  impacted?: { type: 'SERVICE' | 'APPLICATION'; name: string; entityId: string };
+  hostRole?: 'root-cause' | 'affected';
+}
+
 export function newProblem(
   ids: { problemId: string; displayId: string },
   kind: ProblemKind,
-  host: HostEntity,
+  subject: ProblemSubject,
   startTime: number,
-  cpuLoad?: number,
+  options: NewProblemOptions = {},
 ): ProblemRecord {
   const k = PROBLEM_KINDS[kind];
   return {
     ...ids,
     kind,
     title: k.title,
-    eventTypeV2: k.eventTypeV2,
+    evidenceEventType: options.evidence === 'osi' ? k.alertingEventType : k.evidenceEventType,
+    alertingEventType: k.alertingEventType,
     eventTypeV1: k.eventTypeV1,
     severityLevel: k.severityLevel,
-    impactLevel: 'INFRASTRUCTURE',
+    impactLevel: options.impacted
+      ? options.impacted.type === 'SERVICE'
+        ? 'SERVICES'
+        : 'APPLICATION'
+      : subject.entityType === 'HOST'
+        ? 'INFRASTRUCTURE'
+        : 'APPLICATION',
     status: 'OPEN',
     startTime,
     endTime: -1,
-    entityId: host.entityId,
-    entityName: hostDisplayName(host),
-    entityType: 'HOST',
-    ...(kind === 'CPU_SATURATION' || kind === 'EC2_HIGH_CPU' ? { cpuLoad: cpuLoad ?? 98.7 } : {}),
+    ...subject,
+    ...(options.impacted ? { impacted: options.impacted, hostRole: options.hostRole ?? 'root-cause' } : {}),
+    ...(kind === 'CPU_SATURATION' || kind === 'EC2_HIGH_CPU' ? { cpuLoad: options.cpuLoad ?? 98.7 } : {}),
     comments: [],
     notifiedOpen: [],
   };

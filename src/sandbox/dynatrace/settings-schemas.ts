@@ -18,7 +18,7 @@ const severity = z.enum([
 ]);
 
 const alertingProfile = z.object({
-  name: z.string().min(1, 'must not be empty'),
+  name: z.string().min(1, 'must not be empty').max(100, 'must have at most 100 characters'),
   managementZone: z.string().nullish(),
   severityRules: z
     .array(
@@ -43,7 +43,7 @@ const alertingProfile = z.object({
 
 const header = z
   .object({
-    name: z.string().min(1, 'must not be empty'),
+    name: z.string().min(1, 'must not be empty').max(500, 'must have at most 500 characters'),
     secret: z.boolean().default(false),
     value: z.string().optional(),
     secretValue: z.string().optional(),
@@ -88,6 +88,54 @@ export const SCHEMAS: Record<string, { version: string; schema: z.ZodType<Record
   [NOTIFICATION_SCHEMA]: { version: '1.7.4', schema: notification },
 };
 
+/** The built-in profile every environment has; its name is protected (reference §13). */
+export const DEFAULT_PROFILE_NAME = 'Default';
+
+/** Paths (`*` = every element) of the set-typed properties of each schema, per the TF schema files. */
+const SET_TYPED: Record<string, string[]> = {
+  [ALERTING_PROFILE_SCHEMA]: ['severityRules', 'eventFilters', 'severityRules.*.tagFilter'],
+  [NOTIFICATION_SCHEMA]: ['webHookNotification.headers'],
+};
+
+const text = (v: unknown): string => (typeof v === 'string' ? v : v === undefined ? '' : JSON.stringify(v));
+
+/** Sort key of a set element: name, severity level or filter type first, then the whole element. */
+const setOrderKey = (item: unknown): string[] => {
+  if (typeof item !== 'object' || item === null) return [text(item).toLowerCase()];
+  const o = item as Record<string, unknown>;
+  const predefined = o.predefinedFilter as { eventType?: unknown } | undefined;
+  return [text(o.name ?? o.severityLevel ?? o.type).toLowerCase(), text(predefined?.eventType), JSON.stringify(item)];
+};
+
+const compareKeys = (a: string[], b: string[]): number => {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const x = a[i] ?? '';
+    const y = b[i] ?? '';
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+};
+
+function reorder(value: unknown, path: string[], sets: string[]): unknown {
+  const here = path.join('.');
+  if (Array.isArray(value)) {
+    const items = value.map((v) => reorder(v, [...path, '*'], sets));
+    return sets.includes(here) ? items.sort((a, b) => compareKeys(setOrderKey(a), setOrderKey(b))) : items;
+  }
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, reorder(v, [...path, k], sets)]));
+}
+
+/**
+ * Set-typed properties come back in the server's own order, not the order they were sent in
+ * (reference §13): here sorted by name (headers), severity level or filter type, as a set
+ * serialised by a sorted store would. Clients must compare them order-insensitively.
+ */
+export function inServerOrder(schemaId: string, value: Record<string, unknown>): Record<string, unknown> {
+  const sets = SET_TYPED[schemaId];
+  return sets ? (reorder(value, [], sets) as Record<string, unknown>) : value;
+}
+
 export interface SchemaIssue {
   path: string;
   message: string;
@@ -130,7 +178,7 @@ export function defaultAlertingProfile(): SettingsObject {
     schemaVersion: SCHEMAS[ALERTING_PROFILE_SCHEMA]!.version,
     scope: 'environment',
     value: {
-      name: 'Default',
+      name: DEFAULT_PROFILE_NAME,
       managementZone: null,
       severityRules: [
         { severityLevel: 'AVAILABILITY', delayInMinutes: 0, tagFilterIncludeMode: 'NONE' },

@@ -65,16 +65,29 @@ export interface ProblemRecord {
   displayId: string;
   title: string;
   kind: string;
-  eventTypeV2: string;
+  /**
+   * The v2 evidence's event type. Real environments report the classic name (`CPU_SATURATED`) there,
+   * while alerting-profile filters use `OSI_HIGH_CPU` (reference §13); both shapes can be raised.
+   */
+  evidenceEventType: string;
+  /** The name alerting-profile predefined filters match. */
+  alertingEventType: string;
   eventTypeV1: string;
   severityLevel: string;
   impactLevel: 'INFRASTRUCTURE' | 'SERVICES' | 'APPLICATION' | 'ENVIRONMENT';
   status: 'OPEN' | 'CLOSED';
   startTime: number;
   endTime: number;
+  /** The host the event is on. */
   entityId: string;
   entityName: string;
   entityType: string;
+  /**
+   * What the problem impacts when that is not the host itself: a service or an application on it.
+   * The host is then only the root cause or among the affected entities (reference §13).
+   */
+  impacted?: { entityId: string; name: string; type: 'SERVICE' | 'APPLICATION' };
+  hostRole?: 'root-cause' | 'affected';
   cpuLoad?: number;
   comments: ProblemComment[];
   /** Which notification objects were told about the opening, so only they hear of the closing. */
@@ -291,7 +304,7 @@ export class SimulatorState {
         ...e,
         tokens: new Map(e.tokens.map((t) => [t.id, t])),
         hosts: new Map(e.hosts.map((h) => [h.entityId, h])),
-        problems: new Map(e.problems.map((p) => [p.problemId, p])),
+        problems: new Map(e.problems.map((p) => [p.problemId, withEventTypes(p)])),
         settings: new Map(e.settings.map((s) => [s.objectId, s])),
       };
       state.environments.set(e.id, record);
@@ -310,4 +323,11 @@ export class SimulatorState {
     writeFileSync(tmp, JSON.stringify(this.toJSON()), { mode: 0o600 });
     renameSync(tmp, file);
   }
+}
+
+/** State files written before the evidence and alerting names were told apart carry one name for both. */
+function withEventTypes(p: ProblemRecord & { eventTypeV2?: string }): ProblemRecord {
+  if (p.evidenceEventType && p.alertingEventType) return p;
+  const { eventTypeV2, ...rest } = p;
+  return { ...rest, evidenceEventType: eventTypeV2 ?? p.eventTypeV1, alertingEventType: eventTypeV2 ?? p.eventTypeV1 };
 }

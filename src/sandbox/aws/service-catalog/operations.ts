@@ -11,7 +11,7 @@ import {
   provisioningArtifactOutput,
   provisioningArtifactSummary,
 } from './shapes.js';
-import { assertRoomForVersion, loadTemplate, readArtifactProperties } from './versions.js';
+import { artifactName, assertRoomForVersion, loadTemplate, readArtifactProperties } from './versions.js';
 
 export type OperationHandler = (input: JsonObject, context: EmulatorContext) => Promise<unknown>;
 
@@ -163,7 +163,7 @@ async function updateProvisioningArtifact(input: JsonObject, context: EmulatorCo
   const reader = new InputReader(input);
   const productId = reader.requiredId('ProductId');
   const artifactId = reader.requiredId('ProvisioningArtifactId');
-  const name = reader.optionalString('Name', { maxLength: 8192 });
+  const name = artifactName(reader);
   const description = reader.optionalString('Description', { maxLength: 8192 });
   const active = reader.optionalBoolean('Active');
   const guidance = reader.optionalEnum('Guidance', GUIDANCE);

@@ -42,12 +42,21 @@ export function readArtifactProperties(reader: InputReader): ArtifactProperties 
     throw invalidParameters(`Provisioning artifact type ${type} is not supported by this emulator`);
   }
   return {
-    name: reader.optionalString('Name', { maxLength: 8192 }),
+    name: artifactName(reader),
     description: reader.optionalString('Description', { maxLength: 8192 }),
     type,
     disableTemplateValidation: reader.optionalBoolean('DisableTemplateValidation') ?? false,
     source: readTemplateSource(reader.requiredStringMap('Info')),
   };
+}
+
+/** "The name of the provisioning artifact (for example, v1 v2beta). No spaces are allowed." (the API model). */
+export function artifactName(reader: InputReader): string | undefined {
+  const name = reader.optionalString('Name', { maxLength: 8192 });
+  if (name !== undefined && /\s/.test(name)) {
+    throw invalidParameters('Provisioning artifact Name must not contain spaces (for example, v1 v2beta)');
+  }
+  return name;
 }
 
 /**

@@ -11,7 +11,7 @@ import { defaultAlertingProfile } from '../settings-schemas.js';
 const ENVIRONMENT_ID = /^[a-zA-Z0-9_-]{1,70}$/;
 
 const environmentBody = z.object({
-  name: z.string().min(1, 'must not be empty'),
+  name: z.string().min(1, 'must not be empty').max(100, 'size must be between 1 and 100'),
   id: z.string().optional(),
   trial: z.boolean().optional(),
   state: z.enum(['ENABLED', 'DISABLED']).optional(),
@@ -219,7 +219,15 @@ export function registerClusterRoutes(router: Router, svc: SimulatorServices): v
 
   // --- user groups (Cluster API v1, reference §2) ---------------------------------------------
 
-  const groupJson = (g: GroupRecord) => ({ ...g });
+  /**
+   * The 2022-24 spec (reference §2, §13): `isAccessAccount` / `isManageAccount` are write-only and
+   * never read back; what a read shows instead are the read-only `has…Role` flags.
+   */
+  const groupJson = ({ isAccessAccount, isManageAccount, ...g }: GroupRecord) => ({
+    ...g,
+    hasAccessAccountRole: isAccessAccount,
+    hasManageAccountAndViewProductUsageRole: isManageAccount,
+  });
 
   const checkAccessRight = (accessRight: Record<string, string[]> | null | undefined) => {
     for (const [permission, envs] of Object.entries(accessRight ?? {})) {
@@ -286,8 +294,11 @@ export function registerClusterRoutes(router: Router, svc: SimulatorServices): v
     Object.assign(group, {
       name: body.name,
       isClusterAdminGroup: body.isClusterAdminGroup,
-      isAccessAccount: body.isAccessAccount ?? group.isAccessAccount,
-      isManageAccount: body.isManageAccount ?? group.isManageAccount,
+      // PUT replaces the whole group. Whether an omitted write-only flag is kept or reset is [U]
+      // (reference §13); the simulator takes the pessimistic reading and resets it to false, so a
+      // client that only sends back what it read loses the flag here first.
+      isAccessAccount: body.isAccessAccount ?? false,
+      isManageAccount: body.isManageAccount ?? false,
       ldapGroupNames: body.ldapGroupNames ?? [],
       ssoGroupNames: body.ssoGroupNames ?? [],
       accessRight: { ...body.accessRight },

@@ -1,9 +1,12 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { compareOneAgentVersions } from '../../../shared/oneagent-version.js';
 import { badRequest, json, notFound } from '../http.js';
 import { mergeKnobs } from '../knobs.js';
 import { NOTIFICATION_SCHEMA, RECOMMENDED_PAYLOAD, webhookTarget, type WebhookTarget } from '../notifications.js';
-import { newProblem, PROBLEM_KINDS, type ProblemKind } from '../problems.js';
+import { hostSubject, newProblem, PROBLEM_KINDS, type ProblemKind } from '../problems.js';
 import type { Handler, Router } from '../router.js';
+import type { ProblemRecord } from '../state.js';
 import type { SimulatorServices } from '../services.js';
 import { CLUSTER_SCOPES } from '../tokens.js';
 import { validateBody } from '../validation.js';
@@ -132,26 +135,58 @@ export function registerControlRoutes(router: Router, svc: SimulatorServices, on
         entityId: z.string().optional(),
         kind: z.enum(Object.keys(PROBLEM_KINDS) as [ProblemKind, ...ProblemKind[]]).default('CPU_SATURATION'),
         cpuLoad: z.number().optional(),
+        evidence: z.enum(['classic', 'osi']).default('classic'),
+        /** `service` / `application`: that is what the problem impacts, the host only stands behind it. */
+        impact: z.enum(['host', 'service', 'application']).default('host'),
+        impactedName: z.string().min(1).optional(),
+        hostRole: z.enum(['root-cause', 'affected']).default('root-cause'),
+        /** For SYNTHETIC_OUTAGE, which is on a synthetic monitor, not a host. */
+        monitorName: z.string().min(1).default('Third Party Monitor'),
         notify: target,
       }),
       ctx.body(),
     );
     const environment = findEnvironment(body.environmentId);
+    const startTime = Date.now();
+    /** The problem exists from now on, and the environment's webhooks hear of it as a real one's would. */
+    const open = (problem: ProblemRecord, extra: Record<string, string> = {}) => {
+      environment.problems.set(problem.problemId, problem);
+      stats.create('problems', environment.id);
+      svc.notifications.problemOpened(environment, problem, toTarget(body.notify));
+      svc.changed();
+      return json(201, {
+        problemId: problem.problemId,
+        displayId: problem.displayId,
+        entityId: problem.entityId,
+        ...extra,
+        title: problem.title,
+      });
+    };
+    if (body.kind === 'SYNTHETIC_OUTAGE') {
+      const subject = {
+        entityId: relatedEntityId('SYNTHETIC_TEST', `${environment.id}:${body.monitorName}`),
+        entityName: body.monitorName,
+        entityType: 'SYNTHETIC_TEST' as const,
+      };
+      return open(newProblem(state.nextProblemIds(startTime), body.kind, subject, startTime));
+    }
     const entityId = body.entityId ?? (body.hostName ? state.hostEntityId(environment.id, body.hostName) : undefined);
     const host = entityId ? environment.hosts.get(entityId) : undefined;
     if (!host) throw notFound(`No host ${body.hostName ?? body.entityId ?? ''} in ${environment.id}`);
-    const startTime = Date.now();
-    const problem = newProblem(state.nextProblemIds(startTime), body.kind, host, startTime, body.cpuLoad);
-    environment.problems.set(problem.problemId, problem);
-    stats.create('problems', environment.id);
-    svc.notifications.problemOpened(environment, problem, toTarget(body.notify));
-    svc.changed();
-    return json(201, {
-      problemId: problem.problemId,
-      displayId: problem.displayId,
-      entityId: host.entityId,
-      title: problem.title,
+    const impacted =
+      body.impact === 'host'
+        ? undefined
+        : {
+            type: body.impact === 'service' ? ('SERVICE' as const) : ('APPLICATION' as const),
+            name: body.impactedName ?? `${host.hostName} ${body.impact}`,
+            entityId: relatedEntityId(body.impact === 'service' ? 'SERVICE' : 'APPLICATION', host.entityId),
+          };
+    const problem = newProblem(state.nextProblemIds(startTime), body.kind, hostSubject(host), startTime, {
+      ...(body.cpuLoad !== undefined ? { cpuLoad: body.cpuLoad } : {}),
+      evidence: body.evidence,
+      ...(impacted ? { impacted, hostRole: body.hostRole } : {}),
     });
+    return open(problem, impacted ? { impactedEntityId: impacted.entityId } : {});
   });
 
   control('POST', '/problems/{problemId}/resolve', (ctx) => {
@@ -194,19 +229,14 @@ export function registerControlRoutes(router: Router, svc: SimulatorServices, on
     const body = validateBody(z.object({ version: z.string().regex(/^\d+\.\d+\.\d+\.\d{8}-\d{6}$/) }), ctx.body());
     if (!state.installerVersions.includes(body.version)) {
       state.installerVersions.push(body.version);
-      state.installerVersions.sort(compareVersions);
+      state.installerVersions.sort(compareOneAgentVersions);
     }
     svc.changed();
     return json(200, { availableVersions: state.installerVersions });
   });
 }
 
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split(/[.-]/).map(Number);
-  const pb = b.split(/[.-]/).map(Number);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
+/** A stable entity id for the service, application or monitor a simulated problem names. */
+function relatedEntityId(type: 'SERVICE' | 'APPLICATION' | 'SYNTHETIC_TEST', seed: string): string {
+  return `${type}-${createHash('sha256').update(`${type}:${seed}`).digest('hex').slice(0, 16).toUpperCase()}`;
 }

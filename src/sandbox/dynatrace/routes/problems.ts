@@ -75,7 +75,8 @@ export function registerProblemRoutes(router: Router, svc: SimulatorServices): v
 
   env('GET', '/api/v2/problems', ['problems.read'], (ctx) => {
     const environment = environmentOf(ctx);
-    const { params, offset } = resolveV2Page(ctx.query);
+    // `fields` holds for this page only: a request with nextPageKey must send it again (§13).
+    const { params, keyParams, offset } = resolveV2Page(ctx.query, { perPage: ['fields'] });
     const size = pageSizeParam(params.pageSize, 50, 1, 500);
     const now = Date.now();
     const from = parseTimestamp(params.from, now - 2 * 3_600_000, 'from');
@@ -90,7 +91,7 @@ export function registerProblemRoutes(router: Router, svc: SimulatorServices): v
       .filter(bySelector)
       .filter((p) => !entityIds || entityIds.includes(p.entityId))
       .sort((a, b) => b.startTime - a.startTime);
-    const page = slicePage(problems, params, offset, size);
+    const page = slicePage(problems, keyParams, offset, size);
     return json(200, {
       totalCount: problems.length,
       pageSize: size,

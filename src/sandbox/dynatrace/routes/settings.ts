@@ -4,7 +4,15 @@ import { badRequest, json, notFound, violation, type SimResponse } from '../http
 import { pageSize as pageSizeParam, resolveV2Page, slicePage } from '../pagination.js';
 import { environmentOf, type Handler, type Router } from '../router.js';
 import type { SimulatorServices } from '../services.js';
-import { crossCheck, newObjectId, readableValue, SCHEMAS } from '../settings-schemas.js';
+import { ALERTING_PROFILE_SCHEMA } from '../notifications.js';
+import {
+  crossCheck,
+  DEFAULT_PROFILE_NAME,
+  inServerOrder,
+  newObjectId,
+  readableValue,
+  SCHEMAS,
+} from '../settings-schemas.js';
 import type { EnvironmentRecord, SettingsObject } from '../state.js';
 
 type ItemResult = {
@@ -82,7 +90,7 @@ function validateValue(
   }
   const issues = crossCheck(environment, schemaId, parsed.data);
   if (issues.length > 0) return { result: itemError(400, 'Given property values are invalid', issues) };
-  return { value: parsed.data };
+  return { value: inServerOrder(schemaId, parsed.data) };
 }
 
 /** Mixed outcomes are 207; otherwise the items' common code (reference §8.1: arrays, not envelopes). */
@@ -118,7 +126,10 @@ export function registerSettingsRoutes(router: Router, svc: SimulatorServices): 
     const size = pageSizeParam(params.pageSize, 100, 1, 500);
     const schemaIds = params.schemaIds?.split(',').filter(Boolean);
     const scopes = params.scopes?.split(',').filter(Boolean);
-    const externalIds = params.externalIds?.split(',').filter(Boolean);
+    // A cluster that predates the filter does not know the parameter and lists the whole schema (§13).
+    const externalIds = svc.knobs().settingsIgnoreExternalIdsFilter
+      ? undefined
+      : params.externalIds?.split(',').filter(Boolean);
     if (!schemaIds && !externalIds) {
       throw badRequest('schemaIds or externalIds is required', [violation('schemaIds', 'must not be null', 'QUERY')]);
     }
@@ -202,6 +213,21 @@ export function registerSettingsRoutes(router: Router, svc: SimulatorServices): 
     }
     const { value, result } = validateValue(environment, object.schemaId, body.data.value);
     if (result) return json(result.code, { error: result.error });
+    if (
+      object.schemaId === ALERTING_PROFILE_SCHEMA &&
+      object.value.name === DEFAULT_PROFILE_NAME &&
+      value!.name !== DEFAULT_PROFILE_NAME
+    ) {
+      // Validator alerting-profile-default-name-unchanged-validator (reference §13).
+      const refused = itemError(400, 'Given property values are invalid', [
+        {
+          path: 'name',
+          message:
+            "This is the default alerting profile, which is also used for mobile notifications. To avoid losing track of the profile's identity, the name 'Default' is protected from changes.",
+        },
+      ]);
+      return json(400, { error: refused.error });
+    }
     object.value = value!;
     object.modified = Date.now();
     object.updateToken = randomUUID();
