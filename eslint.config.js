@@ -3,6 +3,11 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
 
+const PRODUCT_MUST_NOT_IMPORT_SANDBOX = {
+  group: ['**/sandbox', '**/sandbox/**'],
+  message: 'src/ is the product: it must not import the sandbox (simulators, emulators, demo seeding).',
+};
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', '.tools/', '.data/', '.cache/', 'coverage/', 'bench/results/'] },
   js.configs.recommended,
@@ -22,6 +27,12 @@ export default tseslint.config(
     },
   },
   {
+    // The product never depends on the simulators, emulators and demo seeding: they are not built
+    // into dist/ nor shipped in the image.
+    files: ['src/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [PRODUCT_MUST_NOT_IMPORT_SANDBOX] }] },
+  },
+  {
     // Workflow code runs in Temporal's deterministic sandbox: no Node builtins, no side-effecting
     // modules, and activities are referenced by type only.
     files: ['src/workflows/**/*.ts'],
@@ -34,6 +45,7 @@ export default tseslint.config(
             message: 'Workflow code must not use Node builtins (it runs in the deterministic sandbox).',
           })),
           patterns: [
+            PRODUCT_MUST_NOT_IMPORT_SANDBOX,
             {
               group: ['**/activities/**', '**/activities', '**/dynatrace/**', '**/aws/**', '**/secrets/**'],
               allowTypeImports: true,

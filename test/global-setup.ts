@@ -7,7 +7,7 @@ import { AUTOPILOT_SEARCH_ATTRIBUTES } from '../src/shared/search-attributes.js'
 import { failureConverterPath } from '../src/codec/data-converter.js';
 import { workflowsPath } from '../src/workers/create-worker.js';
 import { projectRoot } from '../src/config/config.js';
-import { startMotoServer } from '../src/sandbox/moto-server.js';
+import { startMotoServer } from '../sandbox/moto-server.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { SimulatorKnobsInput } from '../../src/sandbox/dynatrace/index.js';
+import type { SimulatorKnobsInput } from '../../sandbox/dynatrace/index.js';
 import { fleetHosts } from '../fleet/fleet-hosts.js';
 import { runFleetRollout, type FleetRolloutResult, type RolloutControl } from '../fleet/fleet-rollout.js';
 import { startBenchStack, type BenchStack } from '../harness/bench-stack.js';

@@ -1,4 +1,4 @@
-import type { DynatraceSimulator } from '../../src/sandbox/dynatrace/index.js';
+import type { DynatraceSimulator } from '../../sandbox/dynatrace/index.js';
 
 /** What a run cost the cluster, as the simulator counted it. */
 export interface SimulatorCounts {

@@ -9,11 +9,11 @@ import {
   startDynatraceSimulator,
   type DynatraceSimulator,
   type SimulatorKnobsInput,
-} from '../../src/sandbox/dynatrace/index.js';
-import { startTemporalDevServer, type RunningDevServer } from '../../src/sandbox/temporal-dev-server.js';
+} from '../../sandbox/dynatrace/index.js';
+import { startTemporalDevServer, type RunningDevServer } from '../../sandbox/temporal-dev-server.js';
 import { autopilotClient, connectClient } from '../../src/temporal/connect.js';
 import { ensureSearchAttributes } from '../../src/temporal/ensure-search-attributes.js';
-import { freePort } from '../../src/sandbox/free-port.js';
+import { freePort } from '../../sandbox/free-port.js';
 
 export const NAMESPACE = 'default';
 

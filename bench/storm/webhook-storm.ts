@@ -15,9 +15,9 @@ import { EncryptionCodec } from '../../src/codec/encryption-codec.js';
 import { projectRoot } from '../../src/config/config.js';
 import { Secret } from '../../src/config/secret.js';
 import { createJsonLogger } from '../../src/observability/json-logger.js';
-import { freePort } from '../../src/sandbox/free-port.js';
-import { mulberry32 } from '../../src/sandbox/seeded-random.js';
-import { startTemporalDevServer } from '../../src/sandbox/temporal-dev-server.js';
+import { freePort } from '../../sandbox/free-port.js';
+import { mulberry32 } from '../../sandbox/seeded-random.js';
+import { startTemporalDevServer } from '../../sandbox/temporal-dev-server.js';
 import {
   remediationPolicySchema,
   remediationWorkflowId,

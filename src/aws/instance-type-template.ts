@@ -14,7 +14,7 @@
  * short-form tags, quoting, key order, blank lines and the JSON layout survive byte for byte. The edited text is
  * parsed again and must give exactly the original document with the intended changes, or nothing is returned.
  */
-import { CfnYamlError, parseCfnYaml, type CfnValue } from '../sandbox/aws/cfn-yaml.js';
+import { CfnYamlError, parseCfnYaml, type CfnValue } from '../../sandbox/aws/cfn-yaml.js';
 import {
   deepEqual,
   getAt,

@@ -12,7 +12,7 @@
  * `serializeJsonLike` is the one exception, a last resort for JSON only: the whole document written back in the
  * original's layout, for a value the text spells in a way that cannot be found (escapes).
  */
-import type { CfnValue } from '../sandbox/aws/cfn-yaml.js';
+import type { CfnValue } from '../../sandbox/aws/cfn-yaml.js';
 
 export type CfnMapping = { [key: string]: CfnValue };
 

@@ -6,7 +6,7 @@ import {
   type InstanceTypeSite,
   type TemplateEditReason,
 } from '../../src/aws/instance-type-template.js';
-import { parseCfnYaml, type CfnValue } from '../../src/sandbox/aws/cfn-yaml.js';
+import { parseCfnYaml, type CfnValue } from '../../sandbox/aws/cfn-yaml.js';
 
 /** A template literal without its first line break, so the text starts at column 0 of line 1. */
 const text = (strings: TemplateStringsArray, ...values: unknown[]) =>

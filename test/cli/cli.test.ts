@@ -42,7 +42,7 @@ describe('autopilot CLI against npm start', () => {
       AUTOPILOT_SIMULATOR_PORT: String(simulatorPort),
       AUTOPILOT_METRICS_ADDRESS: 'off',
     });
-    sandbox = spawnEntryPoint('src/start.ts', env);
+    sandbox = spawnEntryPoint('sandbox/start.ts', env);
     await sandbox.waitForOutput(/Press Ctrl-C to stop\./, 90_000);
   });
   afterAll(async () => {

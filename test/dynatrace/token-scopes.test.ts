@@ -17,15 +17,15 @@ import {
   TOKEN_LABELS,
   type TokenKind,
 } from '../../src/dynatrace/token-scopes.js';
-import { Router } from '../../src/sandbox/dynatrace/router.js';
-import { registerApiTokenRoutes } from '../../src/sandbox/dynatrace/routes/api-tokens.js';
-import { registerClusterRoutes } from '../../src/sandbox/dynatrace/routes/cluster.js';
-import { registerDeploymentRoutes } from '../../src/sandbox/dynatrace/routes/deployment.js';
-import { registerEntityRoutes } from '../../src/sandbox/dynatrace/routes/entities.js';
-import { registerProblemRoutes } from '../../src/sandbox/dynatrace/routes/problems.js';
-import { registerSettingsRoutes } from '../../src/sandbox/dynatrace/routes/settings.js';
-import type { SimulatorServices } from '../../src/sandbox/dynatrace/services.js';
-import { CLUSTER_SCOPES, ENVIRONMENT_SCOPES, scopeList } from '../../src/sandbox/dynatrace/tokens.js';
+import { Router } from '../../sandbox/dynatrace/router.js';
+import { registerApiTokenRoutes } from '../../sandbox/dynatrace/routes/api-tokens.js';
+import { registerClusterRoutes } from '../../sandbox/dynatrace/routes/cluster.js';
+import { registerDeploymentRoutes } from '../../sandbox/dynatrace/routes/deployment.js';
+import { registerEntityRoutes } from '../../sandbox/dynatrace/routes/entities.js';
+import { registerProblemRoutes } from '../../sandbox/dynatrace/routes/problems.js';
+import { registerSettingsRoutes } from '../../sandbox/dynatrace/routes/settings.js';
+import type { SimulatorServices } from '../../sandbox/dynatrace/services.js';
+import { CLUSTER_SCOPES, ENVIRONMENT_SCOPES, scopeList } from '../../sandbox/dynatrace/tokens.js';
 import { secretRefs } from '../../src/secrets/secret-store.js';
 import { testActivityDeps } from '../helpers/autopilot.js';
 import { startTestCluster, type TestCluster } from '../helpers/simulator.js';

@@ -112,7 +112,7 @@ describe('examples/puppet: puppet apply against npm start', () => {
     temporalAddress = `127.0.0.1:${port}`;
     simulatorUrl = `http://127.0.0.1:${simulatorPort}`;
     sandbox = spawnEntryPoint(
-      'src/start.ts',
+      'sandbox/start.ts',
       cleanEnv({
         AUTOPILOT_MOTO_PORT: String(motoPort),
         AUTOPILOT_WEBHOOK_PORT: String(webhookPort),

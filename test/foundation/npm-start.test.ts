@@ -15,7 +15,7 @@ import {
 
 const READY = /Press Ctrl-C to stop\./;
 
-describe('npm start (src/start.ts): embedded dev server + worker', () => {
+describe('npm start (sandbox/start.ts): embedded dev server + worker', () => {
   const started: SpawnedProcess[] = [];
   let simulatorPort = 0;
   let motoPort = 0;
@@ -35,7 +35,7 @@ describe('npm start (src/start.ts): embedded dev server + worker', () => {
 
   async function start(dataDir: string, port: number, uiPort: number): Promise<SpawnedProcess> {
     const proc = spawnEntryPoint(
-      'src/start.ts',
+      'sandbox/start.ts',
       cleanEnv({
         AUTOPILOT_DATA_DIR: dataDir,
         AUTOPILOT_DEV_SERVER_PORT: String(port),
@@ -144,7 +144,7 @@ describe('npm start (src/start.ts): embedded dev server + worker', () => {
   });
 
   it('fails fast with one line naming the variable when TEMPORAL_ADDRESS is invalid', async () => {
-    const proc = spawnEntryPoint('src/start.ts', cleanEnv({ TEMPORAL_ADDRESS: 'not a url' }));
+    const proc = spawnEntryPoint('sandbox/start.ts', cleanEnv({ TEMPORAL_ADDRESS: 'not a url' }));
     started.push(proc);
     const startedAt = Date.now();
     expect((await proc.exit).code).toBe(2);

@@ -12,7 +12,7 @@ import { HostLookupBatcher } from '../../src/dynatrace/host-lookup-batcher.js';
 import { LocalExecutor } from '../../src/hosts/local-executor.js';
 import { InstallerCache } from '../../src/installers/installer-cache.js';
 import { InventoryStore } from '../../src/inventory/inventory-store.js';
-import type { SimulatorKnobsInput } from '../../src/sandbox/dynatrace/index.js';
+import type { SimulatorKnobsInput } from '../../sandbox/dynatrace/index.js';
 import { FileSecretStore } from '../../src/secrets/file-secret-store.js';
 import { hostLookup } from '../../src/workers/activity-deps.js';
 import type { TestAws } from './aws.js';

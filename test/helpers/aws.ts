@@ -6,7 +6,7 @@ import { fetchTemplate } from '../../src/aws/fetch-template.js';
 import {
   startServiceCatalogEmulator,
   type ServiceCatalogEmulator,
-} from '../../src/sandbox/aws/service-catalog/index.js';
+} from '../../sandbox/aws/service-catalog/index.js';
 
 export const testAwsConfig = () => ({
   region: 'us-east-1',

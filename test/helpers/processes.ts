@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { projectRoot } from '../../src/config/config.js';
 
-export { freePort } from '../../src/sandbox/free-port.js';
+export { freePort } from '../../sandbox/free-port.js';
 
 export interface SpawnedProcess {
   child: ChildProcess;

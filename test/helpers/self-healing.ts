@@ -1,6 +1,6 @@
 import { Secret } from '../../src/config/secret.js';
 import { createJsonLogger } from '../../src/observability/json-logger.js';
-import { seedCatalogDemo, type CatalogDemo } from '../../src/sandbox/catalog-demo.js';
+import { seedCatalogDemo, type CatalogDemo } from '../../sandbox/catalog-demo.js';
 import {
   remediationPolicySchema,
   remediationWorkflowId,

@@ -3,7 +3,7 @@ import {
   startDynatraceSimulator,
   type DynatraceSimulator,
   type SimulatorKnobsInput,
-} from '../../src/sandbox/dynatrace/index.js';
+} from '../../sandbox/dynatrace/index.js';
 
 export const ALL_ENVIRONMENT_SCOPES = [
   'apiTokens.read',

@@ -5,7 +5,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities, type ActivityDeps } from '../../src/activities/index.js';
-import { seedCatalogDemo } from '../../src/sandbox/catalog-demo.js';
+import { seedCatalogDemo } from '../../sandbox/catalog-demo.js';
 import { secretRefs } from '../../src/secrets/secret-store.js';
 import {
   remediationWorkflowId,

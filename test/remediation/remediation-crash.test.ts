@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createActivities } from '../../src/activities/index.js';
 import { startOnboarding } from '../../src/client/start-onboarding.js';
-import { seedCatalogDemo } from '../../src/sandbox/catalog-demo.js';
+import { seedCatalogDemo } from '../../sandbox/catalog-demo.js';
 import { remediationWorkflowId, type ProblemNotification } from '../../src/shared/remediation.js';
 import type { RemediateCpuSaturation } from '../../src/workflows/remediate-cpu-saturation.js';
 import { problemNotificationSignal, remediationStatusQuery } from '../../src/workflows/shared/remediation-signals.js';

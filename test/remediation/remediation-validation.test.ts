@@ -1,7 +1,7 @@
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOnboarding } from '../../src/client/start-onboarding.js';
-import { seedCatalogDemo } from '../../src/sandbox/catalog-demo.js';
+import { seedCatalogDemo } from '../../sandbox/catalog-demo.js';
 import {
   remediationWorkflowId,
   type ProblemNotification,

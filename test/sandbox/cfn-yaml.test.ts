@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CfnYamlError, parseCfnYaml } from '../../src/sandbox/aws/cfn-yaml.js';
+import { CfnYamlError, parseCfnYaml } from '../../sandbox/aws/cfn-yaml.js';
 
 const yaml = (lines: TemplateStringsArray, ...values: unknown[]) =>
   String.raw({ raw: lines }, ...values)

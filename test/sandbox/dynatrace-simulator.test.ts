@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynatraceClient } from '../../src/dynatrace/index.js';
 import { collect } from '../../src/dynatrace/pagination.js';
-import { startDynatraceSimulator } from '../../src/sandbox/dynatrace/index.js';
+import { startDynatraceSimulator } from '../../sandbox/dynatrace/index.js';
 import { startTestCluster, type TestCluster } from '../helpers/simulator.js';
 
 interface Received {

@@ -24,7 +24,7 @@ import {
   startServiceCatalogEmulator,
   type ServiceCatalogEmulator,
   type ServiceCatalogEmulatorOptions,
-} from '../../src/sandbox/aws/service-catalog/index.js';
+} from '../../sandbox/aws/service-catalog/index.js';
 
 // --- fixtures ------------------------------------------------------------------------------------------------------
 

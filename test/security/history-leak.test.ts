@@ -10,7 +10,7 @@ import { parseCodecKeys } from '../../src/codec/codec-keyring.js';
 import { EncryptionCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA } from '../../src/codec/encryption-codec.js';
 import { Secret } from '../../src/config/secret.js';
 import { createJsonLogger } from '../../src/observability/json-logger.js';
-import { seedCatalogDemo } from '../../src/sandbox/catalog-demo.js';
+import { seedCatalogDemo } from '../../sandbox/catalog-demo.js';
 import { secretRefs } from '../../src/secrets/secret-store.js';
 import { remediationPolicySchema, remediationWorkflowId } from '../../src/shared/remediation.js';
 import { createWebhookServer } from '../../src/webhook/webhook-server.js';

@@ -3,30 +3,30 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from '@temporalio/common';
-import { ConfigError, loadConfig, type AutopilotConfig } from './config/config.js';
-import { Secret, type SecretSource } from './config/secret.js';
-import { withSandboxSecretKey } from './secrets/sandbox-key.js';
-import { seedDemoEnvironment, type DemoEnvironment } from './sandbox/demo-environment.js';
-import { startSandboxAws, type SandboxAws } from './sandbox/sandbox-aws.js';
-import { startWebhookReceiver } from './webhook/start-webhook.js';
-import { startDynatraceSimulator } from './sandbox/dynatrace/index.js';
-import { SandboxStartError, startTemporalDevServer } from './sandbox/temporal-dev-server.js';
-import { codecKeysFor } from './codec/codec-keys.js';
-import type { CodecKeyring } from './codec/codec-keyring.js';
-import { startCodecServer, type RunningCodecServer } from './codec/start-codec-server.js';
+import { ConfigError, loadConfig, type AutopilotConfig } from '../src/config/config.js';
+import { Secret, type SecretSource } from '../src/config/secret.js';
+import { withSandboxSecretKey } from '../src/secrets/sandbox-key.js';
+import { seedDemoEnvironment, type DemoEnvironment } from './demo-environment.js';
+import { startSandboxAws, type SandboxAws } from './sandbox-aws.js';
+import { startWebhookReceiver } from '../src/webhook/start-webhook.js';
+import { startDynatraceSimulator } from './dynatrace/index.js';
+import { SandboxStartError, startTemporalDevServer } from './temporal-dev-server.js';
+import { codecKeysFor } from '../src/codec/codec-keys.js';
+import type { CodecKeyring } from '../src/codec/codec-keyring.js';
+import { startCodecServer, type RunningCodecServer } from '../src/codec/start-codec-server.js';
 import {
   autopilotClient,
   connectClient,
   connectWorker,
   temporalAccess,
   TemporalUnreachableError,
-} from './temporal/connect.js';
-import { ensureSearchAttributes } from './temporal/ensure-search-attributes.js';
-import { installRuntime } from './workers/runtime.js';
-import { createAutopilotWorker } from './workers/create-worker.js';
-import { buildActivityDeps } from './workers/activity-deps.js';
-import { autopilotVersion } from './version.js';
-import { WorkerSelfCheck } from './workflows/index.js';
+} from '../src/temporal/connect.js';
+import { ensureSearchAttributes } from '../src/temporal/ensure-search-attributes.js';
+import { installRuntime } from '../src/workers/runtime.js';
+import { createAutopilotWorker } from '../src/workers/create-worker.js';
+import { buildActivityDeps } from '../src/workers/activity-deps.js';
+import { autopilotVersion } from '../src/version.js';
+import { WorkerSelfCheck } from '../src/workflows/index.js';
 
 type Stopper = { name: string; stop: () => Promise<void> };
 

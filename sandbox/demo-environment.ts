@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { startOnboarding } from '../client/start-onboarding.js';
+import { startOnboarding } from '../src/client/start-onboarding.js';
 
 export interface DemoEnvironment {
   environmentId: string;

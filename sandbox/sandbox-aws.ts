@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { createAwsClients, type AwsClients } from '../aws/aws-clients.js';
-import { fetchTemplate } from '../aws/fetch-template.js';
+import { createAwsClients, type AwsClients } from '../src/aws/aws-clients.js';
+import { fetchTemplate } from '../src/aws/fetch-template.js';
 import { startServiceCatalogEmulator, type ServiceCatalogEmulator } from './aws/service-catalog/index.js';
 import { seedCatalogDemo, type CatalogDemo } from './catalog-demo.js';
 import { startMotoServer, type MotoServer } from './moto-server.js';

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { projectRoot } from '../../config/config.js';
+import { projectRoot } from '../../src/config/config.js';
 import { startDynatraceSimulator } from './server.js';
 
 /**

@@ -1,8 +1,8 @@
 import { CreateTagsCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
-import type { AwsClients } from '../aws/aws-clients.js';
-import { s3ObjectUrl } from '../aws/s3-url.js';
+import type { AwsClients } from '../src/aws/aws-clients.js';
+import { s3ObjectUrl } from '../src/aws/s3-url.js';
 import type { ServiceCatalogEmulator } from './aws/service-catalog/index.js';
 
 export interface CatalogDemoOptions {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { compareOneAgentVersions } from '../../../shared/oneagent-version.js';
+import { compareOneAgentVersions } from '../../../src/shared/oneagent-version.js';
 import { badRequest, json, notFound } from '../http.js';
 import { mergeKnobs } from '../knobs.js';
 import { NOTIFICATION_SCHEMA, RECOMMENDED_PAYLOAD, webhookTarget, type WebhookTarget } from '../notifications.js';
