@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { SecretSource } from '../config/secret.js';
 import type { DynatraceClient } from '../dynatrace/index.js';
 import type { SecretStore } from '../secrets/secret-store.js';
+import { FailureType } from '../shared/failure-types.js';
 
 /** How activities reach Dynatrace: the client, where users open the cluster, and the cluster token. */
 export interface DynatraceAccess {
@@ -17,7 +18,7 @@ export async function requireStoredToken(secrets: SecretStore, ref: string, what
   if (!stored) {
     throw ApplicationFailure.nonRetryable(
       `no ${what} in the secret store (${ref}); run the onboarding of this environment first`,
-      'MissingSecret',
+      FailureType.MissingSecret,
     );
   }
   return stored.value;

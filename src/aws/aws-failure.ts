@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { awsFailureType } from '../shared/failure-types.js';
 
 /** AWS errors a retry cannot fix: the request or the permissions are wrong. */
 const PERMANENT = new Set([
@@ -37,7 +38,7 @@ export function asAwsFailure(err: unknown, what: string): unknown {
     (status !== undefined && status >= 400 && status < 500 && !/Throttl|TooMany|RequestLimit/.test(e.name));
   return ApplicationFailure.create({
     message: `${what}: ${e.name}${e.message ? `: ${e.message}` : ''}`,
-    type: `Aws${e.name.replace(/[^A-Za-z0-9]/g, '')}`,
+    type: awsFailureType(e.name),
     nonRetryable: permanent,
   });
 }

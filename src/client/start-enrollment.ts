@@ -7,6 +7,7 @@ import {
   type HostEnrollmentInput,
 } from '../shared/enrollment.js';
 import type { HostEnrollment } from '../workflows/host-enrollment.js';
+import { FailureType } from '../shared/failure-types.js';
 
 /**
  * Starts the enrollment of one host, or attaches to the one in progress (`enroll:<env>:<host>`).
@@ -19,7 +20,10 @@ export async function startEnrollment(
 ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof HostEnrollment>> {
   const planned = planEnrollment(input);
   if (!planned.ok) {
-    throw ApplicationFailure.nonRetryable(`Invalid enrollment request: ${planned.message}`, 'InvalidWorkflowInput');
+    throw ApplicationFailure.nonRetryable(
+      `Invalid enrollment request: ${planned.message}`,
+      FailureType.InvalidWorkflowInput,
+    );
   }
   const { environmentId, hostname, customer } = planned.plan;
   return client.workflow.start<typeof HostEnrollment>('HostEnrollment', {

@@ -4,6 +4,7 @@ import { onboardWorkflowId, planOnboarding, type OnboardCustomerInput } from '..
 import { AutopilotPhase } from '../shared/phases.js';
 import { AUTOPILOT_PHASE, DT_CUSTOMER, DT_ENVIRONMENT_ID } from '../shared/search-attributes.js';
 import type { OnboardCustomer } from '../workflows/onboard-customer.js';
+import { FailureType } from '../shared/failure-types.js';
 
 /**
  * Starts onboarding of one environment, or attaches to the run already in progress for it: the
@@ -17,7 +18,10 @@ export async function startOnboarding(
 ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof OnboardCustomer>> {
   const planned = planOnboarding(input);
   if (!planned.ok) {
-    throw ApplicationFailure.nonRetryable(`Invalid onboarding request: ${planned.message}`, 'InvalidWorkflowInput');
+    throw ApplicationFailure.nonRetryable(
+      `Invalid onboarding request: ${planned.message}`,
+      FailureType.InvalidWorkflowInput,
+    );
   }
   const { environmentId, customer } = planned.plan;
   return client.workflow.start<typeof OnboardCustomer>('OnboardCustomer', {

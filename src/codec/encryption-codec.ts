@@ -3,6 +3,7 @@ import type { Payload, PayloadCodec } from '@temporalio/common';
 import { ApplicationFailure, METADATA_ENCODING_KEY } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import type { CodecKeyring } from './codec-keyring.js';
+import { FailureType } from '../shared/failure-types.js';
 
 const { Payload: PayloadMessage } = proto.temporal.api.common.v1;
 
@@ -46,14 +47,14 @@ export class EncryptionCodec implements PayloadCodec {
       if (!entry) {
         throw ApplicationFailure.nonRetryable(
           `payload encrypted with key ${JSON.stringify(id ?? '(none)')}, which is not in AUTOPILOT_CODEC_KEYS (known: ${this.keys.ids.join(', ')})`,
-          'PayloadDecryptionError',
+          FailureType.PayloadDecryptionError,
         );
       }
       const sealed = Buffer.from(payload.data ?? new Uint8Array());
       if (sealed.length < NONCE_BYTES + TAG_BYTES) {
         throw ApplicationFailure.nonRetryable(
           `encrypted payload under key ${id} is truncated`,
-          'PayloadDecryptionError',
+          FailureType.PayloadDecryptionError,
         );
       }
       try {
@@ -68,7 +69,7 @@ export class EncryptionCodec implements PayloadCodec {
       } catch {
         throw ApplicationFailure.nonRetryable(
           `payload under key ${id} failed authentication (wrong key material for that id, or tampered)`,
-          'PayloadDecryptionError',
+          FailureType.PayloadDecryptionError,
         );
       }
     });

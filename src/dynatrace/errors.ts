@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { redactSecrets } from '../observability/redact.js';
+import { FailureType } from '../shared/failure-types.js';
 
 export interface DynatraceConstraintViolation {
   path?: string | null;
@@ -8,18 +9,18 @@ export interface DynatraceConstraintViolation {
   parameterLocation?: string | null;
 }
 
-/** Failure types the workflows and retry policies key on. */
+/** The Dynatrace failure types of the registry, by what happened. */
 export const DynatraceFailureType = {
-  throttled: 'DynatraceThrottled',
-  serverError: 'DynatraceServerError',
-  unavailable: 'DynatraceUnavailable',
-  badRequest: 'DynatraceBadRequest',
-  unauthorized: 'DynatraceUnauthorized',
-  forbidden: 'DynatraceForbidden',
-  notFound: 'DynatraceNotFound',
-  conflict: 'DynatraceConflict',
-  rejected: 'DynatraceRequestRejected',
-  unexpectedResponse: 'DynatraceUnexpectedResponse',
+  throttled: FailureType.DynatraceThrottled,
+  serverError: FailureType.DynatraceServerError,
+  unavailable: FailureType.DynatraceUnavailable,
+  badRequest: FailureType.DynatraceBadRequest,
+  unauthorized: FailureType.DynatraceUnauthorized,
+  forbidden: FailureType.DynatraceForbidden,
+  notFound: FailureType.DynatraceNotFound,
+  conflict: FailureType.DynatraceConflict,
+  rejected: FailureType.DynatraceRequestRejected,
+  unexpectedResponse: FailureType.DynatraceUnexpectedResponse,
 } as const;
 
 export type DynatraceFailureType = (typeof DynatraceFailureType)[keyof typeof DynatraceFailureType];

@@ -6,6 +6,7 @@ import { HostKeyPolicy } from './host-key-policy.js';
 import { DEFAULT_ONEAGENT_INSTALL_PATH } from './installed-oneagent.js';
 import { LocalExecutor } from './local-executor.js';
 import { SshExecutor } from './ssh-executor.js';
+import { FailureType } from '../shared/failure-types.js';
 
 export function createExecutors(config: AutopilotConfig, secrets: SecretStore): Executors {
   const { ssh, local, defaultExecutor } = config.hosts;
@@ -23,13 +24,16 @@ export function createExecutors(config: AutopilotConfig, secrets: SecretStore): 
         if (keyRef) {
           const stored = await secrets.get(keyRef);
           if (!stored)
-            throw ApplicationFailure.nonRetryable(`no SSH key ${keyRef} in the secret store`, 'MissingSecret');
+            throw ApplicationFailure.nonRetryable(
+              `no SSH key ${keyRef} in the secret store`,
+              FailureType.MissingSecret,
+            );
           return stored.value;
         }
         if (!ssh.privateKey) {
           throw ApplicationFailure.nonRetryable(
             'no SSH private key configured for this worker (AUTOPILOT_SSH_PRIVATE_KEY_FILE)',
-            'MissingSecret',
+            FailureType.MissingSecret,
           );
         }
         return ssh.privateKey.reveal();

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FleetHost } from '../shared/fleet.js';
+import { environmentIdOf } from '../shared/environment-id.js';
 
 export interface InventorySummary {
   ref: string;
@@ -59,6 +60,6 @@ export class InventoryStore {
 
 function summarize(ref: string, hosts: FleetHost[]): InventorySummary {
   const environments: Record<string, number> = {};
-  for (const h of hosts) environments[`${h.customer}-${h.stage}`] = (environments[`${h.customer}-${h.stage}`] ?? 0) + 1;
+  for (const h of hosts) environments[environmentIdOf(h)] = (environments[environmentIdOf(h)] ?? 0) + 1;
   return { ref, total: hosts.length, environments };
 }

@@ -1,5 +1,6 @@
 import { fleetHostSchema, type FleetHost } from '../shared/fleet.js';
 import { readCsvRecords, type CsvRecord } from './read-csv-records.js';
+import { environmentIdOf } from '../shared/environment-id.js';
 
 /** A row that cannot be enrolled, with the physical line it starts on. */
 export interface InventoryProblem {
@@ -93,7 +94,7 @@ export function parseInventoryCsv(text: string): ParsedInventory {
       problems.push({ line: record.line, message: result.problem });
       continue;
     }
-    const key = `${result.host.customer}-${result.host.stage}/${result.host.hostname.toLowerCase()}`;
+    const key = `${environmentIdOf(result.host)}/${result.host.hostname.toLowerCase()}`;
     const rows = listings.get(key);
     if (rows) rows.push({ line: record.line, host: result.host });
     else listings.set(key, [{ line: record.line, host: result.host }]);
@@ -125,7 +126,7 @@ export function parseInventoryCsv(text: string): ParsedInventory {
         .join('; ');
       problems.push({
         line: row.line,
-        message: `${row.host.hostname} is listed for ${row.host.customer}-${row.host.stage} with different values: ${fields}; none of its rows (lines ${lineList}) is enrolled`,
+        message: `${row.host.hostname} is listed for ${environmentIdOf(row.host)} with different values: ${fields}; none of its rows (lines ${lineList}) is enrolled`,
       });
     }
   }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { durationSchema, onboardCustomerInputSchema } from './onboarding.js';
 import { AutopilotPhase } from './phases.js';
 import { AUTOPILOT_PHASE, DT_CUSTOMER, DT_ENVIRONMENT_ID, DT_HOST } from './search-attributes.js';
+import { environmentIdOf } from './environment-id.js';
 
 export const HOST_ENROLLMENT = 'HostEnrollment';
 export const ENROLL_FLEET = 'EnrollFleet';
@@ -93,7 +94,7 @@ export function planEnrollment(
       message: parsed.error.issues.map((i) => `${i.path.join('.') || 'input'} ${i.message}`).join('; '),
     };
   }
-  return { ok: true, plan: { ...parsed.data, environmentId: `${parsed.data.customer}-${parsed.data.stage}` } };
+  return { ok: true, plan: { ...parsed.data, environmentId: environmentIdOf(parsed.data) } };
 }
 
 export type EnrollmentOutcome = 'installed' | 'upgraded' | 'already-enrolled';

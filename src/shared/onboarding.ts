@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { environmentIdOf } from './environment-id.js';
 
 export const ONBOARD_CUSTOMER = 'OnboardCustomer';
 
@@ -133,7 +134,7 @@ export function planOnboarding(input: unknown): { ok: true; plan: OnboardingPlan
     };
   }
   const v = parsed.data;
-  const environmentId = `${v.customer}-${v.stage}`;
+  const environmentId = environmentIdOf(v);
   if (v.tokens.rotateBeforeDays >= v.tokens.installerValidityDays) {
     return { ok: false, message: 'tokens.rotateBeforeDays must be smaller than tokens.installerValidityDays' };
   }

@@ -33,6 +33,8 @@ import { AutopilotPhase } from '../shared/phases.js';
 import { AUTOPILOT_PHASE } from '../shared/search-attributes.js';
 import { fleetProgressQuery, hostStatusSignal } from './shared/fleet-signals.js';
 import type { HostEnrollment } from './host-enrollment.js';
+import { FailureType } from '../shared/failure-types.js';
+import { environmentIdOf } from '../shared/environment-id.js';
 
 type Activities = ReturnType<typeof createFleetActivities> &
   Pick<ReturnType<typeof createEnrollmentActivities>, 'ensureEnvironmentsOnboarding'>;
@@ -106,7 +108,7 @@ export async function EnrollFleet(rawInput: EnrollFleetInput, carried?: FleetSta
   if (!parsed.success) {
     throw ApplicationFailure.nonRetryable(
       `Invalid EnrollFleet input: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`,
-      'InvalidWorkflowInput',
+      FailureType.InvalidWorkflowInput,
     );
   }
   const input = parsed.data;
@@ -249,7 +251,7 @@ export async function EnrollFleet(rawInput: EnrollFleetInput, carried?: FleetSta
     );
   };
 
-  const environmentOf = (h: FleetHost) => `${h.customer}-${h.stage}`;
+  const environmentOf = (h: FleetHost) => environmentIdOf(h);
 
   /** Asks where onboarding stands for environments that are new, still onboarding, or failed a while ago. */
   const checkEnvironments = async () => {

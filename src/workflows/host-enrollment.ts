@@ -22,6 +22,7 @@ import { DT_CUSTOMER, DT_ENVIRONMENT_ID, DT_HOST } from '../shared/search-attrib
 import { hostStatusSignal } from './shared/fleet-signals.js';
 import { OperatorControls, SKIPPED } from './shared/operator-controls.js';
 import { HEARTBEAT_TIMEOUT } from '../shared/heartbeats.js';
+import { FailureType } from '../shared/failure-types.js';
 
 type EnrollmentActivities = ReturnType<typeof createEnrollmentActivities>;
 
@@ -43,7 +44,10 @@ const ms = (duration: string): number => msToNumber(duration as Duration);
 export async function HostEnrollment(input: HostEnrollmentInput): Promise<HostEnrollmentResult> {
   const planned = planEnrollment(input);
   if (!planned.ok) {
-    throw ApplicationFailure.nonRetryable(`Invalid HostEnrollment input: ${planned.message}`, 'InvalidWorkflowInput');
+    throw ApplicationFailure.nonRetryable(
+      `Invalid HostEnrollment input: ${planned.message}`,
+      FailureType.InvalidWorkflowInput,
+    );
   }
   const plan = planned.plan;
   const { environmentId, hostname } = plan;
@@ -98,7 +102,7 @@ export async function HostEnrollment(input: HostEnrollmentInput): Promise<HostEn
           );
           if (state!.state === 'ready') return state!.onboarded;
           if (state!.state === 'failed') {
-            throw ApplicationFailure.nonRetryable(state!.reason, 'EnvironmentOnboardingFailed');
+            throw ApplicationFailure.nonRetryable(state!.reason, FailureType.EnvironmentOnboardingFailed);
           }
           controls.note('environment', `waiting for the onboarding of ${environmentId}`);
           await sleep('5 seconds');

@@ -18,6 +18,7 @@ import { AutopilotPhase } from '../shared/phases.js';
 import { DT_CUSTOMER, DT_ENVIRONMENT_ID } from '../shared/search-attributes.js';
 import { OperatorControls, SKIPPED } from './shared/operator-controls.js';
 import { HEARTBEAT_TIMEOUT } from '../shared/heartbeats.js';
+import { FailureType } from '../shared/failure-types.js';
 
 type OnboardingActivities = ReturnType<typeof createOnboardingActivities>;
 
@@ -64,7 +65,10 @@ function activities(plan: OnboardingPlan) {
 export async function OnboardCustomer(input: OnboardCustomerInput): Promise<OnboardCustomerResult> {
   const planned = planOnboarding(input);
   if (!planned.ok) {
-    throw ApplicationFailure.nonRetryable(`Invalid OnboardCustomer input: ${planned.message}`, 'InvalidWorkflowInput');
+    throw ApplicationFailure.nonRetryable(
+      `Invalid OnboardCustomer input: ${planned.message}`,
+      FailureType.InvalidWorkflowInput,
+    );
   }
   let plan = planned.plan;
   const id = plan.environmentId;

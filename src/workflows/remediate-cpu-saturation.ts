@@ -36,6 +36,7 @@ import {
   remediationStatusQuery,
   type ApprovalDecision,
 } from './shared/remediation-signals.js';
+import { FailureType } from '../shared/failure-types.js';
 
 type Activities = ReturnType<typeof createRemediationActivities>;
 
@@ -87,7 +88,7 @@ export async function RemediateCpuSaturation(
   if (!parsed.success) {
     throw ApplicationFailure.nonRetryable(
       `Invalid RemediateCpuSaturation input: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`,
-      'InvalidWorkflowInput',
+      FailureType.InvalidWorkflowInput,
     );
   }
   const { environmentId, hostEntityId, policy } = parsed.data;

@@ -9,6 +9,7 @@ import {
 } from '../shared/problem-routing.js';
 import { DT_ENVIRONMENT_ID, DT_PROBLEM_ID } from '../shared/search-attributes.js';
 import { OperatorControls, SKIPPED } from './shared/operator-controls.js';
+import { FailureType } from '../shared/failure-types.js';
 
 type Activities = ReturnType<typeof createRemediationActivities>;
 
@@ -34,7 +35,7 @@ export async function RouteProblemNotification(rawInput: ProblemRoutingInput): P
   if (!parsed.success) {
     throw ApplicationFailure.nonRetryable(
       `Invalid RouteProblemNotification input: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`,
-      'InvalidWorkflowInput',
+      FailureType.InvalidWorkflowInput,
     );
   }
   const input = parsed.data;

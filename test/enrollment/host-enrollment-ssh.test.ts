@@ -14,6 +14,7 @@ import { progressQuery, retrySignal } from '../../src/workflows/shared/operator-
 import { startTestbed, type Testbed } from '../helpers/autopilot.js';
 import { startTestSshServer, type TestSshServer } from '../helpers/sshd.js';
 import { recordHistory } from '../helpers/temporal.js';
+import { FailureType } from '../../src/shared/failure-types.js';
 
 const run = promisify(execFile);
 
@@ -156,7 +157,11 @@ describe('HostEnrollment over SSH into the simulator', () => {
         await new Promise((r) => setTimeout(r, 200));
       }
       const { attention } = await handle.query(progressQuery);
-      expect(attention).toMatchObject({ step: 'install', failureType: 'InstallFailed', allowed: ['retry', 'abort'] });
+      expect(attention).toMatchObject({
+        step: 'install',
+        failureType: FailureType.InstallFailed,
+        allowed: ['retry', 'abort'],
+      });
       expect(attention?.reason).toContain('the installer exited with code 1 on vm-bad; last output:');
       expect(attention?.reason).toContain('Simulated installation failure on vm-bad');
       expect((await handle.describe()).typedSearchAttributes.get(AUTOPILOT_PHASE)).toBe('NeedsAttention');

@@ -3,10 +3,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { inject } from 'vitest';
 import { createAwsClients, type AwsClients } from '../../src/aws/aws-clients.js';
 import { fetchTemplate } from '../../src/aws/fetch-template.js';
-import {
-  startServiceCatalogEmulator,
-  type ServiceCatalogEmulator,
-} from '../../sandbox/aws/service-catalog/index.js';
+import { startServiceCatalogEmulator, type ServiceCatalogEmulator } from '../../sandbox/aws/service-catalog/index.js';
 
 export const testAwsConfig = () => ({
   region: 'us-east-1',

@@ -11,6 +11,7 @@ import { AUTOPILOT_PHASE, DT_CUSTOMER, DT_ENVIRONMENT_ID } from '../../src/share
 import { decideUpdate, progressQuery, retrySignal } from '../../src/workflows/shared/operator-controls.js';
 import { startTestbed, type Testbed } from '../helpers/autopilot.js';
 import { recordHistory } from '../helpers/temporal.js';
+import { FailureType } from '../../src/shared/failure-types.js';
 
 /** The reason a workflow update was rejected by its validator. */
 async function updateRejection(update: Promise<unknown>): Promise<string> {
@@ -196,7 +197,7 @@ describe('OnboardCustomer on the real Temporal server against the simulator', ()
     expect(err).toBeInstanceOf(WorkflowFailedError);
     const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
     expect(cause).toBeInstanceOf(ApplicationFailure);
-    expect(cause.type).toBe('InvalidWorkflowInput');
+    expect(cause.type).toBe(FailureType.InvalidWorkflowInput);
     expect(cause.nonRetryable).toBe(true);
     expect(cause.message).toContain('customer must be 1-32 lowercase letters');
     await expect(
@@ -241,7 +242,7 @@ describe('OnboardCustomer on the real Temporal server against the simulator', ()
           })
           .catch((e: unknown) => e);
         const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
-        expect(cause.type, name).toBe('InvalidWorkflowInput');
+        expect(cause.type, name).toBe(FailureType.InvalidWorkflowInput);
         expect(cause.nonRetryable, name).toBe(true);
         expect(cause.message, name).toMatch(message);
         await expect(
@@ -345,7 +346,7 @@ describe('OnboardCustomer needs attention when a retry cannot help', () => {
       const progress = await handle.query(progressQuery);
       expect(progress.attention).toMatchObject({
         step: 'environment',
-        failureType: 'DynatraceForbidden',
+        failureType: FailureType.DynatraceForbidden,
         allowed: ['retry', 'abort'],
       });
       expect(progress.attention?.reason).toContain('Token is missing required scope. Use one of: ServiceProviderAPI');

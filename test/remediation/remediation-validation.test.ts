@@ -14,6 +14,7 @@ import type { RemediateCpuSaturation } from '../../src/workflows/remediate-cpu-s
 import { startTestbed, type Testbed } from '../helpers/autopilot.js';
 import { startTestAws, type TestAws } from '../helpers/aws.js';
 import { recordHistory } from '../helpers/temporal.js';
+import { FailureType } from '../../src/shared/failure-types.js';
 
 const ENV = 'val-p1';
 
@@ -177,7 +178,7 @@ describe('self-healing validation: what is recorded and left alone', () => {
     }
     expect(progress.attention).toMatchObject({
       step: 'plan',
-      failureType: 'AtTopOfApprovedTypes',
+      failureType: FailureType.AtTopOfApprovedTypes,
       allowed: ['retry', 'skip', 'abort'],
     });
     expect(progress.attention!.reason).toBe(

@@ -2,6 +2,7 @@ import { activityInfo, getClient, log } from '@temporalio/activity';
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { startOnboarding } from '../../client/start-onboarding.js';
 import { onboardWorkflowId, type EnrollmentSettings, type OnboardCustomerResult } from '../../shared/onboarding.js';
+import { environmentIdOf } from '../../shared/environment-id.js';
 
 export interface OnboardedEnvironment {
   environmentId: string;
@@ -30,7 +31,7 @@ export function createEnvironmentOnboardingActivities() {
       const client = getClient();
       const states: OnboardingState[] = [];
       for (const { customer, stage } of input.environments) {
-        const environmentId = `${customer}-${stage}`;
+        const environmentId = environmentIdOf({ customer, stage });
         const handle = client.workflow.getHandle<() => Promise<OnboardCustomerResult>>(
           onboardWorkflowId(environmentId),
         );

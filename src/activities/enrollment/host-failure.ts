@@ -1,12 +1,13 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { HostAccessError, type HostExecutor } from '../../hosts/executor.js';
+import { FailureType } from '../../shared/failure-types.js';
 
 const FAILURE_TYPES = {
-  unreachable: 'HostUnreachable',
-  authentication: 'HostLoginRefused',
-  'host-key': 'HostKeyRejected',
-  transfer: 'HostTransferFailed',
-  privileges: 'HostPrivilegesMissing',
+  unreachable: FailureType.HostUnreachable,
+  authentication: FailureType.HostLoginRefused,
+  'host-key': FailureType.HostKeyRejected,
+  transfer: FailureType.HostTransferFailed,
+  privileges: FailureType.HostPrivilegesMissing,
 } as const;
 
 /** Host problems as Temporal failures: an unreachable host is retried, a refused key is not. */
@@ -29,7 +30,10 @@ export function executorFor(executors: Executors, requested: 'ssh' | 'local' | u
   const kind = requested ?? executors.default;
   const executor = executors[kind];
   if (!executor) {
-    throw ApplicationFailure.nonRetryable(`this worker has no ${kind} executor configured`, 'ExecutorUnavailable');
+    throw ApplicationFailure.nonRetryable(
+      `this worker has no ${kind} executor configured`,
+      FailureType.ExecutorUnavailable,
+    );
   }
   return executor;
 }

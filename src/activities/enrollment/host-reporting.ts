@@ -2,6 +2,7 @@ import { sleep } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { HostLookupBatcher, ReportingHost } from '../../dynatrace/host-lookup-batcher.js';
 import { heartbeatWhile } from '../heartbeat-while.js';
+import { FailureType } from '../../shared/failure-types.js';
 
 export interface AwaitHostReportingInput {
   environmentId: string;
@@ -25,7 +26,7 @@ export function createHostReportingActivities(deps: { hostLookup: HostLookupBatc
       last
         ? `${input.hostname} reports into ${input.environmentId} with OneAgent ${last.installerVersion}, not ${input.version}, after ${Math.round(input.timeoutMs / 1000)} s`
         : `${input.hostname} did not report into ${input.environmentId} within ${Math.round(input.timeoutMs / 1000)} s after the install`,
-      'HostNotReporting',
+      FailureType.HostNotReporting,
     );
   }
 

@@ -10,6 +10,7 @@ import type { EnvironmentTokens } from '../environment-tokens.js';
 import { heartbeatWhile } from '../heartbeat-while.js';
 import { asHostFailure, executorFor, type Executors } from './host-failure.js';
 import { installedOneAgentVersion } from './inspect-host.js';
+import { FailureType } from '../../shared/failure-types.js';
 
 export interface InstallOneAgentInput {
   executor?: 'ssh' | 'local';
@@ -85,7 +86,7 @@ export function createInstallOneAgent(deps: {
           if (result.timedOut) {
             throw ApplicationFailure.create({
               message: `the installer did not finish within ${Math.round(input.timeoutMs / 1000)} s on ${input.target.hostname}; last output:\n${tail}`,
-              type: 'InstallTimedOut',
+              type: FailureType.InstallTimedOut,
               nonRetryable: true,
               details: [{ outputTail: tail }],
             });
@@ -93,7 +94,7 @@ export function createInstallOneAgent(deps: {
           if (result.exitCode !== 0) {
             throw ApplicationFailure.create({
               message: `the installer exited with code ${result.exitCode} on ${input.target.hostname}; last output:\n${tail}`,
-              type: 'InstallFailed',
+              type: FailureType.InstallFailed,
               nonRetryable: true,
               details: [{ exitCode: result.exitCode, outputTail: tail }],
             });
@@ -133,7 +134,7 @@ export function createInstallOneAgent(deps: {
     if (download.status !== 'downloaded' || download.sha256 !== sha256) {
       throw ApplicationFailure.nonRetryable(
         `the installer ${version} of ${environmentId} no longer has the checksum recorded at onboarding; run the onboarding again`,
-        'InstallerChanged',
+        FailureType.InstallerChanged,
       );
     }
     deps.installers.writeManifest({

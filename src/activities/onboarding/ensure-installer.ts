@@ -7,6 +7,7 @@ import type { SecretStore } from '../../secrets/secret-store.js';
 import { secretRefs } from '../../secrets/secret-store.js';
 import { requireStoredToken, type DynatraceAccess } from '../dynatrace-access.js';
 import { heartbeatWhile } from '../heartbeat-while.js';
+import { FailureType } from '../../shared/failure-types.js';
 
 export interface EnsureInstallerInput {
   environmentId: string;
@@ -60,7 +61,7 @@ export function createEnsureInstaller(deps: {
     if (download.status === 'not-modified') {
       throw ApplicationFailure.retryable(
         `installer ${version} answered 304 without a cached copy`,
-        'InstallerCacheMismatch',
+        FailureType.InstallerCacheMismatch,
       );
     }
 
@@ -69,7 +70,7 @@ export function createEnsureInstaller(deps: {
       rmSync(file, { force: true });
       throw ApplicationFailure.nonRetryable(
         `the installer ${version} of ${input.environmentId} is not signed: ${shape.reason}`,
-        'InstallerSignatureInvalid',
+        FailureType.InstallerSignatureInvalid,
       );
     }
     let signature: InstallerManifest['signature'] = 'shape-checked';
@@ -79,7 +80,7 @@ export function createEnsureInstaller(deps: {
         rmSync(file, { force: true });
         throw ApplicationFailure.nonRetryable(
           `the installer ${version} of ${input.environmentId} fails signature verification: ${verified.detail}`,
-          'InstallerSignatureInvalid',
+          FailureType.InstallerSignatureInvalid,
         );
       }
       signature = 'verified';

@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { AwsClients } from '../../aws/aws-clients.js';
 import type { DynatraceAccess } from '../dynatrace-access.js';
 import type { EnvironmentTokens } from '../environment-tokens.js';
+import { FailureType } from '../../shared/failure-types.js';
 
 export interface RemediationDeps {
   dynatrace: DynatraceAccess;
@@ -18,7 +19,10 @@ export interface RemediationDeps {
 
 export function requireAws(deps: RemediationDeps): AwsClients {
   if (!deps.aws) {
-    throw ApplicationFailure.nonRetryable('this worker has no AWS configuration (AWS_REGION)', 'AwsNotConfigured');
+    throw ApplicationFailure.nonRetryable(
+      'this worker has no AWS configuration (AWS_REGION)',
+      FailureType.AwsNotConfigured,
+    );
   }
   return deps.aws;
 }

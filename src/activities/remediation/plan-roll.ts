@@ -6,6 +6,7 @@ import { analyzeInstanceType, TemplateEditError } from '../../aws/instance-type-
 import { rolledArtifactName } from '../../shared/remediation.js';
 import { requireAws, type RemediationDeps } from './deps.js';
 import { fetchTemplate } from '../../aws/fetch-template.js';
+import { FailureType } from '../../shared/failure-types.js';
 
 export interface RollPlan {
   sourceArtifactId: string;
@@ -48,7 +49,7 @@ export function createPlanRoll(deps: RemediationDeps) {
       if ((err as { name?: string }).name === 'ParameterNotFound') {
         throw ApplicationFailure.nonRetryable(
           `the approved instance types parameter ${name} does not exist in SSM`,
-          'ApprovedTypesMissing',
+          FailureType.ApprovedTypesMissing,
         );
       }
       throw asAwsFailure(err, `reading ${name}`);
@@ -57,13 +58,13 @@ export function createPlanRoll(deps: RemediationDeps) {
     if (index < 0) {
       throw ApplicationFailure.nonRetryable(
         `${input.instanceType} is not in the approved instance types (${approvedTypes.join(', ')}) of ${name}: no change made`,
-        'InstanceTypeNotApproved',
+        FailureType.InstanceTypeNotApproved,
       );
     }
     if (index === approvedTypes.length - 1) {
       throw ApplicationFailure.nonRetryable(
         `${input.instanceType} is already the largest approved instance type (${approvedTypes.join(', ')}): no change made`,
-        'AtTopOfApprovedTypes',
+        FailureType.AtTopOfApprovedTypes,
       );
     }
     const targetType = approvedTypes[index + 1]!;
@@ -85,7 +86,7 @@ export function createPlanRoll(deps: RemediationDeps) {
     if (!templateUrl) {
       throw ApplicationFailure.nonRetryable(
         `version ${input.provisioningArtifactId} of ${input.productId} has no template URL`,
-        'TemplateNotEditable',
+        FailureType.TemplateNotEditable,
       );
     }
     const marker = rollMarker(input.provisioningArtifactId, targetType);
@@ -98,7 +99,7 @@ export function createPlanRoll(deps: RemediationDeps) {
       if (err instanceof TemplateEditError) {
         throw ApplicationFailure.nonRetryable(
           `the template of ${input.provisioningArtifactId} cannot be edited: ${err.message}`,
-          'TemplateNotEditable',
+          FailureType.TemplateNotEditable,
         );
       }
       throw err;
@@ -106,7 +107,7 @@ export function createPlanRoll(deps: RemediationDeps) {
     if (!templateType) {
       throw ApplicationFailure.nonRetryable(
         `the template of ${input.provisioningArtifactId} sets no instance type`,
-        'TemplateNotEditable',
+        FailureType.TemplateNotEditable,
       );
     }
     return {

@@ -14,6 +14,7 @@ import { rolledArtifactName } from '../../shared/remediation.js';
 import { requireAws, type RemediationDeps } from './deps.js';
 import { rollMarker, type RollPlan } from './plan-roll.js';
 import { fetchTemplate } from '../../aws/fetch-template.js';
+import { FailureType } from '../../shared/failure-types.js';
 
 /**
  * The same product, source version and target type always give the same token, so a retried step,
@@ -36,7 +37,7 @@ export function createRollArtifactActivities(deps: RemediationDeps) {
       if (!bucket) {
         throw ApplicationFailure.nonRetryable(
           'no bucket for edited templates (REMEDIATION_TEMPLATE_BUCKET)',
-          'TemplateBucketMissing',
+          FailureType.TemplateBucketMissing,
         );
       }
       const { plan } = input;
@@ -95,7 +96,7 @@ export function createRollArtifactActivities(deps: RemediationDeps) {
         if (status === 'FAILED') {
           throw ApplicationFailure.nonRetryable(
             `Service Catalog failed to create version ${input.artifactId} of ${input.productId} (template rejected?)`,
-            'ArtifactCreationFailed',
+            FailureType.ArtifactCreationFailed,
           );
         }
         heartbeat({ status });

@@ -6,6 +6,8 @@ import { CliError } from '../cli-error.js';
 import { connect } from '../context.js';
 import { attentionLines, stepLine, type Print } from '../output.js';
 import { waitForOutcome } from '../wait.js';
+import { FailureType } from '../../shared/failure-types.js';
+import { environmentIdOf } from '../../shared/environment-id.js';
 
 export const enrollUsage = `autopilot enroll --host <name> --address <ip or name> --customer <id> --stage <stage> [--port <ssh port>]
                 [--ssh-user <user>] [--ssh-key <key name>] [--executor ssh|local] [--install-path <dir>] [--wait] [--json]`;
@@ -63,12 +65,13 @@ export async function enrollCommand(argv: string[], print: Print): Promise<numbe
     try {
       handle = await startEnrollment(ctx.client, input, { taskQueue: ctx.config.temporal.taskQueue });
     } catch (err) {
-      if (err instanceof ApplicationFailure && err.type === 'InvalidWorkflowInput') throw new CliError(err.message);
+      if (err instanceof ApplicationFailure && err.type === FailureType.InvalidWorkflowInput)
+        throw new CliError(err.message);
       throw err;
     }
     const base = { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
     if (!values.json) {
-      print(`Enrolling ${values.host} into ${values.customer}-${values.stage}: workflow ${handle.workflowId}`);
+      print(`Enrolling ${values.host} into ${environmentIdOf(input)}: workflow ${handle.workflowId}`);
       const link = ctx.uiLink(handle.workflowId);
       if (link) print(`  ${link}`);
     }

@@ -12,6 +12,8 @@ import { CliError } from '../cli-error.js';
 import { connect } from '../context.js';
 import { attentionLines, stepLine, type Print } from '../output.js';
 import { waitForOutcome } from '../wait.js';
+import { FailureType } from '../../shared/failure-types.js';
+import { environmentIdOf } from '../../shared/environment-id.js';
 
 export const onboardUsage = `autopilot onboard --customer <id> --stage <stage> [--name <display name>] [--tag <tag>]...
                  [--host-group <name>] [--monitoring-mode fullstack|infra-only|discovery] [--install-path <dir>]
@@ -77,14 +79,13 @@ export async function onboardCommand(argv: string[], print: Print): Promise<numb
     try {
       handle = await startOnboarding(ctx.client, input, { taskQueue: ctx.config.temporal.taskQueue });
     } catch (err) {
-      if (err instanceof ApplicationFailure && err.type === 'InvalidWorkflowInput') throw new CliError(err.message);
+      if (err instanceof ApplicationFailure && err.type === FailureType.InvalidWorkflowInput)
+        throw new CliError(err.message);
       throw err;
     }
     const link = ctx.uiLink(handle.workflowId);
     if (!values.json) {
-      print(
-        `Onboarding ${values.customer}-${values.stage}: workflow ${handle.workflowId} (run ${handle.firstExecutionRunId})`,
-      );
+      print(`Onboarding ${environmentIdOf(input)}: workflow ${handle.workflowId} (run ${handle.firstExecutionRunId})`);
       if (link) print(`  ${link}`);
     }
     if (!values.wait) {

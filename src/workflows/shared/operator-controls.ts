@@ -15,6 +15,7 @@ import {
 import { AutopilotPhase } from '../../shared/phases.js';
 import type { StepProgress, WorkflowProgress } from '../../shared/progress.js';
 import { AUTOPILOT_PHASE } from '../../shared/search-attributes.js';
+import { FailureType } from '../../shared/failure-types.js';
 
 export interface DecisionArgs {
   reason?: string;
@@ -137,7 +138,7 @@ export class OperatorControls {
           this.setPhase(AutopilotPhase.Aborted);
           throw ApplicationFailure.nonRetryable(
             `${this.options.subject}: aborted by operator at step "${definition.title}"${decision.reason ? `: ${decision.reason}` : ''}`,
-            'OperatorAborted',
+            FailureType.OperatorAborted,
           );
         }
       }
@@ -275,7 +276,7 @@ function describeFailure(err: ActivityFailure | ApplicationFailure): { reason: s
   if (cause instanceof TimeoutFailure) {
     return {
       reason: `the step kept failing or timing out until its retry window closed (${cause.timeoutType ?? 'timeout'}): ${cause.cause?.message ?? cause.message}`,
-      failureType: 'Timeout',
+      failureType: FailureType.StepTimedOut,
     };
   }
   return { reason: cause?.message ?? err.message };

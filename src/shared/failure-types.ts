@@ -1,0 +1,59 @@
+/**
+ * Every failure type Autopilot raises, in one place: workflows, activities, the CLI and the tests
+ * compare against these names, and operators see them in the Temporal UI (`failureType` of an
+ * attention request). A type says what an operator has to do, so it never changes its meaning.
+ */
+export const FailureType = {
+  // Input and operators
+  InvalidWorkflowInput: 'InvalidWorkflowInput',
+  OperatorAborted: 'OperatorAborted',
+  /** A step kept failing or timing out until its retry window closed. */
+  StepTimedOut: 'Timeout',
+
+  // Secrets and payloads
+  MissingSecret: 'MissingSecret',
+  PayloadDecryptionError: 'PayloadDecryptionError',
+
+  // Dynatrace API (see dynatrace/errors.ts for which are retried)
+  DynatraceThrottled: 'DynatraceThrottled',
+  DynatraceServerError: 'DynatraceServerError',
+  DynatraceUnavailable: 'DynatraceUnavailable',
+  DynatraceBadRequest: 'DynatraceBadRequest',
+  DynatraceUnauthorized: 'DynatraceUnauthorized',
+  DynatraceForbidden: 'DynatraceForbidden',
+  DynatraceNotFound: 'DynatraceNotFound',
+  DynatraceConflict: 'DynatraceConflict',
+  DynatraceRequestRejected: 'DynatraceRequestRejected',
+  DynatraceUnexpectedResponse: 'DynatraceUnexpectedResponse',
+
+  // The OneAgent installer
+  InstallerSignatureInvalid: 'InstallerSignatureInvalid',
+  InstallerChanged: 'InstallerChanged',
+  InstallerCacheMismatch: 'InstallerCacheMismatch',
+
+  // Hosts
+  ExecutorUnavailable: 'ExecutorUnavailable',
+  HostUnreachable: 'HostUnreachable',
+  HostLoginRefused: 'HostLoginRefused',
+  HostKeyRejected: 'HostKeyRejected',
+  HostTransferFailed: 'HostTransferFailed',
+  HostPrivilegesMissing: 'HostPrivilegesMissing',
+  InstallFailed: 'InstallFailed',
+  InstallTimedOut: 'InstallTimedOut',
+  HostNotReporting: 'HostNotReporting',
+  EnvironmentOnboardingFailed: 'EnvironmentOnboardingFailed',
+
+  // Self-healing on AWS (AWS SDK errors become `Aws<ErrorName>`, see awsFailureType)
+  AwsNotConfigured: 'AwsNotConfigured',
+  ApprovedTypesMissing: 'ApprovedTypesMissing',
+  InstanceTypeNotApproved: 'InstanceTypeNotApproved',
+  AtTopOfApprovedTypes: 'AtTopOfApprovedTypes',
+  TemplateNotEditable: 'TemplateNotEditable',
+  TemplateBucketMissing: 'TemplateBucketMissing',
+  ArtifactCreationFailed: 'ArtifactCreationFailed',
+} as const;
+
+export type FailureType = (typeof FailureType)[keyof typeof FailureType];
+
+/** An AWS SDK error's name as a failure type: `AccessDeniedException` → `AwsAccessDeniedException`. */
+export const awsFailureType = (errorName: string) => `Aws${errorName.replace(/[^A-Za-z0-9]/g, '')}`;
