@@ -1,4 +1,4 @@
-import { ApplicationFailure, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import { ApplicationFailure, upsertSearchAttributes } from '@temporalio/workflow';
 import type { createRemediationActivities } from '../activities/remediation/index.js';
 import { AutopilotPhase } from '../shared/phases.js';
 import {
@@ -8,7 +8,8 @@ import {
   type ProblemRoutingResult,
 } from '../shared/problem-routing.js';
 import { DT_ENVIRONMENT_ID, DT_PROBLEM_ID } from '../shared/search-attributes.js';
-import { OperatorControls, SKIPPED } from './shared/operator-controls.js';
+import { autopilotActivities } from './shared/activity-proxies.js';
+import { registerOperatorControls } from './shared/operator-controls.js';
 import { FailureType } from '../shared/failure-types.js';
 
 type Activities = ReturnType<typeof createRemediationActivities>;
@@ -18,11 +19,7 @@ const STEPS = [
   { name: 'route', title: 'Hand over to the host remediations' },
 ];
 
-const act = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  scheduleToCloseTimeout: '15 minutes',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+const act = autopilotActivities<Activities>({ apiCall: '1 minute', retryWindow: '15 minutes' });
 
 /**
  * A problem notification whose payload named no host (environments configured with a payload of
@@ -44,7 +41,7 @@ export async function RouteProblemNotification(rawInput: ProblemRoutingInput): P
     { key: DT_ENVIRONMENT_ID, value: environmentId },
     { key: DT_PROBLEM_ID, value: problemId },
   ]);
-  const controls = new OperatorControls(STEPS, {
+  const controls = registerOperatorControls(STEPS, {
     subject: `Routing of problem ${input.displayId ?? problemId} (${state}) in ${environmentId}`,
   });
   controls.setPhase(AutopilotPhase.Running);
@@ -66,7 +63,6 @@ export async function RouteProblemNotification(rawInput: ProblemRoutingInput): P
       ]),
     (r) => (r.found ? `${r.displayId} "${r.title}": ${r.hosts.length} host(s)` : r.reason),
   );
-  if (lookup === SKIPPED) throw new Error('unreachable: the read step is required');
   if (!lookup.found) {
     controls.skipBecause('route', lookup.reason);
     return finish('problem-not-found', lookup.reason);
@@ -106,6 +102,5 @@ export async function RouteProblemNotification(rawInput: ProblemRoutingInput): P
       ),
     (ids) => ids.join(', '),
   );
-  if (workflowIds === SKIPPED) throw new Error('unreachable: the route step is required');
   return finish('routed', `handed to ${workflowIds.length} host remediation(s)`, { ...found, workflowIds });
 }

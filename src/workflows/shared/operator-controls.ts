@@ -53,13 +53,17 @@ export interface OperatorControlsOptions {
   onPhase?: (phase: AutopilotPhase, attention?: { step: string; reason: string }) => void;
 }
 
-export const SKIPPED = Symbol('skipped');
-
 /**
- * The human in the loop, shared by every Autopilot workflow: each step runs its activity; when the
- * activity fails for a reason retries cannot fix (or runs out of retries), the workflow does not
- * fail but sets `AutopilotPhase=NeedsAttention`, says why, and waits for `retry`, `skip` or `abort`.
+ * Registers the human in the loop on the calling workflow: the `progress` query, the `retry`,
+ * `skip` and `abort` signals and the validated `decide` update. Each step then runs its activity;
+ * when the activity fails for a reason retries cannot fix (or runs out of retries), the workflow
+ * does not fail but sets `AutopilotPhase=NeedsAttention`, says why, and waits for a decision.
  */
+export function registerOperatorControls(steps: StepDefinition[], options: OperatorControlsOptions): OperatorControls {
+  return new OperatorControls(steps, options);
+}
+
+/** What `registerOperatorControls` gives a workflow: its steps, its phase and what the UI shows. */
 export class OperatorControls {
   readonly progress: WorkflowProgress;
   private pending: OperatorDecision | undefined;
@@ -97,17 +101,39 @@ export class OperatorControls {
     if (changed) this.options.onPhase?.(phase, this.progress.attention);
   }
 
-  /**
-   * Runs one step. Returns its result, or SKIPPED when an operator skipped it; throws an
-   * `OperatorAborted` failure when an operator aborted.
-   */
+  /** Runs a required step: it returns its result, or throws `OperatorAborted` when an operator aborted. */
   async step<T>(
     name: string,
     run: () => Promise<T>,
     describe?: (result: T) => string,
     options: { keepRunning?: boolean } = {},
-  ): Promise<T | typeof SKIPPED> {
-    const definition = this.steps.find((s) => s.name === name)!;
+  ): Promise<T> {
+    if (this.definition(name).optional) throw new Error(`step ${name} is optional: run it with optionalStep`);
+    const outcome = await this.attempt(name, run, describe, options);
+    if (!outcome.done) throw new Error(`required step ${name} was skipped`);
+    return outcome.result;
+  }
+
+  /** Runs an optional step: its result, or undefined when an operator skipped it. */
+  async optionalStep<T>(name: string, run: () => Promise<T>, describe?: (result: T) => string): Promise<T | undefined> {
+    if (!this.definition(name).optional) throw new Error(`step ${name} is required: run it with step`);
+    const outcome = await this.attempt(name, run, describe, {});
+    return outcome.done ? outcome.result : undefined;
+  }
+
+  private definition(name: string): StepDefinition {
+    const definition = this.steps.find((s) => s.name === name);
+    if (!definition) throw new Error(`unknown step ${name}`);
+    return definition;
+  }
+
+  private async attempt<T>(
+    name: string,
+    run: () => Promise<T>,
+    describe: ((result: T) => string) | undefined,
+    options: { keepRunning?: boolean },
+  ): Promise<{ done: true; result: T } | { done: false }> {
+    const definition = this.definition(name);
     const progress = this.stepProgress(name);
     for (;;) {
       progress.status = 'running';
@@ -121,7 +147,7 @@ export class OperatorControls {
         if (!options.keepRunning) progress.finishedAt = new Date().toISOString();
         if (describe) progress.detail = describe(result);
         this.render();
-        return result;
+        return { done: true, result };
       } catch (err) {
         // Activity failures, and failures the step raises itself, wait for a person; bugs and
         // cancellation do not.
@@ -132,7 +158,7 @@ export class OperatorControls {
           progress.detail = `skipped by operator${decision.reason ? `: ${decision.reason}` : ''}`;
           progress.finishedAt = new Date().toISOString();
           this.render();
-          return SKIPPED;
+          return { done: false };
         }
         if (decision.action === 'abort') {
           this.setPhase(AutopilotPhase.Aborted);
@@ -178,7 +204,7 @@ export class OperatorControls {
     definition: StepDefinition,
     err: ActivityFailure | ApplicationFailure,
   ): Promise<OperatorDecision> {
-    const { reason, failureType } = describeFailure(err);
+    const { reason, failureType } = attentionReason(err);
     this.stepProgress(definition.name).status = 'needs-attention';
     this.progress.attention = {
       step: definition.name,
@@ -267,7 +293,8 @@ export class OperatorControls {
   }
 }
 
-function describeFailure(err: ActivityFailure | ApplicationFailure): { reason: string; failureType?: string } {
+/** What an operator is told about a failed step: the activity's own failure, not Temporal's wrapper. */
+function attentionReason(err: ActivityFailure | ApplicationFailure): { reason: string; failureType?: string } {
   if (err instanceof ApplicationFailure) return { reason: err.message, ...(err.type ? { failureType: err.type } : {}) };
   const cause = err.cause;
   if (cause instanceof ApplicationFailure) {

@@ -1,0 +1,29 @@
+import { proxyActivities, type ActivityInterfaceFor } from '@temporalio/workflow';
+
+/** How long one call may take, and how long a step keeps retrying before it asks a person. */
+export interface StepTimeouts {
+  apiCall: string;
+  retryWindow: string;
+}
+
+/**
+ * The one way Autopilot workflows reach their activities. Retries are Temporal's (the clients never
+ * retry on their own): exponential from `firstRetry`, at most a minute apart, until the step's
+ * retry window closes; a failure typed non-retryable ends the attempts at once. Calls that run
+ * longer (installs, downloads, waits) set their own start-to-close and heartbeat timeouts.
+ */
+export function autopilotActivities<A extends object>(
+  timeouts: StepTimeouts,
+  options: { firstRetry?: string; maximumRetryInterval?: string; maximumAttempts?: number } = {},
+): ActivityInterfaceFor<A> {
+  return proxyActivities<A>({
+    startToCloseTimeout: timeouts.apiCall,
+    scheduleToCloseTimeout: timeouts.retryWindow,
+    retry: {
+      initialInterval: options.firstRetry ?? '1 second',
+      backoffCoefficient: 2,
+      maximumInterval: options.maximumRetryInterval ?? '1 minute',
+      ...(options.maximumAttempts ? { maximumAttempts: options.maximumAttempts } : {}),
+    },
+  });
+}
