@@ -10,23 +10,28 @@
  * condition, a pseudo parameter, a parameter without a default, an SSM-backed parameter — is refused, naming the
  * resource, so that a person decides.
  *
- * Both formats are edited in place (see template-text-edit.ts): only the changed scalars differ, so comments,
- * short-form tags, quoting, key order, blank lines and the JSON layout survive byte for byte. The edited text is
- * parsed again and must give exactly the original document with the intended changes, or nothing is returned.
+ * Both formats are edited in place at the exact source ranges the YAML library reports (see template-splice.ts):
+ * only the changed scalars differ, so comments, short-form tags, quoting, key order, blank lines and the JSON layout
+ * survive byte for byte. The edited text is parsed again and must give exactly the original document with the
+ * intended changes, or nothing is returned.
  */
-import { CfnYamlError, parseCfnYaml, type CfnValue } from '../../sandbox/aws/cfn-yaml.js';
+import type { Document } from 'yaml';
+import {
+  CloudFormationYamlError,
+  parseCloudFormationYaml,
+  type CfnMapping,
+  type CfnValue,
+} from './cloudformation-yaml.js';
+import { TemplateSplicer } from './template-splice.js';
 import {
   deepEqual,
   getAt,
   isMapping,
   pathText,
   serializeJsonLike,
-  TemplateText,
   TextEditError,
   withValue,
-  type CfnMapping,
-  type TemplateParser,
-} from './template-text-edit.js';
+} from './template-values.js';
 
 export type TemplateFormat = 'json' | 'yaml';
 
@@ -106,7 +111,7 @@ export function setInstanceType(
   to: string,
 ): { text: string; format: TemplateFormat; changed: InstanceTypeSite[] } {
   if (!INSTANCE_TYPE.test(to)) throw new TypeError(`not an EC2 instance type: ${JSON.stringify(to)}`);
-  const { format, doc, parser } = parseTemplate(templateText);
+  const { format, doc, document, parser } = parseTemplate(templateText);
   const sites = findSites(doc);
   const current = agreedType(sites);
   if (current !== from) {
@@ -131,12 +136,14 @@ export function setInstanceType(
   for (const path of scalarPaths) expected = withValue(expected, path, to);
   for (const path of listPaths) expected = withValue(expected, path, [...(getAt(doc, path) as string[]), to]);
 
+  const bom = templateText.startsWith('\uFEFF') ? '\uFEFF' : '';
   let text: string;
   try {
-    const editor = new TemplateText(templateText, doc, parser, format);
-    for (const path of scalarPaths) editor.replaceScalar(path, from, to);
-    for (const path of listPaths) editor.appendToList(path, to);
-    text = editor.text;
+    if (!document) throw new TextEditError('the JSON text has keys the YAML reader cannot locate');
+    const splicer = new TemplateSplicer(templateText.slice(bom.length), document);
+    for (const path of scalarPaths) splicer.replaceScalar(path, from, to);
+    for (const path of listPaths) splicer.appendToList(path, to);
+    text = bom + splicer.result();
   } catch (err) {
     if (!(err instanceof TextEditError)) throw err;
     if (format === 'yaml') throw new TemplateEditError('unsupported', `cannot edit the YAML template: ${err.message}`);
@@ -155,18 +162,29 @@ export function setInstanceType(
 
 // --- parsing -----------------------------------------------------------------------------------------------------
 
-function parseTemplate(text: string): { format: TemplateFormat; doc: CfnMapping; parser: TemplateParser } {
+/** Parses text back into its value, or undefined when it no longer parses. */
+type TemplateParser = (text: string) => CfnValue | undefined;
+
+function parseTemplate(text: string): {
+  format: TemplateFormat;
+  doc: CfnMapping;
+  /** Where each node is written; undefined for JSON the YAML reader refuses (e.g. duplicate keys). */
+  document: Document.Parsed | undefined;
+  parser: TemplateParser;
+} {
   let doc: CfnValue;
   let format: TemplateFormat;
+  let document: Document.Parsed | undefined;
   try {
     doc = parseJson(text);
     format = 'json';
+    document = yamlDocument(text);
   } catch (jsonError) {
     try {
-      doc = parseCfnYaml(text);
+      ({ value: doc, document } = parseCloudFormationYaml(text));
       format = 'yaml';
     } catch (yamlError) {
-      if (!(yamlError instanceof CfnYamlError)) throw yamlError;
+      if (!(yamlError instanceof CloudFormationYamlError)) throw yamlError;
       const looksLikeJson = text
         .replace(/^\uFEFF/, '')
         .trimStart()
@@ -176,7 +194,7 @@ function parseTemplate(text: string): { format: TemplateFormat; doc: CfnMapping;
     }
   }
   if (!isMapping(doc)) throw new TemplateEditError('unparseable', 'the template is not a JSON object or YAML mapping');
-  const parse = format === 'json' ? parseJson : parseCfnYaml;
+  const parse = format === 'json' ? parseJson : (t: string) => parseCloudFormationYaml(t).value;
   const parser = (t: string): CfnValue | undefined => {
     try {
       return parse(t);
@@ -184,7 +202,16 @@ function parseTemplate(text: string): { format: TemplateFormat; doc: CfnMapping;
       return undefined;
     }
   };
-  return { format, doc, parser };
+  return { format, doc, document, parser };
+}
+
+/** The YAML reader's view of a JSON text, for the source ranges of its values. */
+function yamlDocument(text: string): Document.Parsed | undefined {
+  try {
+    return parseCloudFormationYaml(text).document;
+  } catch {
+    return undefined;
+  }
 }
 
 function parseJson(text: string): CfnValue {

@@ -6,7 +6,9 @@ import {
   type InstanceTypeSite,
   type TemplateEditReason,
 } from '../../src/aws/instance-type-template.js';
-import { parseCfnYaml, type CfnValue } from '../../sandbox/aws/cfn-yaml.js';
+import { parseCloudFormationYaml, type CfnValue } from '../../src/aws/cloudformation-yaml.js';
+
+const parseCfnYaml = (source: string): CfnValue => parseCloudFormationYaml(source).value;
 
 /** A template literal without its first line break, so the text starts at column 0 of line 1. */
 const text = (strings: TemplateStringsArray, ...values: unknown[]) =>
@@ -837,5 +839,86 @@ Resources:
     const error = editError(() => setInstanceType(template, 't3.micro', 't3.small'));
     expect(error.reason).toBe('unsupported');
     expect(error.message).toContain('Resources.Web.Properties.InstanceType');
+  });
+});
+
+describe('setInstanceType: launch templates as platform teams write them', () => {
+  const LAUNCH_TEMPLATE = text`
+AWSTemplateFormatVersion: '2010-09-09'
+Parameters:
+  InstanceType:
+    Type: String
+    Default: t3.micro # sized by Dynatrace Autopilot
+    AllowedValues:
+      - t3.micro # the smallest approved size
+  DbPassword:
+    Type: String
+    NoEcho: true
+    Default: '{{resolve:ssm-secure:/shop/db/password:3}}'
+Resources:
+  WebTemplate:
+    Type: AWS::EC2::LaunchTemplate
+    Properties:
+      LaunchTemplateName: !Sub '\${AWS::StackName}-web'
+      LaunchTemplateData:
+        InstanceType: !Ref InstanceType
+        ImageId: '{{resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64}}'
+        UserData:
+          Fn::Base64: !Sub |
+            #!/bin/bash -xe
+            # t3.micro is what this host starts as
+            echo "stack \${AWS::StackName} in \${AWS::Region}" > /etc/motd
+            /opt/aws/bin/cfn-signal -e $? --stack \${AWS::StackName} --resource WebGroup
+  WebGroup:
+    Type: AWS::AutoScaling::AutoScalingGroup
+    Properties:
+      MinSize: '1'
+      MaxSize: '3'
+      LaunchTemplate:
+        LaunchTemplateId: !Ref WebTemplate
+        Version: !GetAtt WebTemplate.LatestVersionNumber
+`;
+
+  it('keeps !Sub block scalars, {{resolve:…}} values and comments byte for byte; only the value and the new allowed value change', () => {
+    const result = setInstanceType(LAUNCH_TEMPLATE, 't3.micro', 't3.small');
+    const expected = LAUNCH_TEMPLATE.replace(
+      '    Default: t3.micro # sized by Dynatrace Autopilot\n',
+      '    Default: t3.small # sized by Dynatrace Autopilot\n',
+    ).replace(
+      '      - t3.micro # the smallest approved size\n',
+      '      - t3.micro # the smallest approved size\n      - t3.small\n',
+    );
+    expect(result.text).toBe(expected);
+    expect(result.changed).toEqual([
+      {
+        path: ['Parameters', 'InstanceType', 'Default'],
+        kind: 'parameter-default',
+        value: 't3.small',
+        resource: 'WebTemplate',
+        parameter: 'InstanceType',
+      },
+    ]);
+    const parsed = parseCfnYaml(result.text);
+    expect(valueAt(parsed, 'Parameters', 'DbPassword', 'Default')).toBe('{{resolve:ssm-secure:/shop/db/password:3}}');
+    expect(
+      valueAt(parsed, 'Resources', 'WebTemplate', 'Properties', 'LaunchTemplateData', 'UserData', 'Fn::Base64'),
+    ).toEqual({
+      'Fn::Sub':
+        '#!/bin/bash -xe\n# t3.micro is what this host starts as\necho "stack ${AWS::StackName} in ${AWS::Region}" > /etc/motd\n/opt/aws/bin/cfn-signal -e $? --stack ${AWS::StackName} --resource WebGroup\n',
+    });
+  });
+
+  it('rewrites a literal type on a commented line, quoted, and leaves the rest alone', () => {
+    const template = text`
+Resources:
+  WebTemplate:
+    Type: AWS::EC2::LaunchTemplate
+    Properties:
+      LaunchTemplateData:
+        InstanceType: "m5.large"   # m5.large until CPU says otherwise
+        ImageId: '{{resolve:ssm:/golden/ami}}'
+`;
+    const result = setInstanceType(template, 'm5.large', 'm5.xlarge');
+    expect(result.text).toBe(template.replace('InstanceType: "m5.large"   #', 'InstanceType: "m5.xlarge"   #'));
   });
 });

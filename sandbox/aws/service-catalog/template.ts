@@ -1,4 +1,8 @@
-import { CfnYamlError, parseCfnYaml, type CfnValue } from '../cfn-yaml.js';
+import {
+  CloudFormationYamlError,
+  parseCloudFormationYaml,
+  type CfnValue,
+} from '../../../src/aws/cloudformation-yaml.js';
 
 export type TemplateFormat = 'json' | 'yaml';
 
@@ -51,10 +55,10 @@ export function parseTemplate(text: string): ParsedTemplate {
     format = 'json';
   } catch (jsonError) {
     try {
-      body = parseCfnYaml(text);
+      body = parseCloudFormationYaml(text).value;
       format = 'yaml';
     } catch (yamlError) {
-      if (!(yamlError instanceof CfnYamlError)) throw yamlError;
+      if (!(yamlError instanceof CloudFormationYamlError)) throw yamlError;
       const reason = looksLikeJson
         ? `JSON not well-formed: ${jsonError instanceof Error ? jsonError.message : String(jsonError)}`
         : `YAML not well-formed: ${yamlError.message}`;
