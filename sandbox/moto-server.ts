@@ -19,9 +19,22 @@ export async function startMotoServer(options: { cliPath: string; port?: number 
     throw new Error(`moto_server not found at ${options.cliPath}; run \`npm run setup\``);
   }
   const port = options.port ?? (await freePort());
-  const child = spawn(options.cliPath, ['-H', '127.0.0.1', '-p', String(port)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  // moto runs under a small shell that stops it as soon as its stdin closes: when we stop it, and when the process
+  // that started it dies without a chance to (a SIGKILLed `npm start`), so no server outlives its owner.
+  const child = spawn(
+    'sh',
+    [
+      '-c',
+      'moto="$1"; shift; "$moto" "$@" & pid=$!; cat >/dev/null; kill "$pid" 2>/dev/null; wait "$pid"',
+      'sh',
+      options.cliPath,
+      '-H',
+      '127.0.0.1',
+      '-p',
+      String(port),
+    ],
+    { stdio: ['pipe', 'ignore', 'pipe'] },
+  );
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -35,7 +48,7 @@ export async function startMotoServer(options: { cliPath: string; port?: number 
       // not listening yet
     }
     if (Date.now() > deadline) {
-      child.kill('SIGKILL');
+      child.stdin.end();
       throw new Error(`moto_server did not answer on ${url} within 30 s`);
     }
     await sleep(100);
@@ -46,7 +59,7 @@ export async function startMotoServer(options: { cliPath: string; port?: number 
       await fetch(`${url}/moto-api/reset`, { method: 'POST' });
     },
     async stop() {
-      child.kill('SIGTERM');
+      child.stdin.end();
       await Promise.race([exited, sleep(5000).then(() => child.kill('SIGKILL'))]);
     },
   };
