@@ -17,8 +17,7 @@ export async function connect(): Promise<CliContext> {
   const connection = await connectClient(temporalAccess(config));
   const client = autopilotClient(connection, config.temporal.namespace, codecKeys);
   const ui =
-    process.env.AUTOPILOT_TEMPORAL_UI_URL ??
-    (config.temporal.address ? undefined : `http://localhost:${config.devServer.uiPort}`);
+    config.temporal.uiUrl ?? (config.temporal.address ? undefined : `http://localhost:${config.devServer.uiPort}`);
   return {
     config,
     client,

@@ -1,0 +1,617 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { parseCodecKeys } from '../codec/codec-keyring.js';
+import { durationSchema } from '../shared/onboarding.js';
+import type { RemediationPolicy } from '../shared/remediation.js';
+import { ConfigError } from './config-error.js';
+import { hostPort, httpUrl, identifier, milliseconds, port, positiveInt, trueOrFalse } from './formats.js';
+import { projectRoot } from './project-root.js';
+import { secretSource } from './read-secret.js';
+import { Secret } from './secret.js';
+import { temporalTls } from './temporal-tls.js';
+import { derived, optionalSetting, secret, setting, type Lookup } from './variable.js';
+import { temporalCliPath } from '../temporal/temporal-cli-path.js';
+
+// Every environment variable Autopilot reads, declared once: its place in AutopilotConfig is its
+// place in `configuration`, and its README row (`npm run docs:config`) comes from its table, default
+// and doc. Variables that others depend on are declared first, then placed in the tree.
+
+const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Headers that carry the request itself: a key cannot travel in them. */
+const FRAMING_HEADERS = new Set([
+  'host',
+  'content-type',
+  'content-length',
+  'content-encoding',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'upgrade',
+  'te',
+  'trailer',
+  'expect',
+]);
+
+const ssmPath = (example: string) =>
+  z.string().regex(/^\/[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, { message: `must be an SSM ${example}` });
+
+const temporalAddress = optionalSetting('TEMPORAL_ADDRESS', hostPort, {
+  table: 'general',
+  defaultDoc: 'unset: embedded dev server',
+  doc: '`host:port` of the Temporal frontend',
+});
+
+const temporalApiKey = secret('TEMPORAL_API_KEY', {
+  table: 'security',
+  defaultDoc: '—',
+  doc: 'Temporal Cloud API key, sent as `Authorization: Bearer` on every call',
+});
+
+const devUiPort = setting('AUTOPILOT_DEV_UI_PORT', port, {
+  table: 'general',
+  default: 8233,
+  doc: "port of the embedded dev server's UI",
+});
+
+const clusterUrl = optionalSetting(
+  'DT_CLUSTER_URL',
+  z.string().regex(/^https?:\/\/[^\s/?#]+(:\d+)?\/?$/, {
+    message: 'must be the cluster base URL, e.g. https://managed.example.com',
+  }),
+  {
+    table: 'fleet',
+    defaultDoc: 'unset: the simulator',
+    doc: 'base URL of the Managed cluster (`https://managed.example.com`)',
+    then: (url) => url?.replace(/\/$/, ''),
+  },
+);
+
+const secretStore = setting('AUTOPILOT_SECRET_STORE', z.enum(['file', 'ssm'], { message: 'must be file or ssm' }), {
+  table: 'fleet',
+  default: 'file',
+  doc: '`file` or `ssm` (see "The secret store")',
+});
+
+const dataDir = optionalSetting('AUTOPILOT_DATA_DIR', z.string(), {
+  table: 'general',
+  defaultDoc: '`.data`',
+  doc: 'sandbox state (Temporal SQLite, logs)',
+  then: (dir) => path.resolve(projectRoot, dir ?? '.data'),
+});
+
+/** A folder: as configured, or `sub` of the data folder. */
+const folderIn =
+  (sub: string) =>
+  (dir: string | undefined, get: Lookup): string =>
+    path.resolve(projectRoot, dir ?? path.join(get(dataDir), sub));
+
+/** 32 key bytes from base64 or hex, or `undefined` when the text is neither. */
+export function decodeKey(text: string): Buffer | undefined {
+  const trimmed = text.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(trimmed)) return Buffer.from(trimmed, 'hex');
+  if (/^[A-Za-z0-9+/_-]{42,44}={0,2}$/.test(trimmed)) {
+    const bytes = Buffer.from(trimmed.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+    if (bytes.length === 32) return bytes;
+  }
+  return undefined;
+}
+
+export const configuration = {
+  temporal: {
+    /** Unset means: run the embedded Temporal dev server (sandbox mode). */
+    address: temporalAddress,
+    namespace: setting('TEMPORAL_NAMESPACE', identifier, {
+      table: 'general',
+      default: 'default',
+      doc: 'Temporal namespace',
+    }),
+    taskQueue: setting('AUTOPILOT_TASK_QUEUE', identifier, {
+      table: 'general',
+      default: 'dynatrace-autopilot',
+      doc: 'task queue of the worker and every workflow',
+    }),
+    /** TLS towards the frontend (mTLS with a client pair); `undefined` is plaintext. */
+    tls: derived(
+      {
+        // The standard Temporal client variables (Temporal CLI and envconfig use the same names).
+        mode: optionalSetting('TEMPORAL_TLS', trueOrFalse, {
+          table: 'security',
+          defaultDoc: 'on with any TLS file or an API key',
+          doc: '`true` for TLS with the system CAs',
+        }),
+        serverCaCertPath: optionalSetting('TEMPORAL_TLS_SERVER_CA_CERT_PATH', z.string(), {
+          table: 'security',
+          defaultDoc: 'system CAs',
+          doc: "CA of the frontend's certificate",
+        }),
+        serverName: optionalSetting(
+          'TEMPORAL_TLS_SERVER_NAME',
+          z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, { message: 'must be a DNS name' }),
+          {
+            table: 'security',
+            defaultDoc: "the address's host",
+            doc: "the name to expect in the frontend's certificate",
+          },
+        ),
+        clientCertPath: optionalSetting('TEMPORAL_TLS_CLIENT_CERT_PATH', z.string(), {
+          table: 'security',
+          defaultDoc: '—',
+          doc: 'client certificate for mTLS (with `TEMPORAL_TLS_CLIENT_KEY_PATH`)',
+        }),
+        clientKeyPath: optionalSetting('TEMPORAL_TLS_CLIENT_KEY_PATH', z.string(), {
+          table: 'security',
+          defaultDoc: '—',
+          doc: 'private key of that client certificate (both or neither)',
+        }),
+      },
+      (tls, get) => temporalTls(tls, get(temporalApiKey) !== undefined),
+    ),
+    apiKey: temporalApiKey,
+    /** Where the CLI links workflows to; unset: the dev server's UI in the sandbox, no links otherwise. */
+    uiUrl: optionalSetting('AUTOPILOT_TEMPORAL_UI_URL', z.string(), {
+      table: 'general',
+      defaultDoc: "sandbox: the dev server's UI",
+      doc: 'base URL of the Temporal UI the CLI links workflows to',
+    }),
+  },
+  codec: {
+    /** Payload keys; the sandbox generates them when unset. */
+    keys: secret('AUTOPILOT_CODEC_KEYS', {
+      table: 'security',
+      defaultDoc: 'sandbox: generated; required otherwise',
+      doc: 'payload keys, `id:base64key` entries separated by commas or lines, first one encrypts, all decrypt',
+      then: (keys) => keys && parseCodecKeys(keys.text, keys.variable),
+    }),
+    server: {
+      host: setting('AUTOPILOT_CODEC_HOST', z.string().min(1), {
+        table: 'security',
+        default: '127.0.0.1',
+        doc: 'where the codec server listens',
+      }),
+      port: setting('AUTOPILOT_CODEC_PORT', port, {
+        table: 'security',
+        default: 8091,
+        doc: 'port of the codec server',
+      }),
+      /** Browser origins of the Temporal UI allowed to call the codec server. */
+      uiOrigins: optionalSetting(
+        'AUTOPILOT_CODEC_UI_ORIGINS',
+        z.string().regex(/^https?:\/\/[^\s,/]+(,https?:\/\/[^\s,/]+)*$/, {
+          message: 'must be comma-separated origins like https://temporal-ui.example.com',
+        }),
+        {
+          table: 'security',
+          defaultDoc: 'the local UI (`localhost`, `127.0.0.1`)',
+          doc: 'browser origins allowed to call the codec server (CORS), comma-separated',
+          then: (origins, get) =>
+            origins ? origins.split(',') : [`http://localhost:${get(devUiPort)}`, `http://127.0.0.1:${get(devUiPort)}`],
+        },
+      ),
+      /** Static bearer tokens (Temporal CLI `--codec-auth`, automation). */
+      authToken: secret('AUTOPILOT_CODEC_AUTH_TOKEN', {
+        table: 'security',
+        defaultDoc: 'sandbox: none (loopback only)',
+        doc: 'static bearer token for `temporal --codec-auth` and scripts (16+ characters)',
+        then: (token) => {
+          if (token && token.text.length < 16) {
+            throw new ConfigError('AUTOPILOT_CODEC_AUTH_TOKEN', 'must be at least 16 characters');
+          }
+          return token && secretSource(token);
+        },
+      }),
+      /** Access tokens the UI passes on, verified against this issuer's keys. */
+      oidc: derived(
+        {
+          issuer: optionalSetting(
+            'AUTOPILOT_CODEC_OIDC_ISSUER',
+            httpUrl('must be the issuer URL, e.g. https://login.example.com'),
+            {
+              table: 'security',
+              defaultDoc: '—',
+              doc: "accept the UI's OIDC access tokens (`TEMPORAL_CODEC_PASS_ACCESS_TOKEN=true`) from this issuer",
+            },
+          ),
+          audience: optionalSetting('AUTOPILOT_CODEC_OIDC_AUDIENCE', z.string().min(1), {
+            table: 'security',
+            defaultDoc: 'any',
+            doc: 'the audience those tokens must be issued for',
+          }),
+        },
+        ({ issuer, audience }) => (issuer ? { issuer: issuer.replace(/\/$/, ''), audience } : undefined),
+      ),
+    },
+  },
+  worker: {
+    logLevel: setting(
+      'AUTOPILOT_LOG_LEVEL',
+      z.string().transform((v, ctx) => {
+        const upper = v.toUpperCase();
+        if (!(LOG_LEVELS as readonly string[]).includes(upper)) {
+          ctx.addIssue({ code: 'custom', message: `must be one of ${LOG_LEVELS.join(', ')}` });
+          return z.NEVER;
+        }
+        return upper as LogLevel;
+      }),
+      {
+        table: 'general',
+        default: 'INFO',
+        doc: '`TRACE`, `DEBUG`, `INFO`, `WARN`, `ERROR`; logs are JSON lines on stdout',
+      },
+    ),
+    // "off" disables the Prometheus endpoint (tests, several workers on one host).
+    metricsAddress: setting('AUTOPILOT_METRICS_ADDRESS', z.union([z.literal('off'), hostPort]), {
+      table: 'general',
+      default: '127.0.0.1:9464',
+      doc: 'Prometheus endpoint (`/metrics`) of the worker; `off` disables it',
+      then: (address) => (address === 'off' ? undefined : address),
+    }),
+    maxConcurrentActivities: setting('AUTOPILOT_MAX_CONCURRENT_ACTIVITIES', positiveInt, {
+      table: 'general',
+      default: 200,
+      doc: 'activity slots per worker',
+    }),
+    maxConcurrentWorkflowTasks: setting('AUTOPILOT_MAX_CONCURRENT_WORKFLOW_TASKS', positiveInt, {
+      table: 'general',
+      default: 100,
+      doc: 'workflow task slots per worker (pollers scale up to half of it)',
+    }),
+  },
+  devServer: {
+    port: setting('AUTOPILOT_DEV_SERVER_PORT', port, {
+      table: 'general',
+      default: 7233,
+      doc: 'port of the embedded dev server',
+    }),
+    uiPort: devUiPort,
+    cliPath: optionalSetting('TEMPORAL_CLI_PATH', z.string(), {
+      table: 'general',
+      defaultDoc: '`.tools/bin/temporal`',
+      doc: "a Temporal CLI to use instead of the project's",
+      then: (cli) => temporalCliPath(cli),
+    }),
+  },
+  dynatrace: {
+    /** Unset means: run the Managed simulator (sandbox mode). */
+    clusterUrl,
+    /** The file is re-read when it changes; never a workflow input. */
+    clusterToken: secret('DT_CLUSTER_TOKEN', {
+      table: 'fleet',
+      defaultDoc: '—',
+      doc: 'cluster token (`ServiceProviderAPI`, `ClusterTokenManagement`); required with `DT_CLUSTER_URL`',
+      then: (token, get) => {
+        if (!token && get(clusterUrl)) {
+          throw new ConfigError(
+            'DT_CLUSTER_TOKEN',
+            '(or DT_CLUSTER_TOKEN_FILE) is required when DT_CLUSTER_URL is set',
+          );
+        }
+        return token && secretSource(token);
+      },
+    }),
+    maxConcurrentPerEnvironment: setting('DT_MAX_CONCURRENT_REQUESTS_PER_ENVIRONMENT', positiveInt, {
+      table: 'fleet',
+      default: 5,
+      doc: 'Dynatrace calls in flight per environment and worker',
+    }),
+    requestTimeoutMs: setting('DT_REQUEST_TIMEOUT_MS', positiveInt, {
+      table: 'fleet',
+      default: 30_000,
+      doc: 'how long one Dynatrace API request may take',
+    }),
+    /** PEM of the CA of an on-premise cluster's TLS certificate. */
+    caCertificateFile: optionalSetting('DT_CA_CERT_FILE', z.string(), {
+      table: 'fleet',
+      defaultDoc: 'system CAs',
+      doc: "CA for the cluster's TLS certificate",
+    }),
+    /** CA to verify installer signatures with (`openssl cms -verify`); without it only the shape is checked. */
+    installerCaFile: optionalSetting('DT_INSTALLER_CA_FILE', z.string(), {
+      table: 'fleet',
+      defaultDoc: '—',
+      doc: 'CA for the OneAgent installer signature (without it only its shape is checked)',
+    }),
+    simulatorPort: setting('AUTOPILOT_SIMULATOR_PORT', port, {
+      table: 'fleet',
+      default: 8021,
+      doc: 'sandbox: port of the Dynatrace Managed simulator `npm start` runs',
+    }),
+  },
+  /** Sandbox only: where `npm start` runs moto when no AWS region is configured. */
+  sandboxMotoPort: setting('AUTOPILOT_MOTO_PORT', port, {
+    table: 'fleet',
+    default: 5055,
+    doc: 'sandbox: port of moto, the AWS emulator `npm start` runs without `AWS_REGION`',
+  }),
+  aws: {
+    region: optionalSetting(
+      'AWS_REGION',
+      z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: 'must be an AWS region like eu-west-1' }),
+      {
+        table: 'fleet',
+        defaultDoc: 'unset: the AWS sandbox',
+        doc: "region of EC2, Service Catalog, S3 and SSM; credentials come from the SDK's usual chain",
+        then: (region, get) => {
+          if (!region && get(secretStore) === 'ssm') {
+            throw new ConfigError('AWS_REGION', 'is required when AUTOPILOT_SECRET_STORE=ssm');
+          }
+          return region;
+        },
+      },
+    ),
+  },
+  secrets: {
+    store: secretStore,
+    /** AES-256-GCM key of the file store (32 bytes, base64 or hex). */
+    fileKey: secret('AUTOPILOT_SECRET_KEY', {
+      table: 'fleet',
+      defaultDoc: 'sandbox: generated into `.data/`',
+      doc: 'key of the file store (32 bytes, base64 or hex)',
+      then: (key) => {
+        if (key && decodeKey(key.text) === undefined) {
+          throw new ConfigError(
+            key.variable,
+            'must hold 32 bytes, base64 or hex encoded (e.g. the output of `openssl rand -base64 32`)',
+          );
+        }
+        return key && new Secret(key.text);
+      },
+    }),
+    dir: optionalSetting('AUTOPILOT_SECRETS_DIR', z.string(), {
+      table: 'fleet',
+      defaultDoc: '`.data/secrets`',
+      doc: 'folder of the file store',
+      then: folderIn('secrets'),
+    }),
+    ssmPrefix: setting('AUTOPILOT_SSM_PREFIX', ssmPath('path like /dynatrace-autopilot'), {
+      table: 'fleet',
+      default: '/dynatrace-autopilot',
+      doc: 'where the SSM store keeps its `SecureString` parameters',
+    }),
+    ssmKmsKeyId: optionalSetting('AUTOPILOT_SSM_KMS_KEY_ID', z.string(), {
+      table: 'fleet',
+      defaultDoc: 'AWS managed key',
+      doc: "KMS key of the SSM store's parameters",
+    }),
+  },
+  /** Where each environment's installer is kept, one file per version. */
+  installerCacheDir: optionalSetting('AUTOPILOT_INSTALLER_CACHE_DIR', z.string(), {
+    table: 'fleet',
+    defaultDoc: '`.data/installers`',
+    doc: "one copy of each environment's OneAgent installer per worker",
+    then: folderIn('installers'),
+  }),
+  /** Fleet inventories, shared by the CLI (writes) and the workers (read). */
+  inventoryDir: optionalSetting('AUTOPILOT_INVENTORY_DIR', z.string(), {
+    table: 'fleet',
+    defaultDoc: '`.data/inventories`',
+    doc: 'fleet inventories, stored by content hash',
+    then: folderIn('inventories'),
+  }),
+  hosts: {
+    /** Executor of enrollments that do not name one. */
+    defaultExecutor: optionalSetting(
+      'AUTOPILOT_HOST_EXECUTOR',
+      z.enum(['ssh', 'local'], { message: 'must be ssh or local' }),
+      {
+        table: 'fleet',
+        defaultDoc: '`ssh` with a cluster, `local` in sandbox',
+        doc: 'how commands reach hosts',
+        then: (executor, get) => executor ?? (get(clusterUrl) ? 'ssh' : 'local'),
+      },
+    ),
+    ssh: {
+      user: setting(
+        'AUTOPILOT_SSH_USER',
+        z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, { message: 'must be a Unix user name' }),
+        {
+          table: 'fleet',
+          default: 'root',
+          doc: 'default SSH login',
+        },
+      ),
+      /** Default private key; hosts may name another one in the secret store. */
+      privateKey: secret('AUTOPILOT_SSH_PRIVATE_KEY', {
+        table: 'fleet',
+        defaultDoc: '—',
+        doc: 'default SSH private key; hosts may name another key in the secret store',
+      }),
+      knownHostsFile: optionalSetting('AUTOPILOT_SSH_KNOWN_HOSTS_FILE', z.string(), {
+        table: 'fleet',
+        defaultDoc: '—',
+        doc: 'the `known_hosts` file host keys are checked against',
+        then: (file) => (file ? path.resolve(projectRoot, file) : undefined),
+      }),
+      hostKeyPolicy: setting(
+        'AUTOPILOT_SSH_HOST_KEY_POLICY',
+        z.enum(['strict', 'accept-new', 'off'], { message: 'must be strict, accept-new or off' }),
+        { table: 'fleet', default: 'strict', doc: 'host-key checking: `strict`, `accept-new` or `off`' },
+      ),
+      connectTimeoutMs: setting('AUTOPILOT_SSH_CONNECT_TIMEOUT_MS', positiveInt, {
+        table: 'fleet',
+        default: 15_000,
+        doc: 'SSH connect timeout',
+      }),
+      stagingDir: setting(
+        'AUTOPILOT_SSH_STAGING_DIR',
+        z.string().regex(/^\/[A-Za-z0-9._/-]+$/, { message: 'must be an absolute path' }),
+        { table: 'fleet', default: '/var/tmp/dynatrace-autopilot', doc: 'where installers are staged on hosts' },
+      ),
+    },
+    local: {
+      rootDir: optionalSetting('AUTOPILOT_LOCAL_HOSTS_DIR', z.string(), {
+        table: 'fleet',
+        defaultDoc: '`.data/hosts`',
+        doc: '`local` executor: one folder per host (its staging area and OneAgent install)',
+        then: folderIn('hosts'),
+      }),
+      simulatedInstallMs: setting('AUTOPILOT_LOCAL_INSTALL_MS', milliseconds, {
+        table: 'fleet',
+        default: 0,
+        doc: "`local` executor: added to every install (benchmarks simulate a real installer's minutes)",
+      }),
+    },
+    reportingPollMs: setting('AUTOPILOT_REPORTING_POLL_MS', positiveInt, {
+      table: 'fleet',
+      default: 5_000,
+      doc: 'how often an enrollment asks whether its host reports',
+    }),
+    /** How long host lookups of one environment gather before one entities query answers them all. */
+    lookupBatchMs: setting('AUTOPILOT_HOST_LOOKUP_BATCH_MS', milliseconds, {
+      table: 'fleet',
+      default: 1_000,
+      doc: "window in which one environment's host lookups are merged into one query",
+    }),
+  },
+  remediation: {
+    policy: derived(
+      {
+        threshold: setting('REMEDIATION_THRESHOLD', positiveInt, {
+          table: 'fleet',
+          default: 3,
+          doc: 'distinct, confirmed CPU-saturation problems within the window before acting',
+        }),
+        window: setting('REMEDIATION_WINDOW', durationSchema, {
+          table: 'fleet',
+          default: '24 hours',
+          doc: 'the window those problems must fall in',
+        }),
+        approval: setting(
+          'REMEDIATION_APPROVAL',
+          z.enum(['auto', 'required'], { message: 'must be auto or required' }),
+          {
+            table: 'fleet',
+            default: 'auto',
+            doc: '`required`: wait for `approve`/`reject`',
+          },
+        ),
+        approvalTimeout: setting('REMEDIATION_APPROVAL_TIMEOUT', durationSchema, {
+          table: 'fleet',
+          default: '24 hours',
+          doc: 'an unanswered approval request needs attention after this',
+        }),
+        cooldown: setting('REMEDIATION_COOLDOWN', durationSchema, {
+          table: 'fleet',
+          default: '7 days',
+          doc: 'after acting, further notifications of that host are commented on but do not climb the ladder again',
+        }),
+        cpuEventTypes: setting(
+          'REMEDIATION_CPU_EVENT_TYPES',
+          z.string().regex(/^[A-Z0-9_]+(,[A-Z0-9_]+)*$/, {
+            message: 'must be comma-separated event types like OSI_HIGH_CPU,CPU_SATURATED',
+          }),
+          {
+            table: 'fleet',
+            default: 'OSI_HIGH_CPU,CPU_SATURATED,CPU_SATURATION',
+            doc: 'the problem event types that count (reference: the exact name is uncertain, so it is configurable)',
+            then: (types) => types.split(','),
+          },
+        ),
+        deprecatePrevious: setting('REMEDIATION_DEPRECATE_PREVIOUS', trueOrFalse, {
+          table: 'fleet',
+          default: 'true',
+          doc: 'mark the replaced version `DEPRECATED` (running stacks keep working; new launches use the new one)',
+          then: (flag) => flag === 'true',
+        }),
+      },
+      (policy): RemediationPolicy => ({ ...policy, historyLimit: 4_000 }),
+    ),
+    approvedTypesParameter: setting(
+      'REMEDIATION_APPROVED_TYPES_PARAMETER',
+      ssmPath('parameter name like /dynatrace/approvedinstancetypes'),
+      {
+        table: 'fleet',
+        default: '/dynatrace/approvedinstancetypes',
+        doc: 'SSM parameter with the approved instance types, smallest first (`StringList`)',
+      },
+    ),
+    templateBucket: optionalSetting(
+      'REMEDIATION_TEMPLATE_BUCKET',
+      z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: 'must be an S3 bucket name' }),
+      {
+        table: 'fleet',
+        defaultDoc: 'sandbox: created',
+        doc: 'S3 bucket for edited templates (Service Catalog loads new versions from a URL)',
+      },
+    ),
+  },
+  webhook: {
+    host: setting('AUTOPILOT_WEBHOOK_HOST', z.string().min(1), {
+      table: 'fleet',
+      default: '127.0.0.1',
+      doc: 'where the webhook receiver listens',
+    }),
+    port: setting('AUTOPILOT_WEBHOOK_PORT', port, {
+      table: 'fleet',
+      default: 8090,
+      doc: 'port of the webhook receiver',
+    }),
+    /** The shared secret Dynatrace sends in a header. */
+    apiKey: secret('WEBHOOK_API_KEY', {
+      table: 'fleet',
+      defaultDoc: 'sandbox: generated; otherwise off',
+      doc: 'the shared key Dynatrace sends with every notification; without it no receiver starts',
+    }),
+    keyHeader: setting(
+      'AUTOPILOT_WEBHOOK_KEY_HEADER',
+      z
+        .string()
+        .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/, { message: 'must be an HTTP header name like X-API-KEY' })
+        .refine((name) => !FRAMING_HEADERS.has(name.toLowerCase()), {
+          message: 'must not be a header HTTP itself uses (Host, Content-Type, Content-Length, …)',
+        }),
+      {
+        table: 'fleet',
+        default: 'X-Autopilot-Webhook-Key',
+        doc: 'the header that key comes in (receiver and onboarding), e.g. `X-API-KEY` to take over an existing set-up',
+      },
+    ),
+    /** The base URL Dynatrace environments send problem notifications to. */
+    publicUrl: optionalSetting(
+      'AUTOPILOT_WEBHOOK_PUBLIC_URL',
+      httpUrl('must be the http(s) base URL Dynatrace can reach, e.g. https://autopilot.example.com'),
+      {
+        table: 'fleet',
+        defaultDoc: 'sandbox: the local receiver',
+        doc: "the URL Dynatrace reaches the receiver at; onboarding configures each environment's webhook with it",
+        then: (url) => url?.replace(/\/$/, ''),
+      },
+    ),
+    // Notifications whose payload includes {ProblemDetailsHTML} or {ProblemDetailsJSON} run to hundreds of KB.
+    maxBodyBytes: setting('AUTOPILOT_WEBHOOK_MAX_BODY_BYTES', positiveInt, {
+      table: 'fleet',
+      default: 1024 * 1024,
+      doc: 'larger notifications get a 413 (1 MiB fits payloads with `{ProblemDetailsHTML}` or `{ProblemDetailsJSON}`)',
+    }),
+    /** Total size of the request line and headers; larger requests get 431. */
+    maxHeaderBytes: setting('AUTOPILOT_WEBHOOK_MAX_HEADER_BYTES', positiveInt, {
+      table: 'fleet',
+      default: 16 * 1024,
+      doc: 'request line and headers beyond this get a 431',
+    }),
+    /** Per source address: sustained requests per second and the burst above it. */
+    rateLimit: {
+      perSecond: setting('AUTOPILOT_WEBHOOK_RATE_LIMIT', positiveInt, {
+        table: 'fleet',
+        default: 200,
+        doc: 'requests per second per source address; beyond it and the burst a 429 with `Retry-After`',
+      }),
+      burst: setting('AUTOPILOT_WEBHOOK_RATE_BURST', positiveInt, {
+        table: 'fleet',
+        default: 400,
+        doc: 'requests a source address may send at once above that rate',
+      }),
+    },
+    /** Behind a load balancer: take the source address from X-Forwarded-For. */
+    trustProxy: setting('AUTOPILOT_WEBHOOK_TRUST_PROXY', trueOrFalse, {
+      table: 'fleet',
+      default: 'false',
+      doc: '`true` behind a load balancer: the source is the right-most `X-Forwarded-For` entry',
+      then: (flag) => flag === 'true',
+    }),
+  },
+  /** Git-ignored folder for `npm start` state: Temporal SQLite file, simulator state, caches. */
+  dataDir,
+  projectRoot: derived({}, () => projectRoot),
+};

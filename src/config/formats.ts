@@ -1,0 +1,34 @@
+import { z } from 'zod';
+
+export type Env = Record<string, string | undefined>;
+
+/** A variable set to the empty string counts as unset (docker-compose and shells often export blanks). */
+export const blankToUndefined = (v: unknown): unknown => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+
+export const hostPort = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?):([1-9][0-9]{0,4})$/, {
+    message: 'must be host:port, e.g. temporal.example.com:7233',
+  })
+  .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, { message: 'must have a port from 1 to 65535' });
+
+export const port = z.coerce
+  .number({ message: 'must be a port number' })
+  .int({ message: 'must be a port number' })
+  .min(1, { message: 'must be a port from 1 to 65535' })
+  .max(65535, { message: 'must be a port from 1 to 65535' });
+
+export const positiveInt = z.coerce
+  .number({ message: 'must be a positive integer' })
+  .int({ message: 'must be a positive integer' })
+  .positive({ message: 'must be a positive integer' });
+
+export const milliseconds = z.coerce.number({ message: 'must be a number of milliseconds' }).int().min(0);
+
+export const identifier = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/, { message: 'must be 1-200 letters, digits, ".", "_" or "-"' });
+
+export const trueOrFalse = z.enum(['true', 'false'], { message: 'must be true or false' });
+
+export const httpUrl = (message: string) => z.string().regex(/^https?:\/\/[^\s?#]+$/, { message });
