@@ -7,6 +7,7 @@ import { AUTOPILOT_SEARCH_ATTRIBUTES } from '../src/shared/search-attributes.js'
 import { failureConverterPath } from '../src/codec/data-converter.js';
 import { workflowsPath } from '../src/workers/create-worker.js';
 import { projectRoot } from '../src/config/config.js';
+import { temporalCliPath } from '../src/temporal/temporal-cli-path.js';
 import { startMotoServer } from '../sandbox/moto-server.js';
 
 declare module 'vitest' {
@@ -18,19 +19,18 @@ declare module 'vitest' {
   }
 }
 
-export const temporalCliPath = path.resolve(projectRoot, process.env.TEMPORAL_CLI_PATH ?? '.tools/bin/temporal');
-
 /**
  * One real Temporal dev server (the pinned CLI, never a download, never a mock) and one workflow
  * bundle for the whole test run; test files connect to it with `createFromExistingServer`.
  */
 export default async function setup(project: TestProject) {
-  if (!existsSync(temporalCliPath)) {
-    throw new Error(`Temporal CLI missing at ${temporalCliPath}: run \`npm run setup\` (npm test does it for you)`);
+  const cliPath = temporalCliPath();
+  if (!existsSync(cliPath)) {
+    throw new Error(`Temporal CLI missing at ${cliPath}: run \`npm run setup\` (npm test does it for you)`);
   }
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
-      executable: { type: 'existing-path', path: temporalCliPath },
+      executable: { type: 'existing-path', path: cliPath },
       searchAttributes: AUTOPILOT_SEARCH_ATTRIBUTES,
       log: { format: 'json', level: 'error' },
     },

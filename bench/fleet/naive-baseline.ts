@@ -2,6 +2,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { msToNumber } from '@temporalio/common/lib/time.js';
+import { mapWithConcurrency } from '../../src/concurrency/map-with-concurrency.js';
 import { DynatraceApiError } from '../../src/dynatrace/errors.js';
 import type { DynatraceClient } from '../../src/dynatrace/index.js';
 import { LocalExecutor } from '../../src/hosts/local-executor.js';
@@ -42,7 +43,6 @@ export async function runNaiveBaseline(options: NaiveOptions): Promise<NaiveResu
   const errors: string[] = [];
   let done = 0;
   let failed = 0;
-  let next = 0;
   const started = Date.now();
 
   const enroll = async (host: FleetHost) => {
@@ -75,20 +75,16 @@ export async function runNaiveBaseline(options: NaiveOptions): Promise<NaiveResu
       throw new Error(`installer exited with ${result.exitCode}: ${result.stderr.slice(-200)}`);
   };
 
-  const lane = async () => {
-    while (next < options.hosts.length) {
-      const host = options.hosts[next++]!;
-      try {
-        await enroll(host);
-        done++;
-      } catch (err) {
-        failed++;
-        if (errors.length < 20) errors.push(`${host.hostname}: ${err instanceof Error ? err.message : String(err)}`);
-      }
-      options.onProgress?.(done + failed);
+  await mapWithConcurrency(options.hosts, options.concurrency, async (host) => {
+    try {
+      await enroll(host);
+      done++;
+    } catch (err) {
+      failed++;
+      if (errors.length < 20) errors.push(`${host.hostname}: ${err instanceof Error ? err.message : String(err)}`);
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(options.concurrency, options.hosts.length) }, lane));
+    options.onProgress?.(done + failed);
+  });
   return { done, failed, errors, wallSeconds: (Date.now() - started) / 1000 };
 }
 

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client, Connection } from '@temporalio/client';
 import { parseCodecKeys, type CodecKeyring } from '../../src/codec/codec-keyring.js';
-import { projectRoot } from '../../src/config/config.js';
+import { temporalCliPath } from '../../src/temporal/temporal-cli-path.js';
 import { DynatraceClient } from '../../src/dynatrace/index.js';
 import {
   startDynatraceSimulator,
@@ -44,7 +44,7 @@ export async function startBenchStack(options: { dir: string; knobs?: SimulatorK
   const [port, uiPort] = [await freePort(), await freePort()];
   const startServer = () =>
     startTemporalDevServer({
-      cliPath: path.resolve(projectRoot, process.env.TEMPORAL_CLI_PATH ?? '.tools/bin/temporal'),
+      cliPath: temporalCliPath(),
       dataDir: path.join(options.dir, 'temporal'),
       port,
       uiPort,

@@ -14,13 +14,17 @@ export function processMemory(pid: number): { rss: number; peak: number } | unde
 /** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in these ticks. */
 const TICKS_PER_SECOND = 100;
 
-/** CPU seconds (user + system, all threads) a process has used so far; undefined once it is gone. */
-export function processCpuSeconds(pid: number): number | undefined {
+/**
+ * CPU seconds (user + system, all threads) a process has used so far; undefined once it is gone.
+ * `withReapedChildren` adds what its exited children used, once it has waited for them.
+ */
+export function processCpuSeconds(pid: number, options: { withReapedChildren?: boolean } = {}): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces and parentheses: count fields after its last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    const [utime, stime, cutime, cstime] = fields.slice(11, 15).map(Number) as [number, number, number, number];
+    return (utime + stime + (options.withReapedChildren ? cutime + cstime : 0)) / TICKS_PER_SECOND;
   } catch {
     return undefined;
   }

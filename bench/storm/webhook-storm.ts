@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -12,9 +11,11 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { parseCodecKeys, type CodecKeyring } from '../../src/codec/codec-keyring.js';
 import { EncryptionCodec } from '../../src/codec/encryption-codec.js';
-import { projectRoot } from '../../src/config/config.js';
+import { mapWithConcurrency } from '../../src/concurrency/map-with-concurrency.js';
+import { temporalCliPath } from '../../src/temporal/temporal-cli-path.js';
 import { Secret } from '../../src/config/secret.js';
 import { createJsonLogger } from '../../src/observability/json-logger.js';
+import { processCpuSeconds } from '../harness/process-usage.js';
 import { freePort } from '../../sandbox/free-port.js';
 import { mulberry32 } from '../../sandbox/seeded-random.js';
 import { startTemporalDevServer } from '../../sandbox/temporal-dev-server.js';
@@ -308,18 +309,6 @@ function answerOf(text: string): string {
   }
 }
 
-/** CPU seconds of a process and its reaped children from /proc (Linux); undefined elsewhere. */
-function processCpuSeconds(pid: number, ticks: number): number | undefined {
-  try {
-    // The command name in parentheses may contain spaces; the fields after it are fixed.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / ticks;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Samples CPU every second, to line up slow seconds of the storm with who was busy then. */
 class CpuSampler {
   readonly samples: StormResult['cpuTimeline'] = [];
@@ -328,7 +317,6 @@ class CpuSampler {
 
   constructor(
     private readonly serverPid: number | undefined,
-    private readonly ticks: number,
     private readonly t0: number,
   ) {
     this.last = this.read();
@@ -336,7 +324,7 @@ class CpuSampler {
   }
 
   private read() {
-    const server = this.serverPid ? processCpuSeconds(this.serverPid, this.ticks) : undefined;
+    const server = this.serverPid ? processCpuSeconds(this.serverPid, { withReapedChildren: true }) : undefined;
     const machine = machineJiffies();
     return {
       at: performance.now(),
@@ -381,23 +369,6 @@ function machineJiffies(): { busy: number; total: number } | undefined {
   } catch {
     return undefined;
   }
-}
-
-function clockTicks(): number {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-}
-
-async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) await work(items[next++]!);
-    }),
-  );
 }
 
 /**
@@ -554,10 +525,9 @@ export async function runWebhookStorm(options: StormOptions = {}): Promise<Storm
       }
     };
 
-    const cpuTicks = clockTicks();
     const loop = monitorEventLoopDelay({ resolution: 5 });
     const cpuBefore = process.cpuUsage();
-    const serverCpuBefore = serverPid ? processCpuSeconds(serverPid, cpuTicks) : undefined;
+    const serverCpuBefore = serverPid ? processCpuSeconds(serverPid, { withReapedChildren: true }) : undefined;
     const machineBefore = machineJiffies();
     log(
       `Storm: ${total} notifications (${counts.valid} valid, ${counts.duplicate} duplicates, ${counts.test} test) over ` +
@@ -569,19 +539,15 @@ export async function runWebhookStorm(options: StormOptions = {}): Promise<Storm
     );
     loop.enable();
     t0 = performance.now();
-    const cpu = new CpuSampler(serverPid, cpuTicks, t0);
+    const cpu = new CpuSampler(serverPid, t0);
     const progress = setInterval(() => {
       const elapsed = (performance.now() - t0) / 1000;
       log(`  ${elapsed.toFixed(0)} s: ${outcomes.length} answered (${(outcomes.length / elapsed).toFixed(0)}/s)`);
     }, 2000);
     try {
       if (load.kind === 'closed') {
-        let next = 0;
-        await Promise.all(
-          Array.from({ length: load.connections }, async () => {
-            for (let i = next++; i < total; i = next++) await deliver(i, performance.now());
-          }),
-        );
+        const indices = Array.from({ length: total }, (_, i) => i);
+        await mapWithConcurrency(indices, load.connections, (i) => deliver(i, performance.now()));
       } else {
         await openLoop(total, load.ratePerSecond, sockets, t0, deliver);
       }
@@ -592,7 +558,7 @@ export async function runWebhookStorm(options: StormOptions = {}): Promise<Storm
     }
     const durationMs = performance.now() - t0;
     const benchCpu = process.cpuUsage(cpuBefore);
-    const serverCpuAfter = serverPid ? processCpuSeconds(serverPid, cpuTicks) : undefined;
+    const serverCpuAfter = serverPid ? processCpuSeconds(serverPid, { withReapedChildren: true }) : undefined;
     const machineAfter = machineJiffies();
     log(`  done in ${(durationMs / 1000).toFixed(1)} s; checking every workflow's history`);
 
@@ -603,7 +569,7 @@ export async function runWebhookStorm(options: StormOptions = {}): Promise<Storm
     } finally {
       // Without a worker they would wait forever, even when the check itself failed.
       log(`  terminating ${expectedWorkflows.length} workflows`);
-      await forEachLimited(expectedWorkflows, 16, async (workflowId) => {
+      await mapWithConcurrency(expectedWorkflows, 16, async (workflowId) => {
         try {
           await client.workflow.getHandle(workflowId).terminate('webhook storm benchmark finished');
         } catch (err) {
@@ -714,8 +680,6 @@ const STORAGE_LABEL: Record<DevServerStorage, string> = {
   memory: 'in-memory SQLite, as the test suite runs it',
 };
 
-const cliPath = () => path.resolve(projectRoot, process.env.TEMPORAL_CLI_PATH ?? '.tools/bin/temporal');
-
 /** A dev server of the run's own, in a temp dir that goes with it. */
 async function startOwnServer(
   storage: DevServerStorage,
@@ -726,7 +690,12 @@ async function startOwnServer(
     log('Starting a Temporal dev server (in-memory SQLite)');
     // startTemporalDevServer always gives the server a file; the SDK's launcher leaves it in memory.
     const env = await TestWorkflowEnvironment.createLocal({
-      server: { executable: { type: 'existing-path', path: cliPath() }, ip: '127.0.0.1', port, namespace: 'default' },
+      server: {
+        executable: { type: 'existing-path', path: temporalCliPath() },
+        ip: '127.0.0.1',
+        port,
+        namespace: 'default',
+      },
     });
     return { address: `127.0.0.1:${port}`, pid: childPidRunning('start-dev'), stop: () => env.teardown() };
   }
@@ -734,7 +703,7 @@ async function startOwnServer(
   log(`Starting a Temporal dev server (${STORAGE_LABEL[storage]}) in ${dir}`);
   try {
     const server = await startTemporalDevServer({
-      cliPath: cliPath(),
+      cliPath: temporalCliPath(),
       dataDir: dir,
       port,
       uiPort,
@@ -868,7 +837,7 @@ async function verifyExactlyOnce(
   let unexpectedSignals = 0;
   const startingPids = new Set<string>();
 
-  await forEachLimited([...expected], 8, async ([workflowId, pids]) => {
+  await mapWithConcurrency([...expected], 8, async ([workflowId, pids]) => {
     let events;
     try {
       events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CapacityLimiter } from './capacity-limiter.js';
 import { FaultPlan } from './fault-plan.js';
 import { errorResponse, HttpError, parseJsonBody, readBody, writeResponse } from './http.js';
-import { InstallerCache } from './installer-cache.js';
+import { InstallerBuilds } from './installer-builds.js';
 import { knobsSchema, type SimulatorKnobs, type SimulatorKnobsInput } from './knobs.js';
 import { NotificationDispatcher } from './notifications.js';
 import { Router, type MatchedRoute, type RequestContext } from './router.js';
@@ -73,7 +73,7 @@ export async function startDynatraceSimulator(options: DynatraceSimulatorOptions
       () => knobs,
       stats,
     ),
-    installers: new InstallerCache(
+    installers: new InstallerBuilds(
       state,
       () => `${baseUrl}/communication`,
       () => knobs.installerSizeBytes,

@@ -2,7 +2,7 @@ import type { SimulatorKnobs } from './knobs.js';
 import type { NotificationDispatcher } from './notifications.js';
 import type { SimulatorState } from './state.js';
 import type { SimulatorStats } from './stats.js';
-import type { InstallerCache } from './installer-cache.js';
+import type { InstallerBuilds } from './installer-builds.js';
 
 /** What route handlers share: the state, counters, knobs and the background machinery. */
 export interface SimulatorServices {
@@ -11,7 +11,7 @@ export interface SimulatorServices {
   knobs: () => SimulatorKnobs;
   baseUrl: () => string;
   notifications: NotificationDispatcher;
-  installers: InstallerCache;
+  installers: InstallerBuilds;
   /** Schedules a save of the state file (when one is configured). */
   changed: () => void;
 }

@@ -85,7 +85,7 @@ function missing(token: TokenKind, scope: string, dynatraceAsks?: string[]): Mis
 }
 
 /** A refused or failed call, in the words an operator acts on. */
-function describeFailure(err: unknown, url: string, sandbox: boolean): string {
+function explainFailedDynatraceCall(err: unknown, url: string, sandbox: boolean): string {
   if (err instanceof DynatraceApiError) {
     if (err.type === DynatraceFailureType.unauthorized) {
       return `Dynatrace answered 401 (${err.dynatraceMessage}): the token is invalid, expired or revoked`;
@@ -136,7 +136,7 @@ export async function checkClusterToken(
         lacking.push(missing('cluster', scope, scopesFromForbiddenMessage(err.dynatraceMessage)));
         continue;
       }
-      const detail = describeFailure(err, endpoint.url, endpoint.sandbox);
+      const detail = explainFailedDynatraceCall(err, endpoint.url, endpoint.sandbox);
       const fatal =
         err instanceof DynatraceApiError &&
         (err.type === DynatraceFailureType.unauthorized || err.type === DynatraceFailureType.unavailable);
@@ -333,7 +333,7 @@ export async function checkEnvironment(
         status: 'failed',
         detail: notFound
           ? `Dynatrace does not know it (${err.dynatraceMessage}): revoked, deleted, or the environment is gone`
-          : describeFailure(err, options.url, options.sandbox),
+          : explainFailedDynatraceCall(err, options.url, options.sandbox),
       });
     }
   }

@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import {
   enrollmentStartDisplay,
   enrollmentWorkflowId,
+  HOST_ENROLLMENT,
   planEnrollment,
   type HostEnrollmentInput,
 } from '../shared/enrollment.js';
@@ -26,7 +27,7 @@ export async function startEnrollment(
     );
   }
   const { environmentId, hostname, customer } = planned.plan;
-  return client.workflow.start<typeof HostEnrollment>('HostEnrollment', {
+  return client.workflow.start<typeof HostEnrollment>(HOST_ENROLLMENT, {
     args: [input],
     taskQueue: options.taskQueue,
     workflowId: enrollmentWorkflowId(environmentId, hostname),

@@ -1,5 +1,6 @@
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { InventorySummary } from '../inventory/inventory-store.js';
+import { ENROLL_FLEET } from '../shared/enrollment.js';
 import { enrollFleetWorkflowId, type EnrollFleetInput } from '../shared/fleet.js';
 import { AutopilotPhase } from '../shared/phases.js';
 import { AUTOPILOT_PHASE } from '../shared/search-attributes.js';
@@ -15,7 +16,7 @@ export async function startFleet(
   options: Omit<EnrollFleetInput, 'inventoryRef' | 'totalHosts'> & { taskQueue: string },
 ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof EnrollFleet>> {
   const { taskQueue, ...rest } = options;
-  return client.workflow.start<typeof EnrollFleet>('EnrollFleet', {
+  return client.workflow.start<typeof EnrollFleet>(ENROLL_FLEET, {
     args: [{ ...rest, inventoryRef: inventory.ref, totalHosts: inventory.total }],
     taskQueue,
     workflowId: enrollFleetWorkflowId(inventory.ref),

@@ -1,6 +1,11 @@
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { onboardWorkflowId, planOnboarding, type OnboardCustomerInput } from '../shared/onboarding.js';
+import {
+  ONBOARD_CUSTOMER,
+  onboardWorkflowId,
+  planOnboarding,
+  type OnboardCustomerInput,
+} from '../shared/onboarding.js';
 import { AutopilotPhase } from '../shared/phases.js';
 import { AUTOPILOT_PHASE, DT_CUSTOMER, DT_ENVIRONMENT_ID } from '../shared/search-attributes.js';
 import type { OnboardCustomer } from '../workflows/onboard-customer.js';
@@ -24,7 +29,7 @@ export async function startOnboarding(
     );
   }
   const { environmentId, customer } = planned.plan;
-  return client.workflow.start<typeof OnboardCustomer>('OnboardCustomer', {
+  return client.workflow.start<typeof OnboardCustomer>(ONBOARD_CUSTOMER, {
     args: [input],
     taskQueue: options.taskQueue,
     workflowId: onboardWorkflowId(environmentId),

@@ -70,6 +70,14 @@ describe('CloudFormation YAML on the yaml library', () => {
     ]);
   });
 
+  it('keeps mapping keys as written: account ids with a leading zero, version-like numbers', () => {
+    const mappings = value('Accounts:\n  012345678901: {Env: prod}\n  1.10: {Env: dev}\n  true: {Env: x}\n');
+    expect(mappings).toEqual({
+      Accounts: { '012345678901': { Env: 'prod' }, '1.10': { Env: 'dev' }, true: { Env: 'x' } },
+    });
+    expect(Object.keys((mappings as { Accounts: object }).Accounts)).toEqual(['012345678901', '1.10', 'true']);
+  });
+
   it('takes a byte order mark, Windows line endings and JSON', () => {
     expect(value('\uFEFFA: 1\r\nB:\r\n  - x\r\n')).toEqual({ A: 1, B: ['x'] });
     expect(value('{"a":1,"b":"c"}')).toEqual({ a: 1, b: 'c' });
@@ -87,6 +95,11 @@ describe('CloudFormation YAML on the yaml library', () => {
     ['UserData: !Base64 !Sub "x"\n', /two tags on one node.*Fn::Base64: !Sub/, 1],
     ['A: !GetAtt Role\n', /LogicalName\.AttributeName/, 1],
     ['A: [a, b\n', /./, 2],
+    ["1: x\n'1': y\n", /duplicate mapping key/, 2],
+    ['%YAML 1.1\n---\nA: yes\n', /directives/, 1],
+    ['%TAG !e! tag:example.com,2000:\n---\nA: 1\n', /directives/, 1],
+    ['A: 1\n&key B: 2\n', /anchors/, 2],
+    ['A: !Ref!x y\n', /^unsupported tag !Ref!x:/, 1],
   ])('refuses %j with the reason and its line', (text, reason, line) => {
     const error = refusal(text);
     expect(error.reason).toMatch(reason);

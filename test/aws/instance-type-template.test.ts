@@ -922,3 +922,47 @@ Resources:
     expect(result.text).toBe(template.replace('InstanceType: "m5.large"   #', 'InstanceType: "m5.xlarge"   #'));
   });
 });
+
+describe('setInstanceType: comments, mappings and lists it edits around', () => {
+  const sized = (allowedValues: string) => text`
+Mappings:
+  Accounts:
+    012345678901: {Env: prod}
+Parameters:
+  InstanceType:
+    Type: String
+    Default: t3.micro # current size
+${allowedValues}Resources:
+  Web:
+    Type: AWS::EC2::Instance
+    Properties:
+      InstanceType: !Ref InstanceType
+      ImageId: '{{resolve:ssm:/golden/ami}}'
+`;
+
+  it('keeps comments on the AllowedValues key and its items, and a comment line after the list', () => {
+    const before = sized('    AllowedValues: # approved sizes\n      - t3.micro # smallest\n      # next: t3.large\n');
+    const after = sized(
+      '    AllowedValues: # approved sizes\n      - t3.micro # smallest\n      - t3.small\n      # next: t3.large\n',
+    ).replace('Default: t3.micro # current size', 'Default: t3.small # current size');
+    expect(setInstanceType(before, 't3.micro', 't3.small').text).toBe(after);
+    expect(valueAt(parseCfnYaml(after), 'Mappings', 'Accounts', '012345678901', 'Env')).toBe('prod');
+  });
+
+  it('keeps the padding of a flow list and its comment', () => {
+    const before = sized('    AllowedValues: [ t3.micro ] # approved\n');
+    const after = sized('    AllowedValues: [ t3.micro, t3.small ] # approved\n').replace(
+      'Default: t3.micro #',
+      'Default: t3.small #',
+    );
+    expect(setInstanceType(before, 't3.micro', 't3.small').text).toBe(after);
+  });
+
+  it('refuses, naming the list, when its last item is a block scalar', () => {
+    const error = editError(() =>
+      setInstanceType(sized('    AllowedValues:\n      - >-\n        t3.micro\n'), 't3.micro', 't3.small'),
+    );
+    expect(error.reason).toBe('unsupported');
+    expect(error.message).toContain('Parameters.InstanceType.AllowedValues is a block scalar');
+  });
+});

@@ -24,6 +24,17 @@ describe('benchmark process usage', () => {
     expect(processCpuSeconds(child.pid!)).toBeUndefined();
   });
 
+  it('counts the CPU of exited children only when asked to', async () => {
+    const child = spawn(process.execPath, ['-e', 'while (process.cpuUsage().user < 400_000);'], {
+      stdio: 'ignore',
+    });
+    await once(child, 'exit');
+    const own = processCpuSeconds(process.pid)!;
+    const withChildren = processCpuSeconds(process.pid, { withReapedChildren: true })!;
+    // The child used 0.4 s of CPU and has been waited for, so its CPU is in ours-with-children.
+    expect(withChildren - own).toBeGreaterThanOrEqual(0.3);
+  });
+
   it('adds up the CPU of a role across restarts and keeps each role’s peak memory', async () => {
     let current = spinner(600);
     await once(current, 'spawn');

@@ -5,6 +5,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../src/config/config.js';
+import { ENROLL_FLEET } from '../../src/shared/enrollment.js';
+import { ONBOARD_CUSTOMER } from '../../src/shared/onboarding.js';
+import { REMEDIATE_CPU_SATURATION } from '../../src/shared/remediation.js';
 import { cleanEnv, freePort, spawnEntryPoint, type SpawnedProcess } from '../helpers/processes.js';
 
 const run = promisify(execFile);
@@ -66,20 +69,22 @@ describe('autopilot CLI against npm start', () => {
     const parsed = JSON.parse(status.stdout) as Record<string, unknown>;
     expect(parsed).toMatchObject({
       workflowId: 'onboard:abc-p1',
-      type: 'OnboardCustomer',
+      type: ONBOARD_CUSTOMER,
       status: 'COMPLETED',
       searchAttributes: { DtEnvironmentId: 'abc-p1', DtCustomer: 'abc', AutopilotPhase: 'Completed' },
       result: { environmentId: 'abc-p1', secrets: { installerDownload: 'dynatrace/abc-p1/installer-download-token' } },
     });
     const human = await autopilot('status', 'onboard:abc-p1');
-    expect(human.stdout).toContain('onboard:abc-p1  OnboardCustomer  COMPLETED (Completed)');
+    expect(human.stdout).toContain(`onboard:abc-p1  ${ONBOARD_CUSTOMER}  COMPLETED (Completed)`);
 
     const again = await autopilot('onboard', '--customer', 'abc', '--stage', 'p1', '--wait', '--json');
     expect(JSON.parse(again.stdout)).toMatchObject({ status: 'COMPLETED', result: { createdEnvironment: false } });
 
-    const runs = await autopilot('runs', '--customer', 'abc', '--type', 'OnboardCustomer');
+    const runs = await autopilot('runs', '--customer', 'abc', '--type', ONBOARD_CUSTOMER);
     expect(runs.stdout.split('\n')[0]).toMatch(/^WORKFLOW ID\s+TYPE\s+STATUS\s+PHASE\s+ENVIRONMENT\s+STARTED$/);
-    expect(runs.stdout).toMatch(/onboard:abc-p1\s+OnboardCustomer\s+COMPLETED\s+Completed\s+abc-p1/);
+    expect(runs.stdout).toMatch(
+      new RegExp(`onboard:abc-p1\\s+${ONBOARD_CUSTOMER}\\s+COMPLETED\\s+Completed\\s+abc-p1`),
+    );
     const none = await autopilot('runs', '--phase', 'NeedsAttention', '--json');
     expect(JSON.parse(none.stdout)).toEqual([]);
   });
@@ -179,7 +184,7 @@ describe('autopilot CLI against npm start', () => {
       ].join('\n') + '\n',
     );
     const fleets = async () =>
-      (JSON.parse((await autopilot('runs', '--type', 'EnrollFleet', '--json')).stdout) as unknown[]).length;
+      (JSON.parse((await autopilot('runs', '--type', ENROLL_FLEET, '--json')).stdout) as unknown[]).length;
     const fleetsBefore = await fleets();
 
     const refused = await autopilot('enroll-fleet', '--inventory', inventory);
@@ -247,7 +252,7 @@ describe('autopilot CLI against npm start', () => {
     expect(stdout).toMatch(
       /remediate:demo-p1:HOST-[0-9A-F]{16}: created version pa-[a-z0-9]{13} "t3\.small-dynatrace-autopilot" of product prod-[a-z0-9]{13} \(t3\.micro → t3\.small\)/,
     );
-    const runs = await autopilot('runs', '--type', 'RemediateCpuSaturation', '--json');
+    const runs = await autopilot('runs', '--type', REMEDIATE_CPU_SATURATION, '--json');
     expect(JSON.parse(runs.stdout)).toEqual([expect.objectContaining({ environment: 'demo-p1', phase: 'Waiting' })]);
   });
 });

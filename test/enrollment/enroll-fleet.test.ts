@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFleet } from '../../src/client/start-fleet.js';
 import type { FleetHost } from '../../src/shared/fleet.js';
+import { ONBOARD_CUSTOMER } from '../../src/shared/onboarding.js';
 import { fleetProgressQuery } from '../../src/workflows/shared/fleet-signals.js';
 import { startTestbed, type Testbed } from '../helpers/autopilot.js';
 import { recordHistory } from '../helpers/temporal.js';
@@ -90,7 +91,7 @@ describe('EnrollFleet: 500 hosts across 20 environments with the local executor'
       expect(stats.created.apiTokens).toBe(40);
       expect(stats.hostsConnected).toBe(500);
       const onboardings = [];
-      for await (const run of tb.env.client.workflow.list({ query: `WorkflowType = 'OnboardCustomer'` })) {
+      for await (const run of tb.env.client.workflow.list({ query: `WorkflowType = '${ONBOARD_CUSTOMER}'` })) {
         if (run.workflowId.startsWith('onboard:fleet')) onboardings.push(run.workflowId);
       }
       expect(onboardings).toHaveLength(20);

@@ -3,7 +3,9 @@ import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { temporalCliPath } from '../global-setup.js';
+import { ONBOARD_CUSTOMER } from '../../src/shared/onboarding.js';
+import { WORKER_SELF_CHECK } from '../../src/shared/worker-self-check.js';
+import { temporalCliPath } from '../../src/temporal/temporal-cli-path.js';
 import {
   cleanEnv,
   freePort,
@@ -55,7 +57,7 @@ describe('npm start (sandbox/start.ts): embedded dev server + worker', () => {
 
   type Listed = { type: { name: string }; status: string; execution: { workflowId: string } };
   function listWorkflows(port: number): Listed[] {
-    const out = execFileSync(temporalCliPath, ['workflow', 'list', '--address', `127.0.0.1:${port}`, '-o', 'json'], {
+    const out = execFileSync(temporalCliPath(), ['workflow', 'list', '--address', `127.0.0.1:${port}`, '-o', 'json'], {
       encoding: 'utf8',
     });
     return (JSON.parse(out || '[]') as Listed[]) ?? [];
@@ -90,10 +92,10 @@ describe('npm start (sandbox/start.ts): embedded dev server + worker', () => {
     });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-origin')).toBe(`http://localhost:${uiPort}`);
-    const selfCheck = listWorkflows(port).find((w) => w.type.name === 'WorkerSelfCheck')!.execution.workflowId;
+    const selfCheck = listWorkflows(port).find((w) => w.type.name === WORKER_SELF_CHECK)!.execution.workflowId;
     const show = (...extra: string[]) =>
       execFileSync(
-        temporalCliPath,
+        temporalCliPath(),
         ['workflow', 'show', '-w', selfCheck, '--address', `127.0.0.1:${port}`, '-o', 'json', ...extra],
         { encoding: 'utf8' },
       );
@@ -105,8 +107,8 @@ describe('npm start (sandbox/start.ts): embedded dev server + worker', () => {
     // The real CLI, against the server we started: the start-up self-check run is there.
     expect(listWorkflows(port)).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ type: { name: 'WorkerSelfCheck' }, status: 'WORKFLOW_EXECUTION_STATUS_COMPLETED' }),
-        expect.objectContaining({ type: { name: 'OnboardCustomer' }, status: 'WORKFLOW_EXECUTION_STATUS_COMPLETED' }),
+        expect.objectContaining({ type: { name: WORKER_SELF_CHECK }, status: 'WORKFLOW_EXECUTION_STATUS_COMPLETED' }),
+        expect.objectContaining({ type: { name: ONBOARD_CUSTOMER }, status: 'WORKFLOW_EXECUTION_STATUS_COMPLETED' }),
       ]),
     );
     const serverPid = devServerPid(dataDir);

@@ -7,6 +7,7 @@ import { startOnboarding } from '../../src/client/start-onboarding.js';
 import { FileSecret } from '../../src/config/secret.js';
 import { collect } from '../../src/dynatrace/pagination.js';
 import { secretRefs } from '../../src/secrets/secret-store.js';
+import { ONBOARD_CUSTOMER } from '../../src/shared/onboarding.js';
 import { AUTOPILOT_PHASE, DT_CUSTOMER, DT_ENVIRONMENT_ID } from '../../src/shared/search-attributes.js';
 import { decideUpdate, progressQuery, retrySignal } from '../../src/workflows/shared/operator-controls.js';
 import { startTestbed, type Testbed } from '../helpers/autopilot.js';
@@ -187,7 +188,7 @@ describe('OnboardCustomer on the real Temporal server against the simulator', ()
     const worker = await tb.worker();
     const err = await worker.runUntil(
       tb.env.client.workflow
-        .execute('OnboardCustomer', {
+        .execute(ONBOARD_CUSTOMER, {
           args: [{ customer: 'ABC!', stage: 'p1' }],
           taskQueue: tb.taskQueue,
           workflowId: 'onboard:bad-input',
@@ -235,7 +236,7 @@ describe('OnboardCustomer on the real Temporal server against the simulator', ()
     await worker.runUntil(async () => {
       for (const [name, patch, message] of cases) {
         const err = await tb.env.client.workflow
-          .execute('OnboardCustomer', {
+          .execute(ONBOARD_CUSTOMER, {
             args: [{ customer: 'ref', stage: 'p1', ...patch }],
             taskQueue: tb.taskQueue,
             workflowId: `onboard:refused-${name.replace(/\W+/g, '-')}`,

@@ -4,7 +4,12 @@ import { startOnboarding } from '../../src/client/start-onboarding.js';
 import { Secret } from '../../src/config/secret.js';
 import { secretRefs } from '../../src/secrets/secret-store.js';
 import { problemRoutingWorkflowId, type ProblemRoutingResult } from '../../src/shared/problem-routing.js';
-import { remediationWorkflowId, rolledArtifactName, type RemediationStatus } from '../../src/shared/remediation.js';
+import {
+  REMEDIATE_CPU_SATURATION,
+  remediationWorkflowId,
+  rolledArtifactName,
+  type RemediationStatus,
+} from '../../src/shared/remediation.js';
 import { progressQuery } from '../../src/workflows/shared/operator-controls.js';
 import { startTestAws, type TestAws } from '../helpers/aws.js';
 import { startTestbed, type Testbed } from '../helpers/autopilot.js';
@@ -114,7 +119,7 @@ describe('notifications without entities, and hosts behind a service, reach the 
   const remediationsOf = async (environmentId: string) => {
     const ids: string[] = [];
     for await (const run of tb.env.client.workflow.list({
-      query: `WorkflowType = 'RemediateCpuSaturation' AND DtEnvironmentId = '${environmentId}'`,
+      query: `WorkflowType = '${REMEDIATE_CPU_SATURATION}' AND DtEnvironmentId = '${environmentId}'`,
     }))
       ids.push(run.workflowId);
     return ids;

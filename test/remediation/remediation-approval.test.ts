@@ -8,6 +8,7 @@ import { createActivities, type ActivityDeps } from '../../src/activities/index.
 import { seedCatalogDemo } from '../../sandbox/catalog-demo.js';
 import { secretRefs } from '../../src/secrets/secret-store.js';
 import {
+  REMEDIATE_CPU_SATURATION,
   remediationWorkflowId,
   type ProblemNotification,
   type RemediationResult,
@@ -83,7 +84,7 @@ describe('self-healing with approval (time-skipping server)', () => {
       notify: { url: 'http://127.0.0.1:9/nobody' },
     });
     const handle = await env.client.workflow.signalWithStart<typeof RemediateCpuSaturation, [ProblemNotification]>(
-      'RemediateCpuSaturation',
+      REMEDIATE_CPU_SATURATION,
       {
         workflowId: remediationWorkflowId(ENV, entityId),
         taskQueue,

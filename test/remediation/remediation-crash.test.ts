@@ -4,7 +4,11 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createActivities } from '../../src/activities/index.js';
 import { startOnboarding } from '../../src/client/start-onboarding.js';
 import { seedCatalogDemo } from '../../sandbox/catalog-demo.js';
-import { remediationWorkflowId, type ProblemNotification } from '../../src/shared/remediation.js';
+import {
+  REMEDIATE_CPU_SATURATION,
+  remediationWorkflowId,
+  type ProblemNotification,
+} from '../../src/shared/remediation.js';
 import type { RemediateCpuSaturation } from '../../src/workflows/remediate-cpu-saturation.js';
 import { problemNotificationSignal, remediationStatusQuery } from '../../src/workflows/shared/remediation-signals.js';
 import { startTestbed, type Testbed } from '../helpers/autopilot.js';
@@ -92,7 +96,7 @@ describe('a worker killed in the middle of a roll', () => {
     }
     const workflowId = remediationWorkflowId(ENV, entityId);
     const handle = await tb.env.client.workflow.signalWithStart<typeof RemediateCpuSaturation, [ProblemNotification]>(
-      'RemediateCpuSaturation',
+      REMEDIATE_CPU_SATURATION,
       {
         workflowId,
         taskQueue,

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOnboarding } from '../../src/client/start-onboarding.js';
 import { seedCatalogDemo } from '../../sandbox/catalog-demo.js';
 import {
+  REMEDIATE_CPU_SATURATION,
   remediationWorkflowId,
   type ProblemNotification,
   type RemediationInput,
@@ -96,7 +97,7 @@ describe('self-healing validation: what is recorded and left alone', () => {
     const workflowId = remediationWorkflowId(ENV, hostEntityId);
     const [first, ...rest] = notifications.map((n) => ({ ...n, hostEntityId, receivedAt: new Date().toISOString() }));
     const handle = await tb.env.client.workflow.signalWithStart<typeof RemediateCpuSaturation, [ProblemNotification]>(
-      'RemediateCpuSaturation',
+      REMEDIATE_CPU_SATURATION,
       {
         workflowId,
         taskQueue: tb.taskQueue,

@@ -7,6 +7,7 @@ import { parseCodecKeys, type CodecKeyring } from '../../src/codec/codec-keyring
 import { autopilotDataConverter } from '../../src/codec/data-converter.js';
 import { EncryptionCodec, KEY_ID_METADATA } from '../../src/codec/encryption-codec.js';
 import { WorkerSelfCheck } from '../../src/workflows/index.js';
+import { WORKER_SELF_CHECK } from '../../src/shared/worker-self-check.js';
 import { connectToTestServer, createTestWorker, uniqueTaskQueue } from '../helpers/temporal.js';
 
 const OLD = `old-2026:${randomBytes(32).toString('base64')}`;
@@ -83,7 +84,7 @@ describe('rotating the payload key', () => {
     const worker = await workerWith(rotated);
     await worker.runUntil(async () => {
       expect(await oldHandle.query<{ definition?: { type?: string } }>('__temporal_workflow_metadata')).toMatchObject({
-        definition: { type: 'WorkerSelfCheck' },
+        definition: { type: WORKER_SELF_CHECK },
       });
     });
     const after = await run(rotated, `rotation-new:${taskQueue}`);

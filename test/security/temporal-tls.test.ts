@@ -13,6 +13,7 @@ import {
   TemporalUnreachableError,
 } from '../../src/temporal/connect.js';
 import { WorkerSelfCheck } from '../../src/workflows/index.js';
+import { WORKER_SELF_CHECK } from '../../src/shared/worker-self-check.js';
 import { createTestPki, startTlsProxy, type TestPki, type TlsProxy } from '../helpers/grpc-tls-proxy.js';
 import { cleanEnv } from '../helpers/processes.js';
 import {
@@ -93,7 +94,7 @@ describe('Temporal over TLS, mTLS and an API key (a TLS-terminating gRPC proxy i
         env: cleanEnv({ ...secure, AUTOPILOT_CODEC_KEYS: TEST_CODEC_KEYS_TEXT, AUTOPILOT_METRICS_ADDRESS: 'off' }),
       },
     );
-    expect(JSON.parse(cli.stdout)).toMatchObject({ status: 'COMPLETED', type: 'WorkerSelfCheck' });
+    expect(JSON.parse(cli.stdout)).toMatchObject({ status: 'COMPLETED', type: WORKER_SELF_CHECK });
   });
 
   it.each([

@@ -4,7 +4,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from 'vitest';
 import { Secret } from '../../src/config/secret.js';
 import { createJsonLogger } from '../../src/observability/json-logger.js';
-import { remediationPolicySchema } from '../../src/shared/remediation.js';
+import { REMEDIATE_CPU_SATURATION, remediationPolicySchema } from '../../src/shared/remediation.js';
 import { DEFAULT_WEBHOOK_KEY_HEADER } from '../../src/shared/webhook.js';
 import { createWebhookServer } from '../../src/webhook/webhook-server.js';
 import { connectToTestServer, uniqueTaskQueue } from '../helpers/temporal.js';
@@ -191,7 +191,7 @@ describe('webhook receiver under fuzzing', () => {
 
     const handle = env.client.workflow.getHandle(workflowId);
     const description = await handle.describe();
-    expect(description.type).toBe('RemediateCpuSaturation');
+    expect(description.type).toBe(REMEDIATE_CPU_SATURATION);
     expect(description.taskQueue).toBe(taskQueue);
     await handle.terminate('fuzz test done');
   });

@@ -8,7 +8,8 @@ import { ENCRYPTED_ENCODING } from '../../src/codec/encryption-codec.js';
 import { ConfigError } from '../../src/config/config.js';
 import { Secret } from '../../src/config/secret.js';
 import { createJsonLogger } from '../../src/observability/json-logger.js';
-import { remediationPolicySchema } from '../../src/shared/remediation.js';
+import { REMEDIATE_CPU_SATURATION, remediationPolicySchema } from '../../src/shared/remediation.js';
+import { ROUTE_PROBLEM_NOTIFICATION } from '../../src/shared/problem-routing.js';
 import { DEFAULT_WEBHOOK_KEY_HEADER } from '../../src/shared/webhook.js';
 import { requireWebhookKey, startWebhookReceiver } from '../../src/webhook/start-webhook.js';
 import { createWebhookServer } from '../../src/webhook/webhook-server.js';
@@ -195,7 +196,7 @@ describe('webhook receiver', () => {
 
     const handle = env.client.workflow.getHandle(workflowId);
     const description = await handle.describe();
-    expect(description.type).toBe('RemediateCpuSaturation');
+    expect(description.type).toBe(REMEDIATE_CPU_SATURATION);
     expect(description.typedSearchAttributes.get({ name: 'DtEnvironmentId', type: 'KEYWORD' })).toBe(environmentId);
     const history = await handle.fetchHistory();
     const signals = (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes);
@@ -228,7 +229,7 @@ describe('webhook receiver', () => {
 
     const handle = env.client.workflow.getHandle(`route-problem:${environmentId}:-6_6V2:OPEN`);
     const description = await handle.describe();
-    expect(description.type).toBe('RouteProblemNotification');
+    expect(description.type).toBe(ROUTE_PROBLEM_NOTIFICATION);
     expect(description.typedSearchAttributes.get({ name: 'DtProblemId', type: 'KEYWORD' })).toBe('-6_6V2');
     // The receiver holds no Dynatrace credentials: the run reads the problem, the input says which.
     expect(await historyText(handle)).toContain('"problemId":"-6_6V2"');

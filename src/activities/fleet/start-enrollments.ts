@@ -1,6 +1,7 @@
 import { activityInfo, getClient, heartbeat } from '@temporalio/activity';
 import { isGrpcServiceError, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { enrollmentStartDisplay, type HostEnrollmentInput } from '../../shared/enrollment.js';
+import { mapWithConcurrency } from '../../concurrency/map-with-concurrency.js';
+import { enrollmentStartDisplay, HOST_ENROLLMENT, type HostEnrollmentInput } from '../../shared/enrollment.js';
 
 export interface EnrollmentToStart {
   workflowId: string;
@@ -30,33 +31,27 @@ const PARALLEL_STARTS = 25;
 export async function startEnrollments(input: { enrollments: EnrollmentToStart[] }): Promise<EnrollmentStart[]> {
   const client = getClient();
   const { taskQueue } = activityInfo();
-  const results: EnrollmentStart[] = new Array<EnrollmentStart>(input.enrollments.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < input.enrollments.length) {
-      const index = next++;
-      const { workflowId, environmentId, input: args } = input.enrollments[index]!;
-      try {
-        await client.workflow.start('HostEnrollment', {
-          workflowId,
-          taskQueue,
-          args: [args],
-          ...enrollmentStartDisplay(environmentId, args),
-        });
-        results[index] = { workflowId, outcome: 'started' };
-      } catch (err) {
-        if (err instanceof WorkflowExecutionAlreadyStartedError) {
-          results[index] = { workflowId, outcome: 'already-running' };
-        } else if (isGrpcServiceError(err) && Number(err.code) === GRPC_INVALID_ARGUMENT) {
-          // This host's input is refused for good; the others go on, and the fleet reports it.
-          results[index] = { workflowId, outcome: 'failed', reason: err.details || err.message };
-        } else {
-          throw err;
-        }
-      }
-      heartbeat({ started: index + 1 });
+  const start = async ({ workflowId, environmentId, input: args }: EnrollmentToStart): Promise<EnrollmentStart> => {
+    try {
+      await client.workflow.start(HOST_ENROLLMENT, {
+        workflowId,
+        taskQueue,
+        args: [args],
+        ...enrollmentStartDisplay(environmentId, args),
+      });
+      return { workflowId, outcome: 'started' };
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return { workflowId, outcome: 'already-running' };
+      // This host's input is refused for good; the others go on, and the fleet reports it.
+      if (isGrpcServiceError(err) && Number(err.code) === GRPC_INVALID_ARGUMENT)
+        return { workflowId, outcome: 'failed', reason: err.details || err.message };
+      throw err;
     }
   };
-  await Promise.all(Array.from({ length: Math.min(PARALLEL_STARTS, input.enrollments.length) }, lane));
-  return results;
+  let started = 0;
+  return mapWithConcurrency(input.enrollments, PARALLEL_STARTS, async (enrollment) => {
+    const result = await start(enrollment);
+    heartbeat({ started: ++started });
+    return result;
+  });
 }

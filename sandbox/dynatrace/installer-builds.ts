@@ -8,8 +8,11 @@ export interface BuiltInstaller {
   etag: string;
 }
 
-/** Builds each environment's installer once per version (signing costs an openssl run). */
-export class InstallerCache {
+/**
+ * The installers the simulator serves, each built once per environment and version: signing costs
+ * an openssl run. Not the worker's cache of downloaded installers (src/installers/installer-cache.ts).
+ */
+export class InstallerBuilds {
   private readonly built = new Map<string, Promise<BuiltInstaller>>();
 
   constructor(

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { ENROLL_FLEET, HOST_ENROLLMENT } from '../../src/shared/enrollment.js';
+import { ONBOARD_CUSTOMER } from '../../src/shared/onboarding.js';
+import { ROUTE_PROBLEM_NOTIFICATION } from '../../src/shared/problem-routing.js';
+import { REMEDIATE_CPU_SATURATION } from '../../src/shared/remediation.js';
+import { WORKER_SELF_CHECK } from '../../src/shared/worker-self-check.js';
+import * as workflows from '../../src/workflows/index.js';
+
+describe('workflow type names', () => {
+  // Clients start and list workflows by these names; the worker registers the functions by theirs.
+  it('name exactly the workflows the worker registers, one constant each', () => {
+    const constants = [
+      WORKER_SELF_CHECK,
+      ONBOARD_CUSTOMER,
+      HOST_ENROLLMENT,
+      ENROLL_FLEET,
+      REMEDIATE_CPU_SATURATION,
+      ROUTE_PROBLEM_NOTIFICATION,
+    ];
+    const registered = Object.entries(workflows).map(([exported, fn]) => {
+      // The type Temporal records is the function's own name, not the name it is exported under.
+      expect(fn.name).toBe(exported);
+      return fn.name;
+    });
+    expect([...constants].sort()).toEqual([...registered].sort());
+  });
+});
