@@ -2,7 +2,7 @@
  * CloudFormation YAML on the maintained `yaml` library: the short-form intrinsic functions (`!Ref`, `!Sub`, `!GetAtt`,
  * …) are declared as custom tags and read as their long forms (`{ Ref: … }`, `{ 'Fn::Sub': … }`), and what
  * CloudFormation refuses is refused with the reason and its line: aliases and anchors, duplicate keys, tabs as
- * indentation, several documents, tags that are not intrinsic functions, two tags on one node.
+ * indentation, several documents, directives, tags that are not intrinsic functions, two tags on one node.
  *
  * The parsed `yaml` document is kept next to the plain value, so an editor can find the exact source range of any
  * node and rewrite that text alone.
@@ -82,11 +82,22 @@ export interface ParsedTemplateYaml {
 /** Parses CloudFormation YAML (JSON is YAML too) into its plain value, or throws CloudFormationYamlError. */
 export function parseCloudFormationYaml(text: string): ParsedTemplateYaml {
   const source = text.replace(/^\uFEFF/, '');
-  const document = parseDocument(source, { uniqueKeys: true, customTags: CLOUDFORMATION_TAGS, keepSourceTokens: true });
+  const document = parseDocument(source, {
+    uniqueKeys: sameKey,
+    customTags: CLOUDFORMATION_TAGS,
+    keepSourceTokens: true,
+  });
   const problem = document.errors[0] ?? document.warnings.find((w) => w.code === 'TAG_RESOLVE_FAILED');
   if (problem) {
     const [position] = problem.linePos ?? [{ line: 1, col: 1 }];
     throw new CloudFormationYamlError(reasonOf(problem.code, problem.message), position.line, position.col);
+  }
+  const { yaml, tags } = document.directives;
+  if (yaml.explicit || Object.keys(tags).some((handle) => handle !== '!!')) {
+    // `%YAML 1.1` would switch the schema (`yes` becomes true), `%TAG` would rename tags: the template would read
+    // differently here than the short forms and scalars are declared above.
+    const { line, column } = lineAndColumn(source, Math.max(source.search(/^%/m), 0));
+    throw new CloudFormationYamlError('YAML directives (%YAML, %TAG) are not supported', line, column);
   }
   const at = (node: { range?: [number, number, number] | null }) => lineAndColumn(source, node.range?.[0] ?? 0);
   return { value: document.contents ? toValue(document.contents, at) : null, document };
@@ -104,7 +115,7 @@ function reasonOf(code: string, message: string): string {
     case 'MULTIPLE_TAGS':
       return 'two tags on one node: CloudFormation takes one short form per node (write the outer one long, e.g. `Fn::Base64: !Sub …`)';
     case 'TAG_RESOLVE_FAILED':
-      return `unsupported tag ${first.replace(/^Unresolved tag: /, '')}: only CloudFormation short forms (!Ref, !Sub, …)`;
+      return `unsupported tag ${first.replace(/^(?:Unresolved tag|Could not resolve tag): /, '')}: only CloudFormation short forms (!Ref, !Sub, …)`;
     default:
       return first;
   }
@@ -139,8 +150,9 @@ function toValue(node: ParsedNode, at: Locate): CfnValue {
       const key = pair.key as ParsedNode | null;
       if (!key || !isScalar(key) || key.tag !== undefined)
         throw refuse('mapping keys must be plain scalars', key ?? node);
+      if (key.anchor) throw refuse('anchors are not allowed in CloudFormation templates', key);
       // `__proto__` is a key like any other, never the object's prototype.
-      Object.defineProperty(mapping, String(key.value), {
+      Object.defineProperty(mapping, keyText(key), {
         value: pair.value ? toValue(pair.value, at) : null,
         enumerable: true,
         writable: true,
@@ -185,6 +197,20 @@ function exactNumber(written: string, value: number): boolean {
   return true;
 }
 
+/**
+ * A mapping key as CloudFormation reads it: the text written, not a number or boolean made of it, so an account id
+ * keeps its leading zero (`012345678901:` in a Mappings table) and `1.10:` stays "1.10".
+ */
+function keyText(key: Scalar): string {
+  return key.type === 'PLAIN' && key.source !== undefined ? key.source : String(key.value);
+}
+
+/** Duplicate keys by the text CloudFormation reads: `1:` and `'1':` are one key, `012:` and `12:` two. */
+function sameKey(a: unknown, b: unknown): boolean {
+  const text = (key: unknown) => (isScalar(key) ? keyText(key) : key);
+  return text(a) === text(b);
+}
+
 function lineAndColumn(text: string, offset: number): { line: number; column: number } {
   const before = text.slice(0, offset);
   const line = before.split('\n').length;
@@ -196,7 +222,7 @@ export function nodeAt(document: Document.Parsed, path: readonly string[]): Node
   let node: Node | null | undefined = document.contents;
   for (const key of path) {
     if (!isMap(node)) return undefined;
-    const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
+    const pair = node.items.find((p) => isScalar(p.key) && keyText(p.key) === key);
     node = pair?.value as Node | null | undefined;
   }
   return node ?? undefined;

@@ -50,6 +50,9 @@ export class TemplateSplicer {
     }
     const items = list.items;
     const last = items.at(-1)!;
+    if (last.type !== 'PLAIN' && last.type !== 'QUOTE_DOUBLE' && last.type !== 'QUOTE_SINGLE') {
+      throw new TextEditError(`the last item of ${pathText(path)} is a block scalar`);
+    }
     const quote = last.type === 'QUOTE_DOUBLE' ? '"' : last.type === 'QUOTE_SINGLE' ? "'" : '';
     const item = `${quote}${newValue}${quote}`;
     const [lastStart, lastEnd] = last.range!;
