@@ -8,27 +8,31 @@ export interface SecretSource {
   toString(): string;
 }
 
-/**
- * A secret value that refuses to be printed: logging, JSON-serialising or interpolating it yields
- * `[redacted]`. Only `reveal()` hands out the value, at the one place that sends it.
- */
-export class Secret implements SecretSource {
-  readonly #value: string;
-
-  constructor(value: string) {
-    this.#value = value;
-  }
-
-  reveal(): string {
-    return this.#value;
-  }
-
+/** What every secret prints as, however it is logged, serialised or interpolated. */
+abstract class Redacted {
   toString(): string {
     return '[redacted]';
   }
 
   toJSON(): string {
     return '[redacted]';
+  }
+}
+
+/**
+ * A secret value that refuses to be printed: logging, JSON-serialising or interpolating it yields
+ * `[redacted]`. Only `reveal()` hands out the value, at the one place that sends it.
+ */
+export class Secret extends Redacted implements SecretSource {
+  readonly #value: string;
+
+  constructor(value: string) {
+    super();
+    this.#value = value;
+  }
+
+  reveal(): string {
+    return this.#value;
   }
 
   [inspect.custom](): string {
@@ -40,7 +44,7 @@ export class Secret implements SecretSource {
  * A secret kept in a file (`NAME_FILE`, e.g. a mounted Kubernetes secret) and re-read when the file
  * changes, so an operator can rotate a token without restarting workers.
  */
-export class FileSecret implements SecretSource {
+export class FileSecret extends Redacted implements SecretSource {
   #value: string;
   #mtimeMs: number;
 
@@ -48,6 +52,7 @@ export class FileSecret implements SecretSource {
     private readonly file: string,
     initial: string,
   ) {
+    super();
     this.#value = initial;
     this.#mtimeMs = statSync(file).mtimeMs;
   }
@@ -66,14 +71,6 @@ export class FileSecret implements SecretSource {
       // A file being replaced can vanish for a moment; keep the last good value.
     }
     return this.#value;
-  }
-
-  toString(): string {
-    return '[redacted]';
-  }
-
-  toJSON(): string {
-    return '[redacted]';
   }
 
   [inspect.custom](): string {

@@ -31,38 +31,48 @@ export async function* paginateV2<S extends z.ZodType<{ nextPageKey?: string | n
   }
 }
 
-/** Hosts v1: the key comes in the `Next-Page-Key` header; every other parameter is repeated. */
-export async function* paginateV1Header<S extends z.ZodType, T>(
+/**
+ * The v1 styles: every parameter is repeated with the key. Hosts v1 sends the key in the
+ * `Next-Page-Key` header; OneAgents v1 in the body, and an empty page may still carry one.
+ */
+async function* paginateV1<S extends z.ZodType, T>(
   http: DynatraceHttp,
   request: ListRequest,
   schema: S,
   items: (page: z.infer<S>) => T[],
-): AsyncGenerator<T> {
-  let key: string | undefined;
-  for (let n = 0; n < MAX_PAGES; n++) {
-    const response = await http.send({ ...request, method: 'GET', query: { ...request.query, nextPageKey: key } });
-    yield* items(http.parse(schema, response.body, { method: 'GET', path: request.path }));
-    const next = response.headers['next-page-key'];
-    key = Array.isArray(next) ? next[0] : next;
-    if (!key) return;
-  }
-}
-
-/** OneAgents v1: body key, other parameters repeated, and an empty page may still carry a key. */
-export async function* paginateV1Body<S extends z.ZodType<{ nextPageKey?: string | null | undefined }>, T>(
-  http: DynatraceHttp,
-  request: ListRequest,
-  schema: S,
-  items: (page: z.infer<S>) => T[],
+  nextKey: (page: z.infer<S>, headers: Record<string, string | string[] | undefined>) => string | undefined,
 ): AsyncGenerator<T> {
   let key: string | undefined;
   for (let n = 0; n < MAX_PAGES; n++) {
     const response = await http.send({ ...request, method: 'GET', query: { ...request.query, nextPageKey: key } });
     const page = http.parse(schema, response.body, { method: 'GET', path: request.path });
     yield* items(page);
-    key = page.nextPageKey ?? undefined;
+    key = nextKey(page, response.headers);
     if (!key) return;
   }
+}
+
+/** Hosts v1: the key comes in the `Next-Page-Key` header; every other parameter is repeated. */
+export function paginateV1Header<S extends z.ZodType, T>(
+  http: DynatraceHttp,
+  request: ListRequest,
+  schema: S,
+  items: (page: z.infer<S>) => T[],
+): AsyncGenerator<T> {
+  return paginateV1(http, request, schema, items, (_page, headers) => {
+    const next = headers['next-page-key'];
+    return Array.isArray(next) ? next[0] : next;
+  });
+}
+
+/** OneAgents v1: body key, other parameters repeated, and an empty page may still carry a key. */
+export function paginateV1Body<S extends z.ZodType<{ nextPageKey?: string | null | undefined }>, T>(
+  http: DynatraceHttp,
+  request: ListRequest,
+  schema: S,
+  items: (page: z.infer<S>) => T[],
+): AsyncGenerator<T> {
+  return paginateV1(http, request, schema, items, (page) => page.nextPageKey ?? undefined);
 }
 
 export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {

@@ -1,17 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { CloudFormationYamlError, parseCloudFormationYaml } from '../../src/aws/cloudformation-yaml.js';
+import { thrownBy } from '../helpers/thrown.js';
 
 const value = (text: string) => parseCloudFormationYaml(text).value;
 
-function refusal(text: string): CloudFormationYamlError {
-  try {
-    parseCloudFormationYaml(text);
-  } catch (err) {
-    if (err instanceof CloudFormationYamlError) return err;
-    throw err;
-  }
-  throw new Error('expected the YAML to be refused');
-}
+const refusal = (text: string) => thrownBy(() => parseCloudFormationYaml(text), CloudFormationYamlError);
 
 describe('CloudFormation YAML on the yaml library', () => {
   it('reads every short form as its long form', () => {

@@ -7,6 +7,7 @@ import {
   type TemplateEditReason,
 } from '../../src/aws/instance-type-template.js';
 import { parseCloudFormationYaml, type CfnValue } from '../../src/aws/cloudformation-yaml.js';
+import { thrownBy } from '../helpers/thrown.js';
 
 const parseCfnYaml = (source: string): CfnValue => parseCloudFormationYaml(source).value;
 
@@ -61,15 +62,7 @@ function expectedDoc(source: string, changes: [path: string[], value: CfnValue][
   return doc;
 }
 
-function editError(action: () => unknown): TemplateEditError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof TemplateEditError) return error;
-    throw error;
-  }
-  throw new Error('expected a TemplateEditError');
-}
+const editError = (action: () => unknown) => thrownBy(action, TemplateEditError);
 
 /** A Service Catalog product as a platform team publishes it: the size is a parameter, comments and tags abound. */
 const WEB_SERVER_PRODUCT = text`

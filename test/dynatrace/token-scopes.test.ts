@@ -29,6 +29,7 @@ import { CLUSTER_SCOPES, ENVIRONMENT_SCOPES, scopeList } from '../../sandbox/dyn
 import { secretRefs } from '../../src/secrets/secret-store.js';
 import { testActivityDeps } from '../helpers/autopilot.js';
 import { startTestCluster, type TestCluster } from '../helpers/simulator.js';
+import { markdownTableRows } from '../helpers/markdown-table.js';
 
 /** Route names differ in parameter names only (`{id}` in the simulator, `{environmentId}` in the table). */
 const routeKey = (route: string) => route.replace(/\{[^}]*\}/g, '{}');
@@ -167,17 +168,7 @@ describe('docs/least-privilege.md', () => {
     const end = doc.indexOf(`<!-- /${name} -->`);
     expect(start, name).toBeGreaterThanOrEqual(0);
     expect(end, name).toBeGreaterThan(start);
-    return doc
-      .slice(start, end)
-      .split('\n')
-      .filter((line) => line.startsWith('|'))
-      .slice(2)
-      .map((line) =>
-        line
-          .slice(1, -1)
-          .split('|')
-          .map((cell) => cell.trim()),
-      );
+    return markdownTableRows(doc.slice(start, end));
   };
   const unquote = (cell: string) => cell.replace(/^`|`$/g, '');
   const kindOf = (label: string) => TOKEN_KINDS.find((k) => TOKEN_LABELS[k] === label) ?? label;

@@ -5,21 +5,13 @@ import { configuration } from '../../src/config/configuration.js';
 import { projectRoot } from '../../src/config/project-root.js';
 import { CONFIG_TABLES, variablesOf } from '../../src/config/variable.js';
 import { README, configRows, tableIn, withConfigTables } from '../../scripts/generate-config-docs.js';
+import { markdownTableRows } from '../helpers/markdown-table.js';
 
 const variables = variablesOf(configuration);
 
 /** A table's body rows as README has them, cells trimmed. */
 const documentedRows = (readme: string, table: (typeof CONFIG_TABLES)[number]): string[][] =>
-  tableIn(readme, table)
-    .split('\n')
-    .filter((line) => line.startsWith('|'))
-    .slice(2)
-    .map((line) =>
-      line
-        .slice(1, -1)
-        .split(/(?<!\\)\|/)
-        .map((cell) => cell.trim().replace(/\\\|/g, '|')),
-    );
+  markdownTableRows(tableIn(readme, table));
 
 const variableOf = (cell: string) => cell.replace(/^`|`$/g, '').replace(/\[_FILE\]$/, '');
 

@@ -4,16 +4,9 @@ import path from 'node:path';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, readSecret } from '../../src/config/config.js';
+import { thrownBy } from '../helpers/thrown.js';
 
-function configError(env: Record<string, string>): ConfigError {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
+const configError = (env: Record<string, string>) => thrownBy(() => loadConfig(env), ConfigError);
 
 describe('configuration from environment variables', () => {
   it('has working defaults for a fresh machine (sandbox mode)', () => {

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { codecKeysFor, sandboxCodecKeysFile } from '../../src/codec/codec-keys.js';
 import { parseCodecKeys } from '../../src/codec/codec-keyring.js';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
+import { thrownBy } from '../helpers/thrown.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'autopilot-security-config-'));
 const file = (name: string, content: string) => {
@@ -19,15 +20,7 @@ const PRIVATE_KEY =
 const CERT = '-----BEGIN CERTIFICATE-----\nMIIB-test\n-----END CERTIFICATE-----\n';
 const KEY_B64 = randomBytes(32).toString('base64');
 
-function configError(env: Record<string, string>): ConfigError {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
+const configError = (env: Record<string, string>) => thrownBy(() => loadConfig(env), ConfigError);
 
 describe('secure Temporal connection settings', () => {
   it('leaves TLS off for the local dev server, and turns it on for files, a server name, TEMPORAL_TLS or an API key', () => {

@@ -6,6 +6,7 @@ import type { Handler, Router } from '../router.js';
 import type { SimulatorServices } from '../services.js';
 import type { EnvironmentRecord, GroupRecord } from '../state.js';
 import { validateBody, queryFlag } from '../validation.js';
+import { GROUP_PERMISSIONS } from '../../../src/shared/onboarding.js';
 import { defaultAlertingProfile } from '../settings-schemas.js';
 
 const ENVIRONMENT_ID = /^[a-zA-Z0-9_-]{1,70}$/;
@@ -40,19 +41,7 @@ function mergeQuotas(current: Record<string, unknown> | undefined, sent: Record<
   return { ...current, ...sent };
 }
 
-const GROUP_PERMISSIONS = [
-  'VIEWER',
-  'MANAGE_SETTINGS',
-  'AGENT_INSTALL',
-  'LOG_VIEWER',
-  'VIEW_SENSITIVE_REQUEST_DATA',
-  'CONFIGURE_REQUEST_CAPTURE_DATA',
-  'REPLAY_SESSION_DATA',
-  'REPLAY_SESSION_DATA_WITHOUT_MASKING',
-  'MANAGE_SECURITY_PROBLEMS',
-  'MANAGE_SUPPORT_TICKETS',
-] as const;
-
+// The permissions the cluster knows are the ones onboarding may grant (reference §2).
 const groupBody = z.object({
   id: z.string().optional(),
   name: z.string().min(1, 'must not be empty'),
