@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { ESLint } from 'eslint';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../src/config/config.js';
 
@@ -68,4 +69,36 @@ describe('the production build and image hold no sandbox code', () => {
       .map((l) => l.trim());
     expect(ignored).toEqual(expect.arrayContaining(['sandbox', 'test', 'bench']));
   });
+});
+
+// In this file, after the build: the probe file in src/ must not land in a build running at the same time.
+/**
+ * What eslint's import rule says of a file with this code at `file`. Type-aware linting only reads files the
+ * project holds, so the probe is written for the moment of the check and removed at once.
+ */
+async function lint(file: string, code: string): Promise<string[]> {
+  const probe = path.join(projectRoot, file.replace(/\.ts$/, `-probe-${process.pid}.ts`));
+  writeFileSync(probe, code);
+  try {
+    const [result] = await new ESLint({ cwd: projectRoot }).lintFiles([probe]);
+    return (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+  } finally {
+    rmSync(probe, { force: true });
+  }
+}
+
+describe('the product never imports the sandbox', () => {
+  it('eslint refuses an import of the sandbox from src/, workflows included', async () => {
+    const code =
+      "import { startDynatraceSimulator } from '../../sandbox/dynatrace/index.js';\nexport const s = startDynatraceSimulator;\n";
+    expect(await lint('src/webhook/probe.ts', code)).toEqual([expect.stringMatching(/must not import the sandbox/)]);
+    expect(await lint('src/workflows/shared/probe.ts', code.replace('../../', '../../../'))).toEqual(
+      expect.arrayContaining([expect.stringMatching(/must not import the sandbox/)]),
+    );
+  }, 60_000);
+
+  it('lets the sandbox, the tests and the benchmarks use the product', async () => {
+    const code = "import { loadConfig } from '../src/config/config.js';\nexport const l = loadConfig;\n";
+    expect(await lint('sandbox/probe.ts', code)).toEqual([]);
+  }, 60_000);
 });
