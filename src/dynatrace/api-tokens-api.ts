@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DynatraceApiError, DynatraceFailureType } from './errors.js';
-import type { DynatraceHttp } from './http-client.js';
+import type { DynatraceHttp, EnvironmentLocation } from './http-client.js';
 import { paginateV2 } from './pagination.js';
 
 export const apiTokenMetadataSchema = z.object({
@@ -25,12 +25,12 @@ const listSchema = z.object({ apiTokens: z.array(apiTokenMetadataSchema), nextPa
 export class ApiTokensApi {
   constructor(
     private readonly http: DynatraceHttp,
-    private readonly environmentId: string,
+    private readonly environment: EnvironmentLocation,
     private readonly token: string,
   ) {}
 
   private path(suffix = '') {
-    return `/e/${encodeURIComponent(this.environmentId)}/api/v2/apiTokens${suffix}`;
+    return `${this.environment.apiRoot}/v2/apiTokens${suffix}`;
   }
 
   async create(input: { name: string; scopes: string[]; expirationDate?: Date }): Promise<CreatedApiToken> {
@@ -39,7 +39,7 @@ export class ApiTokensApi {
       method: 'POST',
       path,
       token: this.token,
-      pool: this.environmentId,
+      pool: this.environment.id,
       json: {
         name: input.name,
         scopes: input.scopes,
@@ -57,7 +57,7 @@ export class ApiTokensApi {
       {
         path: this.path(),
         token: this.token,
-        pool: this.environmentId,
+        pool: this.environment.id,
         query: {
           apiTokenSelector: options.selector,
           fields: '+expirationDate,+scopes',
@@ -72,7 +72,7 @@ export class ApiTokensApi {
   async get(id: string): Promise<ApiTokenMetadata | undefined> {
     const path = this.path(`/${encodeURIComponent(id)}`);
     try {
-      const response = await this.http.send({ method: 'GET', path, token: this.token, pool: this.environmentId });
+      const response = await this.http.send({ method: 'GET', path, token: this.token, pool: this.environment.id });
       return this.http.parse(apiTokenMetadataSchema, response.body, { method: 'GET', path });
     } catch (err) {
       if (err instanceof DynatraceApiError && err.type === DynatraceFailureType.notFound) return undefined;
@@ -87,7 +87,7 @@ export class ApiTokensApi {
         method: 'DELETE',
         path: this.path(`/${encodeURIComponent(id)}`),
         token: this.token,
-        pool: this.environmentId,
+        pool: this.environment.id,
         ok: [204],
       });
       return true;
@@ -104,7 +104,7 @@ export class ApiTokensApi {
       method: 'POST',
       path,
       token: this.token,
-      pool: this.environmentId,
+      pool: this.environment.id,
       json: { token: tokenValue },
     });
     return this.http.parse(apiTokenMetadataSchema, response.body, { method: 'POST', path });

@@ -17,7 +17,13 @@ export class DynatraceClient {
     return new ClusterApi(this.http, clusterToken);
   }
 
+  /** Where the APIs of the client's environment(s) start: below `/e/{id}` on a cluster, at the root on SaaS. */
+  get layout(): 'managed' | 'saas' {
+    return this.http.options.layout ?? 'managed';
+  }
+
   environment(environmentId: string, environmentToken: string): EnvironmentApi {
-    return new EnvironmentApi(this.http, environmentId, environmentToken);
+    const apiRoot = this.layout === 'saas' ? '/api' : `/e/${encodeURIComponent(environmentId)}/api`;
+    return new EnvironmentApi(this.http, { id: environmentId, apiRoot }, environmentToken);
   }
 }

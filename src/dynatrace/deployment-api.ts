@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { DynatraceHttp } from './http-client.js';
+import type { DynatraceHttp, EnvironmentLocation } from './http-client.js';
 
 export interface InstallerSelector {
   osType?: 'unix' | 'windows' | 'aix' | 'solaris' | 'zos';
@@ -23,12 +23,12 @@ export type InstallerDownload =
 export class DeploymentApi {
   constructor(
     private readonly http: DynatraceHttp,
-    private readonly environmentId: string,
+    private readonly environment: EnvironmentLocation,
     private readonly token: string,
   ) {}
 
   private base(suffix: string) {
-    return `/e/${encodeURIComponent(this.environmentId)}/api/v1/deployment/installer/agent${suffix}`;
+    return `${this.environment.apiRoot}/v1/deployment/installer/agent${suffix}`;
   }
 
   private selector(s: InstallerSelector) {
@@ -38,7 +38,7 @@ export class DeploymentApi {
   async latestVersion(selector: InstallerSelector = {}): Promise<string> {
     const { os, type, query } = this.selector(selector);
     const path = this.base(`/${os}/${type}/latest/metainfo`);
-    const response = await this.http.send({ method: 'GET', path, token: this.token, pool: this.environmentId, query });
+    const response = await this.http.send({ method: 'GET', path, token: this.token, pool: this.environment.id, query });
     return this.http.parse(z.object({ latestAgentVersion: z.string() }), response.body, { method: 'GET', path })
       .latestAgentVersion;
   }
@@ -46,7 +46,7 @@ export class DeploymentApi {
   async versions(selector: InstallerSelector = {}): Promise<string[]> {
     const { os, type } = this.selector(selector);
     const path = this.base(`/versions/${os}/${type}`);
-    const response = await this.http.send({ method: 'GET', path, token: this.token, pool: this.environmentId });
+    const response = await this.http.send({ method: 'GET', path, token: this.token, pool: this.environment.id });
     return this.http.parse(z.object({ availableVersions: z.array(z.string()) }), response.body, { method: 'GET', path })
       .availableVersions;
   }
@@ -63,7 +63,7 @@ export class DeploymentApi {
       {
         path: this.base(`/${os}/${type}/version/${encodeURIComponent(options.version)}`),
         token: this.token,
-        pool: this.environmentId,
+        pool: this.environment.id,
         query,
         headers: {
           Accept: 'application/octet-stream',
@@ -80,7 +80,7 @@ export class DeploymentApi {
   /** Includes the agent tenant token, a secret: keep the result inside the activity. */
   async connectionInfo(): Promise<ConnectionInfo> {
     const path = this.base('/connectioninfo');
-    const response = await this.http.send({ method: 'GET', path, token: this.token, pool: this.environmentId });
+    const response = await this.http.send({ method: 'GET', path, token: this.token, pool: this.environment.id });
     return this.http.parse(connectionInfoSchema, response.body, { method: 'GET', path });
   }
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DynatraceApiError, DynatraceFailureType } from './errors.js';
-import type { DynatraceHttp } from './http-client.js';
+import type { DynatraceHttp, EnvironmentLocation } from './http-client.js';
 import { paginateV1Body, paginateV1Header, paginateV2 } from './pagination.js';
 
 const tagSchema = z.object({ context: z.string().optional(), key: z.string(), value: z.string().optional() });
@@ -42,12 +42,12 @@ const oneAgentsSchema = z.object({ hosts: z.array(oneAgentSchema), nextPageKey: 
 export class EntitiesApi {
   constructor(
     private readonly http: DynatraceHttp,
-    private readonly environmentId: string,
+    private readonly environment: EnvironmentLocation,
     private readonly token: string,
   ) {}
 
   private path(suffix: string) {
-    return `/e/${encodeURIComponent(this.environmentId)}/api${suffix}`;
+    return `${this.environment.apiRoot}${suffix}`;
   }
 
   /** `from` defaults to now-3d on the server: a host is only found if it was seen in the window. */
@@ -63,7 +63,7 @@ export class EntitiesApi {
       {
         path: this.path('/v2/entities'),
         token: this.token,
-        pool: this.environmentId,
+        pool: this.environment.id,
         query: {
           entitySelector: options.entitySelector,
           fields: options.fields,
@@ -92,7 +92,7 @@ export class EntitiesApi {
       {
         path: this.path('/v1/entity/infrastructure/hosts'),
         token: this.token,
-        pool: this.environmentId,
+        pool: this.environment.id,
         query: { hostGroupName: options.hostGroupName, pageSize: options.pageSize ?? 500, includeDetails: true },
       },
       z.array(hostV1Schema),
@@ -106,7 +106,7 @@ export class EntitiesApi {
       {
         path: this.path('/v1/oneagents'),
         token: this.token,
-        pool: this.environmentId,
+        pool: this.environment.id,
         query: { hostGroupName: options.hostGroupName, pageSize: options.pageSize },
       },
       oneAgentsSchema,
@@ -116,7 +116,7 @@ export class EntitiesApi {
 
   private async getOptional<S extends z.ZodType>(path: string, schema: S): Promise<z.infer<S> | undefined> {
     try {
-      const response = await this.http.send({ method: 'GET', path, token: this.token, pool: this.environmentId });
+      const response = await this.http.send({ method: 'GET', path, token: this.token, pool: this.environment.id });
       return this.http.parse(schema, response.body, { method: 'GET', path });
     } catch (err) {
       if (err instanceof DynatraceApiError && err.type === DynatraceFailureType.notFound) return undefined;

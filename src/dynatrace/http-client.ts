@@ -15,8 +15,14 @@ import {
 import { KeyedLimiter } from './keyed-limiter.js';
 
 export interface DynatraceHttpOptions {
-  /** `https://managed.example.com` (no trailing path); environment APIs live under `/e/{id}`. */
+  /**
+   * `https://managed.example.com` (no trailing path): a Managed cluster, whose environment APIs live
+   * under `/e/{id}/api`; or a SaaS environment's own host (`https://abc12345.live.dynatrace.com`),
+   * whose API is at `/api` (reference §13).
+   */
   baseUrl: string;
+  /** Where environment APIs are below `baseUrl`; default `managed`. */
+  layout?: 'managed' | 'saas';
   /** Concurrent requests per environment and for the cluster API, per worker process. */
   maxConcurrentPerEnvironment: number;
   requestTimeoutMs: number;
@@ -25,6 +31,13 @@ export interface DynatraceHttpOptions {
 }
 
 export type QueryValue = string | number | boolean | undefined;
+
+/** One environment as its API paths see it: its id (the concurrency pool) and where its API starts. */
+export interface EnvironmentLocation {
+  id: string;
+  /** `/e/abc-p1/api` on a Managed cluster, `/api` on a SaaS environment's host. */
+  apiRoot: string;
+}
 
 export interface ApiRequest {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';

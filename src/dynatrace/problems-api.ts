@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { DynatraceHttp } from './http-client.js';
+import type { DynatraceHttp, EnvironmentLocation } from './http-client.js';
 import { paginateV2 } from './pagination.js';
 
 const entityStub = z.object({
@@ -59,12 +59,12 @@ const commentListSchema = z.object({ comments: z.array(commentSchema), nextPageK
 export class ProblemsApi {
   constructor(
     private readonly http: DynatraceHttp,
-    private readonly environmentId: string,
+    private readonly environment: EnvironmentLocation,
     private readonly token: string,
   ) {}
 
   private path(suffix: string) {
-    return `/e/${encodeURIComponent(this.environmentId)}/api${suffix}`;
+    return `${this.environment.apiRoot}${suffix}`;
   }
 
   async get(
@@ -76,7 +76,7 @@ export class ProblemsApi {
       method: 'GET',
       path,
       token: this.token,
-      pool: this.environmentId,
+      pool: this.environment.id,
       query: { fields: fields.length ? fields.join(',') : undefined },
     });
     return this.http.parse(problemSchema, response.body, { method: 'GET', path });
@@ -84,7 +84,7 @@ export class ProblemsApi {
 
   async getV1(problemId: string): Promise<ProblemV1> {
     const path = this.path(`/v1/problem/details/${encodeURIComponent(problemId)}`);
-    const response = await this.http.send({ method: 'GET', path, token: this.token, pool: this.environmentId });
+    const response = await this.http.send({ method: 'GET', path, token: this.token, pool: this.environment.id });
     return this.http.parse(z.object({ result: problemV1Schema }), response.body, { method: 'GET', path }).result;
   }
 
@@ -103,7 +103,7 @@ export class ProblemsApi {
       {
         path: this.path('/v2/problems'),
         token: this.token,
-        pool: this.environmentId,
+        pool: this.environment.id,
         query: { ...query, pageSize: pageSize ?? 500 },
       },
       problemListSchema,
@@ -119,7 +119,7 @@ export class ProblemsApi {
       {
         path: this.path(`/v2/problems/${encodeURIComponent(problemId)}/comments`),
         token: this.token,
-        pool: this.environmentId,
+        pool: this.environment.id,
         query: { pageSize: options.pageSize ?? 500 },
       },
       commentListSchema,
@@ -133,7 +133,7 @@ export class ProblemsApi {
       method: 'POST',
       path: this.path(`/v2/problems/${encodeURIComponent(problemId)}/comments`),
       token: this.token,
-      pool: this.environmentId,
+      pool: this.environment.id,
       json: comment,
       ok: [201, 204],
     });
@@ -148,7 +148,7 @@ export class ProblemsApi {
       method: 'POST',
       path,
       token: this.token,
-      pool: this.environmentId,
+      pool: this.environment.id,
       json: comment,
     });
     const body = this.http.parse(

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DynatraceApiError, DynatraceFailureType, failureTypeForStatus } from './errors.js';
-import type { DynatraceHttp } from './http-client.js';
+import type { DynatraceHttp, EnvironmentLocation } from './http-client.js';
 import { paginateV2 } from './pagination.js';
 
 export const settingsObjectSchema = z.object({
@@ -44,12 +44,12 @@ export interface NewSettingsObject {
 export class SettingsApi {
   constructor(
     private readonly http: DynatraceHttp,
-    private readonly environmentId: string,
+    private readonly environment: EnvironmentLocation,
     private readonly token: string,
   ) {}
 
   private path(suffix = '') {
-    return `/e/${encodeURIComponent(this.environmentId)}/api/v2/settings/objects${suffix}`;
+    return `${this.environment.apiRoot}/v2/settings/objects${suffix}`;
   }
 
   /**
@@ -67,7 +67,7 @@ export class SettingsApi {
       {
         path: this.path(),
         token: this.token,
-        pool: this.environmentId,
+        pool: this.environment.id,
         query: {
           schemaIds: options.schemaIds?.join(','),
           externalIds: options.externalIds?.join(','),
@@ -88,7 +88,7 @@ export class SettingsApi {
       method: 'POST',
       path,
       token: this.token,
-      pool: this.environmentId,
+      pool: this.environment.id,
       json: objects,
       ok: [200, 207],
     });
@@ -121,7 +121,7 @@ export class SettingsApi {
       method: 'PUT',
       path: this.path(`/${encodeURIComponent(objectId)}`),
       token: this.token,
-      pool: this.environmentId,
+      pool: this.environment.id,
       json: { value },
     });
   }
@@ -131,7 +131,7 @@ export class SettingsApi {
       method: 'DELETE',
       path: this.path(`/${encodeURIComponent(objectId)}`),
       token: this.token,
-      pool: this.environmentId,
+      pool: this.environment.id,
       ok: [204],
     });
   }
