@@ -1,0 +1,47 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect } from 'kysely';
+import { Migrator } from 'kysely/migration';
+import pg from 'pg';
+import type { FleetSchema } from './fleet-schema.js';
+import { fleetMigrations } from './migrations.js';
+import { PgliteAsPostgresPool } from './pglite-pool.js';
+
+export interface FleetDatabase {
+  db: Kysely<FleetSchema>;
+  /** `postgresql`: every process may connect; `embedded`: this process owns it, the others ask it. */
+  kind: 'postgresql' | 'embedded';
+  close(): Promise<void>;
+}
+
+export class FleetDatabaseError extends Error {
+  override name = 'FleetDatabaseError';
+}
+
+/**
+ * Opens the fleet database and brings its schema up to date: PostgreSQL at `url` (production: its own
+ * database in the PostgreSQL Temporal already uses), or the embedded PGlite under `embeddedDir` (a
+ * fresh machine, the sandbox), which speaks the same SQL.
+ */
+export async function openFleetDatabase(options: { url?: string; embeddedDir: string }): Promise<FleetDatabase> {
+  let pool: pg.Pool | PgliteAsPostgresPool;
+  let kind: FleetDatabase['kind'];
+  if (options.url) {
+    pool = new pg.Pool({ connectionString: options.url, max: 10 });
+    kind = 'postgresql';
+  } else {
+    mkdirSync(options.embeddedDir, { recursive: true });
+    pool = new PgliteAsPostgresPool(await PGlite.create(options.embeddedDir));
+    kind = 'embedded';
+  }
+  const db = new Kysely<FleetSchema>({ dialect: new PostgresDialect({ pool }) });
+  const { error, results } = await new Migrator({ db, provider: fleetMigrations }).migrateToLatest();
+  if (error) {
+    await db.destroy();
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    throw new FleetDatabaseError(
+      `the fleet database could not be brought up to date${failed ? ` (migration ${failed})` : ''}: ${error instanceof Error ? error.message : JSON.stringify(error)}`,
+    );
+  }
+  return { db, kind, close: () => db.destroy() };
+}

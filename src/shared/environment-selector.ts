@@ -1,0 +1,79 @@
+/**
+ * Which environments of the registry a command means: `*-p*` (every production stage), `abc-*`,
+ * `cluster:eu1 kind:managed`, `customer:abc stage:p?`. Terms are separated by spaces or commas; a
+ * bare term is a glob over the environment id. Terms of the same key are alternatives (any may
+ * match), terms of different keys must all match. Globs take `*` (any run) and `?` (one character).
+ */
+export interface EnvironmentSelector {
+  text: string;
+  ids: string[];
+  customers: string[];
+  stages: string[];
+  clusters: string[];
+  kinds: ('managed' | 'saas')[];
+}
+
+/** What a selector is matched against. */
+export interface SelectableEnvironment {
+  id: string;
+  customer: string | null;
+  stage: string | null;
+  cluster: string | null;
+  kind: 'managed' | 'saas';
+}
+
+export class SelectorError extends Error {
+  override name = 'SelectorError';
+}
+
+const GLOB = /^[A-Za-z0-9_.*?-]{1,70}$/;
+const KEYS = ['id', 'customer', 'stage', 'cluster', 'kind'] as const;
+
+/** Parses a selector, or throws SelectorError naming the term that is wrong. */
+export function parseEnvironmentSelector(text: string): EnvironmentSelector {
+  const selector: EnvironmentSelector = { text, ids: [], customers: [], stages: [], clusters: [], kinds: [] };
+  const terms = text.split(/[\s,]+/).filter(Boolean);
+  if (terms.length === 0)
+    throw new SelectorError('the selector is empty: give a glob like *-p* or a term like cluster:eu1');
+  for (const term of terms) {
+    const colon = term.indexOf(':');
+    const key = colon < 0 ? 'id' : term.slice(0, colon);
+    const value = colon < 0 ? term : term.slice(colon + 1);
+    if (!(KEYS as readonly string[]).includes(key)) {
+      throw new SelectorError(
+        `unknown selector key in ${JSON.stringify(term)}: use ${KEYS.join(', ')} (or a bare glob)`,
+      );
+    }
+    if (key === 'kind') {
+      if (value !== 'managed' && value !== 'saas')
+        throw new SelectorError(`kind must be managed or saas, not ${JSON.stringify(value)}`);
+      selector.kinds.push(value);
+      continue;
+    }
+    if (!GLOB.test(value)) {
+      throw new SelectorError(`${JSON.stringify(term)} is not a glob of letters, digits, ".", "_", "-", "*" and "?"`);
+    }
+    ({ id: selector.ids, customer: selector.customers, stage: selector.stages, cluster: selector.clusters })[
+      key as 'id' | 'customer' | 'stage' | 'cluster'
+    ].push(value);
+  }
+  return selector;
+}
+
+function globMatches(glob: string, value: string | null): boolean {
+  if (value === null) return false;
+  const pattern = glob.replace(/[.]/g, '\\.').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${pattern}$`).test(value);
+}
+
+const anyOf = (globs: string[], value: string | null) => globs.length === 0 || globs.some((g) => globMatches(g, value));
+
+export function selects(selector: EnvironmentSelector, environment: SelectableEnvironment): boolean {
+  return (
+    anyOf(selector.ids, environment.id) &&
+    anyOf(selector.customers, environment.customer) &&
+    anyOf(selector.stages, environment.stage) &&
+    anyOf(selector.clusters, environment.cluster) &&
+    (selector.kinds.length === 0 || selector.kinds.includes(environment.kind))
+  );
+}
