@@ -184,11 +184,16 @@ export class SimulatorState {
     return record;
   }
 
+  /** Values of revoked environment tokens, for tests that look for secrets where none may be. */
+  readonly revokedTokenValues: string[] = [];
+
   revokeEnvironmentToken(environment: EnvironmentRecord, id: string): boolean {
     const record = environment.tokens.get(id);
     if (!record) return false;
     environment.tokens.delete(id);
     this.tokenIndex.delete(record.token);
+    // Kept (in memory only) so leak tests can look for values that no longer work, too.
+    this.revokedTokenValues.push(record.token);
     return true;
   }
 

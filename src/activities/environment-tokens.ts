@@ -1,6 +1,7 @@
 import type { SecretStore } from '../secrets/secret-store.js';
 import { secretRefs } from '../secrets/secret-store.js';
-import { requireStoredToken } from './dynatrace-access.js';
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../shared/failure-types.js';
 
 /**
  * Environment tokens for hot paths (host verification in fleet roll-outs), read from the secret
@@ -31,4 +32,16 @@ export class EnvironmentTokens {
   forget(environmentId: string, purpose: 'automation' | 'installer-download'): void {
     this.cache.delete(`${environmentId}|${purpose}`);
   }
+}
+
+/** An environment token from the secret store, or a non-retryable failure naming what is missing. */
+async function requireStoredToken(secrets: SecretStore, ref: string, what: string): Promise<string> {
+  const stored = await secrets.get(ref);
+  if (!stored) {
+    throw ApplicationFailure.nonRetryable(
+      `no ${what} in the secret store (${ref}); run the onboarding of this environment first`,
+      FailureType.MissingSecret,
+    );
+  }
+  return stored.value;
 }

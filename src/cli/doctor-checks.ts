@@ -251,23 +251,32 @@ export async function checkEnvironment(
   client: DynatraceClient,
   store: SecretStore,
   environmentId: string,
-  options: { now: number; warnDays: number; url: string; sandbox: boolean },
+  options: { now: number; warnDays: number; url: string; sandbox: boolean; clusterToken?: string },
 ): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
   const stored = new Map<TokenKind, StoredSecret | undefined>();
+  let shortLived: string | undefined;
   for (const token of PER_ENVIRONMENT) {
     const secretRef = secretRefOf(token, environmentId);
     const base = { area: 'environment' as const, subject: TOKEN_LABELS[token], token, environmentId, secretRef };
     try {
-      const secret = await store.get(secretRef);
+      let secret = await store.get(secretRef);
+      if (!secret && token === 'token-management' && options.clusterToken) {
+        // Autopilot keeps none: like the workers, the doctor mints one for ten minutes and revokes it after.
+        shortLived = await client.cluster(options.clusterToken).createTokenManagementToken(environmentId, {
+          name: 'Dynatrace Autopilot doctor (short-lived)',
+          expiresInSeconds: 600,
+        });
+        secret = { value: shortLived, metadata: {}, updatedAt: new Date(options.now).toISOString() };
+      }
       stored.set(token, secret);
       if (!secret) {
         checks.push({
           ...base,
-          status: 'failed',
+          status: token === 'token-management' ? 'skipped' : 'failed',
           detail:
             token === 'token-management'
-              ? `not in the secret store (${secretRef}); the onboarding recovers it with the cluster token's EnvironmentTokenManagement scope`
+              ? `none is kept: Autopilot mints a short-lived one when it needs one, which takes the cluster token's EnvironmentTokenManagement`
               : `not in the secret store (${secretRef}); run the onboarding of ${environmentId}`,
         });
       }
@@ -306,10 +315,24 @@ export async function checkEnvironment(
     }
     try {
       const metadata = await tokens.lookup(secret.value);
+      const minted = token === 'token-management' && shortLived !== undefined;
+      // A short-lived token expires in minutes by design: only its scopes and state are judged.
+      const judged = minted ? { ...metadata, expirationDate: undefined } : metadata;
+      const assessed = assessToken(token, judged, { ...options, environmentId });
       checks.push({
         ...base,
         tokenId: metadata.id,
-        ...assessToken(token, metadata, { ...options, environmentId }),
+        ...assessed,
+        ...(minted
+          ? {
+              secretRef: 'none (short-lived)',
+              ...(assessed.status === 'ok'
+                ? {
+                    detail: `${requiredScopes(token).join(', ')}; short-lived, minted for this check and revoked after it`,
+                  }
+                : {}),
+            }
+          : {}),
       });
     } catch (err) {
       const forbidden = err instanceof DynatraceApiError && err.type === DynatraceFailureType.forbidden;
@@ -336,6 +359,10 @@ export async function checkEnvironment(
           : explainFailedDynatraceCall(err, options.url, options.sandbox),
       });
     }
+  }
+  if (shortLived && tokens) {
+    const self = await tokens.lookup(shortLived).catch(() => undefined);
+    if (self?.id) await tokens.revoke(self.id).catch(() => false);
   }
   return checks;
 }

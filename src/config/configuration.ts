@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { parseCodecKeys } from '../codec/codec-keyring.js';
 import { durationSchema } from '../shared/onboarding.js';
 import type { RemediationPolicy } from '../shared/remediation.js';
+import { readClustersFile } from './clusters-file.js';
 import { ConfigError } from './config-error.js';
 import { hostPort, httpUrl, identifier, milliseconds, port, positiveInt, trueOrFalse } from './formats.js';
 import { projectRoot } from './project-root.js';
@@ -67,6 +68,16 @@ const clusterUrl = optionalSetting(
     then: (url) => url?.replace(/\/$/, ''),
   },
 );
+
+const maxConcurrentPerEnvironment = setting('DT_MAX_CONCURRENT_REQUESTS_PER_ENVIRONMENT', positiveInt, {
+  table: 'fleet',
+  default: 5,
+  doc: 'Dynatrace calls in flight per environment and worker',
+});
+
+const clusterNameFormat = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, {
+  message: 'must be a cluster name: lowercase letters, digits or "-" (e.g. eu1)',
+});
 
 const secretStore = setting('AUTOPILOT_SECRET_STORE', z.enum(['file', 'ssm'], { message: 'must be file or ssm' }), {
   table: 'fleet',
@@ -290,10 +301,23 @@ export const configuration = {
         return token && secretSource(token);
       },
     }),
-    maxConcurrentPerEnvironment: setting('DT_MAX_CONCURRENT_REQUESTS_PER_ENVIRONMENT', positiveInt, {
+    maxConcurrentPerEnvironment,
+    clusterName: setting('DT_CLUSTER_NAME', clusterNameFormat, {
       table: 'fleet',
-      default: 5,
-      doc: 'Dynatrace calls in flight per environment and worker',
+      default: 'default',
+      doc: 'the name `DT_CLUSTER_URL` goes by in the registry and in `--cluster`',
+    }),
+    /** Several Managed clusters; read and checked at start-up. */
+    clustersFile: optionalSetting('AUTOPILOT_CLUSTERS_FILE', z.string().min(1), {
+      table: 'fleet',
+      defaultDoc: '—',
+      doc: 'YAML list of Managed clusters (name, url, tokenFile, caFile, maxConcurrentRequests); beside or instead of `DT_CLUSTER_URL`',
+      then: (file, get) =>
+        file === undefined
+          ? undefined
+          : readClustersFile(path.resolve(projectRoot, file), {
+              maxConcurrentRequestsPerEnvironment: get(maxConcurrentPerEnvironment),
+            }),
     }),
     requestTimeoutMs: setting('DT_REQUEST_TIMEOUT_MS', positiveInt, {
       table: 'fleet',
@@ -609,6 +633,61 @@ export const configuration = {
       default: 'false',
       doc: '`true` behind a load balancer: the source is the right-most `X-Forwarded-For` entry',
       then: (flag) => flag === 'true',
+    }),
+  },
+  /** The fleet database: the registry and the day-2 records. */
+  database: {
+    url: secret('AUTOPILOT_DATABASE_URL', {
+      table: 'fleet',
+      defaultDoc: 'embedded (PGlite under the data folder)',
+      doc: 'PostgreSQL URL of the fleet database (`postgres://user@host/autopilot`); every process may then connect',
+      then: (url) => {
+        if (url && !/^postgres(ql)?:\/\/\S+$/.test(url.text)) {
+          throw new ConfigError(url.variable, 'must be a PostgreSQL URL like postgres://autopilot@db:5432/autopilot');
+        }
+        return url && secretSource(url);
+      },
+    }),
+    embeddedDir: optionalSetting('AUTOPILOT_EMBEDDED_DATABASE_DIR', z.string(), {
+      table: 'fleet',
+      defaultDoc: '`.data/fleet-db`',
+      doc: "the embedded database's folder (owned by the worker; other processes ask it through Temporal)",
+      then: folderIn('fleet-db'),
+    }),
+  },
+  /** Environment tokens and the maintenance schedule that keeps them valid. */
+  tokens: {
+    validityDays: setting('AUTOPILOT_TOKEN_VALIDITY_DAYS', positiveInt, {
+      table: 'fleet',
+      default: 30,
+      doc: 'how long an environment token Autopilot mints is valid',
+    }),
+    rotateBeforeDays: setting('AUTOPILOT_TOKEN_ROTATE_BEFORE_DAYS', positiveInt, {
+      table: 'fleet',
+      default: 7,
+      doc: 'a token with less validity left is rotated by the maintenance schedule',
+    }),
+    revokeGraceMinutes: setting('AUTOPILOT_TOKEN_REVOKE_GRACE_MINUTES', positiveInt, {
+      table: 'fleet',
+      default: 120,
+      doc: 'a replaced token stays valid this long for work that still holds it, then it is revoked',
+    }),
+  },
+  maintenance: {
+    intervalMinutes: setting('AUTOPILOT_MAINTENANCE_INTERVAL_MINUTES', positiveInt, {
+      table: 'fleet',
+      default: 60,
+      doc: 'how often the `fleet-maintenance` schedule runs',
+    }),
+    scopeCheckHours: setting('AUTOPILOT_SCOPE_CHECK_HOURS', positiveInt, {
+      table: 'fleet',
+      default: 24,
+      doc: "how often maintenance re-checks each environment's token scopes",
+    }),
+    batchSize: setting('AUTOPILOT_MAINTENANCE_BATCH_SIZE', positiveInt, {
+      table: 'fleet',
+      default: 50,
+      doc: 'environments one maintenance activity works on',
     }),
   },
   /** Git-ignored folder for `npm start` state: Temporal SQLite file, simulator state, caches. */

@@ -25,6 +25,8 @@ export interface DynatraceHttpOptions {
   layout?: 'managed' | 'saas';
   /** Concurrent requests per environment and for the cluster API, per worker process. */
   maxConcurrentPerEnvironment: number;
+  /** Concurrent requests to this cluster (or SaaS host) in all, per worker process; unbounded when unset. */
+  maxConcurrentTotal?: number;
   requestTimeoutMs: number;
   /** PEM of the CA that signed an on-premise cluster's certificate. */
   caCertificate?: string;
@@ -68,10 +70,12 @@ export const CLUSTER_POOL = 'cluster-api';
  */
 export class DynatraceHttp {
   readonly limiter: KeyedLimiter;
+  private readonly total: KeyedLimiter | undefined;
   private readonly got: Got;
 
   constructor(readonly options: DynatraceHttpOptions) {
     this.limiter = new KeyedLimiter(options.maxConcurrentPerEnvironment);
+    this.total = options.maxConcurrentTotal ? new KeyedLimiter(options.maxConcurrentTotal) : undefined;
     this.got = got.extend({
       prefixUrl: options.baseUrl.replace(/\/+$/, ''),
       retry: { limit: 0 },
@@ -82,8 +86,14 @@ export class DynatraceHttp {
     });
   }
 
+  /** Within the environment's share, then within the cluster's: one environment cannot take a whole cluster's slots. */
+  private bounded<T>(pool: string, operation: () => Promise<T>): Promise<T> {
+    const total = this.total;
+    return this.limiter.run(pool, total ? () => total.run('all', operation) : operation);
+  }
+
   async send(request: ApiRequest): Promise<ApiResponse> {
-    return this.limiter.run(request.pool, async () => {
+    return this.bounded(request.pool, async () => {
       let response: Response<string>;
       try {
         response = await this.got(request.path.replace(/^\//, ''), {
@@ -126,7 +136,7 @@ export class DynatraceHttp {
     destination: string,
   ): Promise<{ status: 200; sha256: string; size: number; etag: string | undefined } | { status: 304 }> {
     const full: ApiRequest = { ...request, method: 'GET' };
-    return this.limiter.run(request.pool, async () => {
+    return this.bounded(request.pool, async () => {
       const stream = this.got.stream(request.path.replace(/^\//, ''), {
         headers: this.headers(full),
         ...(request.query ? { searchParams: toSearchParams(request.query) } : {}),

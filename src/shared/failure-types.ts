@@ -12,6 +12,12 @@ export const FailureType = {
 
   // Secrets and payloads
   MissingSecret: 'MissingSecret',
+  /** A SaaS or hand-registered environment: there is no cluster token to mint its tokens with. */
+  TokensNotManaged: 'TokensNotManaged',
+  /** The environment is not in the registry (nor on the one configured cluster). */
+  UnknownEnvironment: 'UnknownEnvironment',
+  /** No cluster of that name is configured (DT_CLUSTER_URL or AUTOPILOT_CLUSTERS_FILE). */
+  UnknownCluster: 'UnknownCluster',
   PayloadDecryptionError: 'PayloadDecryptionError',
 
   // Dynatrace API (see dynatrace/errors.ts for which are retried)

@@ -52,6 +52,11 @@ export const onboardCustomerInputSchema = z.object({
     message: 'must be 1-32 lowercase letters, digits or "-" (e.g. abc)',
   }),
   stage: z.string().regex(/^[a-z0-9]{1,16}$/, { message: 'must be 1-16 lowercase letters or digits (e.g. p1)' }),
+  /** The Managed cluster by its configured name (AUTOPILOT_CLUSTERS_FILE); absent: the only one. */
+  cluster: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: 'must be a cluster name: lowercase letters, digits or "-"' })
+    .optional(),
   // The cluster refuses longer names (Environment.name maxLength 100, reference §13).
   displayName: z.string().min(1).max(100, "must have at most 100 characters (the cluster's limit)").optional(),
   tags: z.array(z.string().min(1).max(100, 'a tag has at most 100 characters')).max(50).optional(),
@@ -177,7 +182,7 @@ export interface OnboardCustomerResult {
   groups: { name: string; id: string; action: string }[];
   installer?: { version: string; sha256: string; size: number; fileName: string; signature: string };
   /** References into the secret store, never values. */
-  secrets: { tokenManagement: string; installerDownload?: string; automation?: string };
+  secrets: { tokenManagement?: string; installerDownload?: string; automation?: string };
   notifications: { status: 'configured' | 'updated' | 'unchanged' | 'skipped'; detail: string };
   enrollment: EnrollmentSettings;
   skippedSteps: string[];

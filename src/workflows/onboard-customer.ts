@@ -17,7 +17,7 @@ import { registerOperatorControls } from './shared/operator-controls.js';
 
 const STEPS = [
   { name: 'environment', title: 'Environment' },
-  { name: 'token-management', title: 'Token-management token' },
+  { name: 'token-management', title: 'Token management (short-lived, from the cluster token)' },
   { name: 'groups', title: 'User groups and permissions', optional: true },
   { name: 'installer-token', title: 'Installer-download token' },
   { name: 'automation-token', title: 'Automation token', optional: true },
@@ -99,7 +99,7 @@ export async function OnboardCustomer(input: OnboardCustomerInput): Promise<Onbo
         }
       : {}),
     secrets: {
-      tokenManagement: tokenManagement.secretRef,
+      ...(tokenManagement.secretRef ? { tokenManagement: tokenManagement.secretRef } : {}),
       installerDownload: installerToken.secretRef,
       ...(automationToken ? { automation: automationToken.secretRef } : {}),
     },

@@ -95,7 +95,9 @@ describe('autopilot doctor against the simulator', () => {
     for (const id of [GOOD, BROKEN]) {
       const section = lines.slice(lines.indexOf(`Environment ${id}`) + 1, lines.indexOf(`Environment ${id}`) + 4);
       expect(section).toEqual([
-        expect.stringMatching(/^ {2}✓ token-management token dt0c01\.\w+: apiTokens\.read, apiTokens\.write; /),
+        expect.stringMatching(
+          /^ {2}✓ token-management token dt0c01\.\w+: apiTokens\.read, apiTokens\.write; short-lived, minted for this check and revoked after it$/,
+        ),
         expect.stringMatching(/^ {2}✓ installer-download token dt0c01\.\w+: InstallerDownload; expires /),
         expect.stringMatching(
           new RegExp(`^ {2}✓ automation token dt0c01\\.\\w+: ${requiredScopes('automation').join(', ')}; expires `),
@@ -107,7 +109,9 @@ describe('autopilot doctor against the simulator', () => {
 
   it('an environment token that lacks a scope: exit 1, the scope named with the feature that needs it', async () => {
     // The automation token replaced by one without problems.write, as an operator might have minted it.
-    const tmt = (await tb.deps.secrets.get(secretRefs.tokenManagementToken(BROKEN)))!.value;
+    const tmt = await tb.dt.client
+      .cluster(tb.dt.clusterToken)
+      .createTokenManagementToken(BROKEN, { name: 'test setup', expiresInSeconds: 600 });
     const weaker = await tb.dt.client.environment(BROKEN, tmt).tokens.create({
       name: 'dynatrace-autopilot-automation',
       scopes: requiredScopes('automation').filter((s) => s !== 'problems.write'),
@@ -142,7 +146,7 @@ describe('autopilot doctor against the simulator', () => {
     const { code, lines } = await doctor(['--environment', GOOD], baseEnv({ DT_CLUSTER_TOKEN: token }));
     expect(code).toBe(1);
     expect(lines).toContain(
-      `  ✗ cluster token ${token.split('.').slice(0, 2).join('.')} lacks EnvironmentTokenManagement, needed for Onboarding: token-management token`,
+      `  ✗ cluster token ${token.split('.').slice(0, 2).join('.')} lacks EnvironmentTokenManagement, needed for Token lifecycle: short-lived token-management token`,
     );
     expect(lines).toContainEqual(expect.stringMatching(/^ {2}✓ cluster token dt0c01\.\w+ has ServiceProviderAPI$/));
     expect(lines.filter((l) => l.includes('✗'))).toHaveLength(1);
@@ -204,10 +208,7 @@ describe('autopilot doctor against the simulator', () => {
             environmentId: GOOD,
             status: 'ok',
             tokenId: expect.stringMatching(/^dt0c01\.[A-Z0-9]{24}$/),
-            secretRef:
-              token === 'token-management'
-                ? secretRefs.tokenManagementToken(GOOD)
-                : secretRefs.environmentToken(GOOD, token),
+            secretRef: token === 'token-management' ? 'none (short-lived)' : secretRefs.environmentToken(GOOD, token),
           }),
         ),
       ],

@@ -27,7 +27,7 @@ import { registerSettingsRoutes } from '../../sandbox/dynatrace/routes/settings.
 import type { SimulatorServices } from '../../sandbox/dynatrace/services.js';
 import { CLUSTER_SCOPES, ENVIRONMENT_SCOPES, scopeList } from '../../sandbox/dynatrace/tokens.js';
 import { secretRefs } from '../../src/secrets/secret-store.js';
-import { testActivityDeps } from '../helpers/autopilot.js';
+import { testActivityDeps, testFleetDatabase } from '../helpers/autopilot.js';
 import { startTestCluster, type TestCluster } from '../helpers/simulator.js';
 import { markdownTableRows } from '../helpers/markdown-table.js';
 
@@ -208,6 +208,7 @@ describe('the activities with least-privilege tokens against the simulator', () 
   let deps: ActivityDeps;
   let acts: ReturnType<typeof createActivities>;
   let clusterToken: string;
+  let database: Awaited<ReturnType<typeof testFleetDatabase>> | undefined;
   const quiet = () => undefined;
   const activity = new MockActivityEnvironment(undefined, {
     logger: { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: quiet },
@@ -232,24 +233,23 @@ describe('the activities with least-privilege tokens against the simulator', () 
     }
   };
 
-  /** Swaps the stored token-management token for one with only the scopes the table gives it. */
-  const narrowTokenManagementToken = async (environmentId: string) => {
-    const ref = secretRefs.tokenManagementToken(environmentId);
-    const broad = (await deps.secrets.get(ref))!.value;
-    const narrow = await dt.client
-      .environment(environmentId, broad)
-      .tokens.create({ name: 'least privilege token management', scopes: requiredScopes('token-management') });
-    await deps.secrets.put(ref, narrow.token, { tokenId: narrow.id });
-  };
+  /** A token-management token for the test's own setup calls (not counted: made outside `run`). */
+  const setupTokenManagement = (environmentId: string) =>
+    dt.client
+      .cluster(dt.clusterToken)
+      .createTokenManagementToken(environmentId, { name: 'test setup', expiresInSeconds: 600 });
 
   beforeAll(async () => {
     dt = await startTestCluster();
     clusterToken = (
       await dt.control<{ token: string }>('/cluster-tokens', { name: 'least', scopes: requiredScopes('cluster') })
     ).token;
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'autopilot-scopes-'));
+    database = await testFleetDatabase(dir);
     deps = testActivityDeps({
       dt,
-      dir: mkdtempSync(path.join(os.tmpdir(), 'autopilot-scopes-')),
+      dir,
+      registry: database.registry,
       clusterToken: new Secret(clusterToken),
       webhook: { publicUrl: 'http://127.0.0.1:9/hooks', apiKey: new Secret('k'.repeat(32)) },
     });
@@ -257,9 +257,10 @@ describe('the activities with least-privilege tokens against the simulator', () 
   });
   afterAll(async () => {
     await dt?.stop();
+    await database?.close();
   });
 
-  it('cluster token: environments, groups shared by two environments, a lost bootstrap token', async () => {
+  it('cluster token: environments, groups shared by two environments, short-lived token management', async () => {
     for (const id of ['lp-p1', 'lp-p2']) {
       await run(() => acts.ensureEnvironment({ environmentId: id, name: `Least privilege ${id}`, tags: [] }));
       // The second environment merges its rights into the group the first created (the PUT).
@@ -270,15 +271,28 @@ describe('the activities with least-privilege tokens against the simulator', () 
         }),
       );
     }
-    await deps.secrets.delete(secretRefs.tokenManagementToken('lp-p2'));
-    expect((await run(() => acts.ensureTokenManagementToken({ environmentId: 'lp-p2' }))).action).toBe('recovered');
+    expect(await run(() => acts.ensureTokenManagementToken({ environmentId: 'lp-p1' }))).toEqual({
+      action: 'short-lived',
+    });
+    // A permanent token-management token an earlier version kept: revoked and forgotten.
+    const legacy = await setupTokenManagement('lp-p2');
+    await deps.secrets.put(secretRefs.tokenManagementToken('lp-p2'), legacy, { source: 'createToken' });
+    expect(await run(() => acts.ensureTokenManagementToken({ environmentId: 'lp-p2' }))).toEqual({
+      action: 'short-lived',
+      legacyRevoked: true,
+    });
+    expect(await deps.secrets.get(secretRefs.tokenManagementToken('lp-p2'))).toBeUndefined();
+    expect(
+      await dt.client
+        .environment('lp-p2', legacy)
+        .tokens.lookup(legacy)
+        .catch((e: Error) => e.message),
+    ).toMatch(/401/);
   });
 
-  it('token-management token: checks itself, mints, reuses and revokes environment tokens', async () => {
-    await narrowTokenManagementToken('lp-p1');
-    expect((await run(() => acts.ensureTokenManagementToken({ environmentId: 'lp-p1' }))).action).toBe('reused');
+  it('short-lived token-management token: mints, reuses and revokes environment tokens', async () => {
     // An orphan of a crashed run, for the revoke.
-    const tmt = (await deps.secrets.get(secretRefs.tokenManagementToken('lp-p1')))!.value;
+    const tmt = await setupTokenManagement('lp-p1');
     await dt.client
       .environment('lp-p1', tmt)
       .tokens.create({ name: 'dynatrace-autopilot-automation', scopes: ['entities.read'] });
@@ -358,6 +372,7 @@ describe('the activities with least-privilege tokens against the simulator', () 
         warnDays: 7,
         url: dt.simulator.url,
         sandbox: false,
+        clusterToken,
       }),
     );
     expect(checks.map((c) => [c.token, c.status])).toEqual([

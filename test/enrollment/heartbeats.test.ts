@@ -10,7 +10,6 @@ import {
   type InstalledOneAgent,
   type InstallOneAgentInput,
 } from '../../src/activities/enrollment/install-oneagent.js';
-import type { EnvironmentTokens } from '../../src/activities/environment-tokens.js';
 import { heartbeatWhile } from '../../src/activities/heartbeat-while.js';
 import type { FileToStage, HostExecutor, HostTarget } from '../../src/hosts/executor.js';
 import { LocalExecutor } from '../../src/hosts/local-executor.js';
@@ -113,7 +112,6 @@ describe('installOneAgent heartbeats through a slow upload', () => {
       executors: { local: slowLink, default: 'local' },
       installers,
       dynatrace: {} as DynatraceAccess,
-      environmentTokens: {} as EnvironmentTokens,
     });
 
     const input: InstallOneAgentInput = {

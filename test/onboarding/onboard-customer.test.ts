@@ -10,7 +10,7 @@ import { secretRefs } from '../../src/secrets/secret-store.js';
 import { ONBOARD_CUSTOMER } from '../../src/shared/onboarding.js';
 import { AUTOPILOT_PHASE, DT_CUSTOMER, DT_ENVIRONMENT_ID } from '../../src/shared/search-attributes.js';
 import { decideUpdate, progressQuery, retrySignal } from '../../src/workflows/shared/operator-controls.js';
-import { startTestbed, type Testbed } from '../helpers/autopilot.js';
+import { startTestbed, testDynatraceAccess, type Testbed } from '../helpers/autopilot.js';
 import { recordHistory } from '../helpers/temporal.js';
 import { FailureType } from '../../src/shared/failure-types.js';
 
@@ -32,6 +32,14 @@ const waitFor = async (check: () => Promise<boolean>, timeoutMs = 20_000) => {
     await new Promise((r) => setTimeout(r, 100));
   }
 };
+
+/** Token management for the test's own look at an environment's tokens (short-lived, from the cluster token). */
+async function setupTokens(tb: Testbed, environmentId: string) {
+  const tmt = await tb.dt.client
+    .cluster(tb.dt.clusterToken)
+    .createTokenManagementToken(environmentId, { name: 'test look', expiresInSeconds: 600 });
+  return tb.dt.client.environment(environmentId, tmt).tokens;
+}
 
 describe('OnboardCustomer on the real Temporal server against the simulator', () => {
   let tb: Testbed;
@@ -62,7 +70,6 @@ describe('OnboardCustomer on the real Temporal server against the simulator', ()
       ],
       installer: { version: expect.stringMatching(/^1\.\d+/), signature: 'shape-checked' },
       secrets: {
-        tokenManagement: 'dynatrace/abc-p1/token-management',
         installerDownload: 'dynatrace/abc-p1/installer-download-token',
         automation: 'dynatrace/abc-p1/automation-token',
       },
@@ -74,12 +81,25 @@ describe('OnboardCustomer on the real Temporal server against the simulator', ()
     expect(stats.created.environments).toBe(1);
     expect(stats.created.groups).toBe(2);
     expect(stats.byEnvironment['abc-p1']).toMatchObject({ apiTokensCreated: 2, installerDownloads: 1 });
-    const tokens = await collect(
-      tb.dt.client
-        .environment('abc-p1', (await tb.deps.secrets.get(secretRefs.tokenManagementToken('abc-p1')))!.value)
-        .tokens.list(),
-    );
+    // No standing admin credential: the short-lived token-management token is gone, none is stored.
+    expect(result.secrets.tokenManagement).toBeUndefined();
+    expect(await tb.deps.secrets.get(secretRefs.tokenManagementToken('abc-p1'))).toBeUndefined();
+    const tokens = await collect((await setupTokens(tb, 'abc-p1')).list());
     expect(tokens.filter((t) => t.scopes?.includes('InstallerDownload'))).toHaveLength(1);
+    expect(tokens.filter((t) => t.scopes?.includes('apiTokens.write'))).toHaveLength(1); // the test's own
+    expect(await tb.registry.get('abc-p1')).toMatchObject({
+      kind: 'managed',
+      cluster: 'default',
+      apiUrl: `${tb.dt.simulator.url}/e/abc-p1`,
+      source: 'onboarded',
+      customer: 'abc',
+      stage: 'p1',
+      state: 'active',
+      tokens: [
+        { purpose: 'installer-download', state: 'current', mintedByUs: true, scopes: ['InstallerDownload'] },
+        { purpose: 'automation', state: 'current', mintedByUs: true },
+      ],
+    });
 
     const groups = await tb.dt.client.cluster(tb.dt.clusterToken).listGroups();
     expect(groups.find((g) => g.name === 'abc-admins')?.accessRight).toEqual({
@@ -161,7 +181,7 @@ describe('OnboardCustomer on the real Temporal server against the simulator', ()
     expect(viewers.ldapGroupNames).toEqual(['cn=mrg', 'cn=mrg-prod']);
   });
 
-  it('rotates an installer token that is about to expire and revokes the one it replaces', async () => {
+  it('rotates an installer token that is about to expire; the one it replaces is revoked after its grace', async () => {
     const worker = await tb.worker();
     await worker.runUntil(async () => {
       await (
@@ -177,10 +197,20 @@ describe('OnboardCustomer on the real Temporal server against the simulator', ()
       ).result();
       const second = await tb.deps.secrets.get(secretRefs.environmentToken('rot-p1', 'installer-download'));
       expect(second!.metadata.tokenId).not.toBe(first!.metadata.tokenId);
-      const tmt = (await tb.deps.secrets.get(secretRefs.tokenManagementToken('rot-p1')))!.value;
-      const api = tb.dt.client.environment('rot-p1', tmt).tokens;
-      expect(await api.get(first!.metadata.tokenId!)).toBeUndefined();
+      const api = await setupTokens(tb, 'rot-p1');
+      // Work that still holds the old token keeps working until maintenance revokes it.
+      expect(await api.get(first!.metadata.tokenId!)).toMatchObject({ scopes: ['InstallerDownload'] });
       expect(await api.get(second!.metadata.tokenId!)).toMatchObject({ scopes: ['InstallerDownload'] });
+      const record = await tb.registry.get('rot-p1');
+      const old = record!.tokens.find((t) => t.tokenId === first!.metadata.tokenId);
+      expect(old).toMatchObject({ state: 'superseded' });
+      expect(Date.parse(old!.revokeAfter!) - Date.now()).toBeGreaterThan(3_600_000);
+      const rotations = await tb.registry.rotations('rot-p1');
+      expect(rotations.find((r) => r.purpose === 'installer-download')).toMatchObject({
+        old_token_id: first!.metadata.tokenId,
+        new_token_id: second!.metadata.tokenId,
+        reason: 'onboarding: due for rotation',
+      });
     });
   });
 
@@ -326,7 +356,12 @@ describe('OnboardCustomer needs attention when a retry cannot help', () => {
 
   it('waits with AutopilotPhase=NeedsAttention and the reason, then completes after retry with a good token', async () => {
     const worker = await tb.worker({
-      dynatrace: { ...tb.deps.dynatrace, clusterToken: new FileSecret(tokenFile, 'unused-initial') },
+      dynatrace: testDynatraceAccess({
+        dt: tb.dt,
+        registry: tb.registry,
+        secrets: tb.deps.secrets,
+        clusterToken: new FileSecret(tokenFile, 'unused-initial'),
+      }),
     });
     await worker.runUntil(async () => {
       writeFileSync(

@@ -6,7 +6,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createActivities } from '../../src/activities/index.js';
 import { startOnboarding } from '../../src/client/start-onboarding.js';
-import { testActivityDeps } from '../helpers/autopilot.js';
+import { testActivityDeps, testFleetDatabase } from '../helpers/autopilot.js';
 import { cleanEnv, spawnEntryPoint, type SpawnedProcess } from '../helpers/processes.js';
 import { startTestCluster, type TestCluster } from '../helpers/simulator.js';
 import {
@@ -27,6 +27,7 @@ describe('a worker killed in the middle of onboarding', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'autopilot-crash-'));
   const key = randomBytes(32);
   const taskQueue = uniqueTaskQueue('crash');
+  let database: Awaited<ReturnType<typeof testFleetDatabase>> | undefined;
 
   beforeAll(async () => {
     env = await connectToTestServer();
@@ -34,6 +35,7 @@ describe('a worker killed in the middle of onboarding', () => {
   });
   afterAll(async () => {
     worker?.child.kill('SIGKILL');
+    await database?.close();
     await dt.stop();
     await env.teardown();
   });
@@ -61,6 +63,7 @@ describe('a worker killed in the middle of onboarding', () => {
         AUTOPILOT_SECRET_KEY: key.toString('base64'),
         AUTOPILOT_SECRETS_DIR: settings.secretsDir,
         AUTOPILOT_INSTALLER_CACHE_DIR: settings.installersDir,
+        AUTOPILOT_EMBEDDED_DATABASE_DIR: path.join(dir, 'fleet-db'),
       }),
     );
     await worker.waitForOutput(/"msg":"Worker started"/, 60_000);
@@ -83,11 +86,13 @@ describe('a worker killed in the middle of onboarding', () => {
     await worker.exit;
     dt.simulator.setKnobs({ faults: NO_FAULTS });
 
+    // The killed worker's embedded database too: it recovers from the kill as PostgreSQL does.
+    database = await testFleetDatabase(dir);
     const replacement = await createTestWorker(env, {
       taskQueue,
       activities: createActivities(
         // The same secret store and installer cache as the killed worker's (settings above).
-        testActivityDeps({ dt, dir, secretKey: key }),
+        testActivityDeps({ dt, dir, registry: database.registry, secretKey: key }),
       ),
     });
     const result = await replacement.runUntil(handle.result());
@@ -97,7 +102,18 @@ describe('a worker killed in the middle of onboarding', () => {
     expect(stats.created.environments).toBe(1);
     expect(stats.created.groups).toBe(2);
     expect(stats.byEnvironment['crash-p1']).toMatchObject({ apiTokensCreated: 2, installerDownloads: 1 });
-    expect(stats.created.apiTokensRevoked ?? 0).toBe(0);
+    // What is left: the two tokens of ours, and at most the killed worker's token-management token,
+    // which lives ten minutes; every short-lived one that finished its work revoked itself.
+    const left = [...dt.simulator.state.environments.get('crash-p1')!.tokens.values()];
+    expect(
+      left
+        .filter((t) => t.kind === 'api')
+        .map((t) => t.name)
+        .sort(),
+    ).toEqual(['dynatrace-autopilot-automation', 'dynatrace-autopilot-installer-download']);
+    for (const t of left.filter((t) => t.kind !== 'api')) {
+      expect(t.expirationDate! - Date.now()).toBeLessThanOrEqual(10 * 60_000);
+    }
 
     // No token value of any kind in the workflow history or in a worker log.
     const secrets = [

@@ -21,7 +21,7 @@ import {
   problemNotificationSignal,
   remediationStatusQuery,
 } from '../../src/workflows/shared/remediation-signals.js';
-import { testActivityDeps } from '../helpers/autopilot.js';
+import { testActivityDeps, testFleetDatabase } from '../helpers/autopilot.js';
 import { startTestAws, type TestAws } from '../helpers/aws.js';
 import { startTestCluster, type TestCluster } from '../helpers/simulator.js';
 import { createTestWorker, createTimeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal.js';
@@ -36,6 +36,7 @@ describe('self-healing with approval (time-skipping server)', () => {
   let deps: ActivityDeps;
   let worker: Worker;
   let running: Promise<void>;
+  let database: Awaited<ReturnType<typeof testFleetDatabase>>;
   const taskQueue = uniqueTaskQueue('approval');
 
   beforeAll(async () => {
@@ -49,7 +50,9 @@ describe('self-healing with approval (time-skipping server)', () => {
     });
     dt = await startTestCluster();
     aws = await startTestAws();
-    deps = testActivityDeps({ dt, dir: mkdtempSync(path.join(os.tmpdir(), 'autopilot-approval-')), aws });
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'autopilot-approval-'));
+    database = await testFleetDatabase(dir);
+    deps = testActivityDeps({ dt, dir, registry: database.registry, aws });
     // The environment is ready as onboarding would leave it: its automation token in the secret store.
     const { token } = await dt.environment(ENV);
     await deps.secrets.put(secretRefs.environmentToken(ENV, 'automation'), token, { tokenId: 'test' });
@@ -62,6 +65,7 @@ describe('self-healing with approval (time-skipping server)', () => {
     await env.teardown();
     await dt.stop();
     await aws.stop();
+    await database.close();
   });
 
   const prepare = async (name: string) => {

@@ -68,6 +68,8 @@ describe('a worker killed in the middle of a roll', () => {
         AUTOPILOT_SECRET_KEY: key.toString('base64'),
         AUTOPILOT_SECRETS_DIR: path.join(tb.dir, 'secrets'),
         AUTOPILOT_INSTALLER_CACHE_DIR: path.join(tb.dir, 'installers'),
+        // The testbed owns its embedded database; this worker has its own (one owner per database).
+        AUTOPILOT_EMBEDDED_DATABASE_DIR: path.join(tb.dir, 'worker-fleet-db'),
         AWS_REGION: 'us-east-1',
         AWS_ENDPOINT_URL: inject('motoUrl'),
         AWS_ENDPOINT_URL_SERVICE_CATALOG: aws.catalog.url,

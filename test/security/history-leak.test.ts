@@ -160,8 +160,12 @@ describe('a Temporal history dump after onboarding, enrollment and remediation',
     const environment = tb.dt.simulator.state.environments.get(ENV)!;
     secrets.set('tenant token', environment.tenantToken);
     for (const t of environment.tokens.values()) secrets.set(`environment token ${t.name}`, t.token);
+    // The short-lived token-management tokens revoked themselves; their values must not be anywhere either.
+    const revoked = tb.dt.simulator.state.revokedTokenValues;
+    expect(revoked.length).toBeGreaterThan(0);
+    revoked.forEach((value, i) => secrets.set(`revoked token ${i}`, value));
+    expect(await tb.deps.secrets.get(secretRefs.tokenManagementToken(ENV))).toBeUndefined();
     for (const ref of [
-      secretRefs.tokenManagementToken(ENV),
       secretRefs.environmentToken(ENV, 'installer-download'),
       secretRefs.environmentToken(ENV, 'automation'),
     ]) {

@@ -1,7 +1,6 @@
 import type { HostLookupBatcher } from '../../dynatrace/host-lookup-batcher.js';
 import type { InstallerCache } from '../../installers/installer-cache.js';
 import type { DynatraceAccess } from '../dynatrace-access.js';
-import type { EnvironmentTokens } from '../environment-tokens.js';
 import { createEnvironmentOnboardingActivities } from './environment-onboarding.js';
 import type { Executors } from './host-failure.js';
 import { createHostReportingActivities } from './host-reporting.js';
@@ -12,7 +11,6 @@ export interface EnrollmentDeps {
   executors: Executors;
   installers: InstallerCache;
   dynatrace: DynatraceAccess;
-  environmentTokens: EnvironmentTokens;
   hostLookup: HostLookupBatcher;
   reportingPollMs: number;
 }

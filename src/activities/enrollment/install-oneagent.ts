@@ -6,7 +6,6 @@ import { shellQuote, type HostTarget } from '../../hosts/executor.js';
 import type { InstallerCache } from '../../installers/installer-cache.js';
 import type { EnrollmentSettings } from '../../shared/onboarding.js';
 import type { DynatraceAccess } from '../dynatrace-access.js';
-import type { EnvironmentTokens } from '../environment-tokens.js';
 import { heartbeatWhile } from '../heartbeat-while.js';
 import { asHostFailure, executorFor, type Executors } from './host-failure.js';
 import { installedOneAgentVersion } from './inspect-host.js';
@@ -31,7 +30,6 @@ export function createInstallOneAgent(deps: {
   executors: Executors;
   installers: InstallerCache;
   dynatrace: DynatraceAccess;
-  environmentTokens: EnvironmentTokens;
 }) {
   /**
    * Runs the environment's cached installer on the host: staged by checksum (no per-host download
@@ -127,10 +125,9 @@ export function createInstallOneAgent(deps: {
     const file = deps.installers.installerPath(environmentId, version);
     const manifest = deps.installers.manifest(environmentId, version);
     if (existsSync(file) && manifest?.sha256 === sha256) return file;
-    const token = await deps.environmentTokens.get(environmentId, 'installer-download');
-    const download = await deps.dynatrace.client
-      .environment(environmentId, token)
-      .deployment.download({ version, destination: file, arch: input.settings.arch as 'x86' });
+    const download = await deps.dynatrace.environments.withApi(environmentId, 'installer-download', ({ deployment }) =>
+      deployment.download({ version, destination: file, arch: input.settings.arch as 'x86' }),
+    );
     if (download.status !== 'downloaded' || download.sha256 !== sha256) {
       throw ApplicationFailure.nonRetryable(
         `the installer ${version} of ${environmentId} no longer has the checksum recorded at onboarding; run the onboarding again`,

@@ -1,16 +1,10 @@
 import { log } from '@temporalio/activity';
-import { collect } from '../../dynatrace/pagination.js';
 import type { SecretStore } from '../../secrets/secret-store.js';
 import { secretRefs } from '../../secrets/secret-store.js';
-import { requireStoredToken, type DynatraceAccess } from '../dynatrace-access.js';
+import type { TokenPurpose } from '../../shared/registry.js';
+import type { DynatraceAccess } from '../dynatrace-access.js';
 
-/** Least-scope tokens per purpose (reference §3.3). */
-export const TOKEN_PURPOSES = {
-  'installer-download': ['InstallerDownload'],
-  automation: ['entities.read', 'problems.read', 'problems.write', 'settings.read', 'settings.write', 'DataExport'],
-} as const satisfies Record<string, readonly string[]>;
-
-export type TokenPurpose = keyof typeof TOKEN_PURPOSES;
+export { TOKEN_PURPOSES, type TokenPurpose } from '../../shared/registry.js';
 
 export interface EnsureEnvironmentTokenInput {
   environmentId: string;
@@ -24,77 +18,66 @@ export interface EnsuredEnvironmentToken {
   tokenId: string;
   expiresAt: string;
   action: 'reused' | 'created' | 'rotated';
+  /** Orphans of ours revoked now; a replaced token is revoked by maintenance after its grace period. */
   revoked: number;
 }
 
 export function createEnsureEnvironmentToken(deps: { dynatrace: DynatraceAccess; secrets: SecretStore }) {
   /**
-   * One token per environment and purpose, held in the secret store. A stored token that is still
-   * valid for long enough is reused; otherwise a new one is minted, stored, and then every other
-   * token of ours with that purpose is revoked: the one it replaces, and any orphan left by a
-   * worker that died between creating a token and storing it.
+   * One token per environment and purpose, recorded in the registry and held in the secret store. A
+   * recorded token with its secret in place and enough validity left is reused without a call to
+   * Dynatrace (a revoked one is replaced on first use, see EnvironmentAccess). Otherwise a new one is
+   * minted with a short-lived token-management token; the one it replaces stays valid for its grace
+   * period, and any orphan of ours (a worker died between minting and recording) is revoked.
    */
   return async function ensureEnvironmentToken(input: EnsureEnvironmentTokenInput): Promise<EnsuredEnvironmentToken> {
-    const { client } = deps.dynatrace;
-    const tmt = await requireStoredToken(
-      deps.secrets,
-      secretRefs.tokenManagementToken(input.environmentId),
-      'token-management token',
-    );
-    const tokens = client.environment(input.environmentId, tmt).tokens;
-    const ref = secretRefs.environmentToken(input.environmentId, input.purpose);
-    const name = `dynatrace-autopilot-${input.purpose}`;
-    const scopes: readonly string[] = TOKEN_PURPOSES[input.purpose];
-    const rotateBeforeMs = input.rotateBeforeDays * 86_400_000;
-
-    const stored = await deps.secrets.get(ref);
-    const storedId = stored?.metadata.tokenId;
-    const current = storedId ? await tokens.get(storedId) : undefined;
-    const currentExpiry = current?.expirationDate ? Date.parse(current.expirationDate) : Infinity;
-    const ours = (await collect(tokens.list())).filter((t) => t.name === name);
-
+    const { environments, keeper, registry, tokenPolicy } = deps.dynatrace;
+    environments.forget(input.environmentId);
+    const environment = await environments.environment(input.environmentId);
+    const secretRef = secretRefs.environmentToken(input.environmentId, input.purpose);
+    const now = new Date();
+    const current = environment.tokens.find((t) => t.purpose === input.purpose && t.state === 'current');
+    const stored = current ? await deps.secrets.get(current.secretRef) : undefined;
+    const expiresAt = current?.expiresAt ? Date.parse(current.expiresAt) : Infinity;
     if (
       current &&
-      current.enabled !== false &&
-      scopes.every((s) => current.scopes?.includes(s)) &&
-      currentExpiry - Date.now() > rotateBeforeMs
+      stored?.metadata.tokenId === current.tokenId &&
+      expiresAt - now.getTime() > input.rotateBeforeDays * 86_400_000
     ) {
-      const revoked = await revokeAll(ours.filter((t) => t.id !== current.id));
       return {
-        secretRef: ref,
-        tokenId: current.id,
-        expiresAt: stored!.metadata.expiresAt ?? 'never',
+        secretRef,
+        tokenId: current.tokenId,
+        expiresAt: current.expiresAt ?? 'never',
         action: 'reused',
-        revoked,
+        revoked: 0,
       };
     }
 
-    const expiresAt = new Date(Date.now() + input.validityDays * 86_400_000);
-    const created = await tokens.create({ name, scopes: [...scopes], expirationDate: expiresAt });
-    await deps.secrets.put(ref, created.token, {
-      tokenId: created.id,
-      expiresAt: expiresAt.toISOString(),
-      scopes: scopes.join(','),
+    const policy = { ...tokenPolicy, validityDays: input.validityDays, rotateBeforeDays: input.rotateBeforeDays };
+    const result = await keeper.withTokenManagement(environment, async (tokens) => {
+      const minted = await keeper.mint(environment, input.purpose, tokens, {
+        policy,
+        asOf: now,
+        reason: current ? 'onboarding: due for rotation' : 'onboarding',
+      });
+      const recorded = await registry.get(input.environmentId);
+      const orphans = recorded ? await keeper.revokeOrphans(recorded, tokens, now) : [];
+      return { minted, orphans };
     });
-    const revoked = await revokeAll(ours.filter((t) => t.id !== created.id));
+    environments.forget(input.environmentId);
     log.info(current ? 'Environment token rotated' : 'Environment token created', {
       environmentId: input.environmentId,
       purpose: input.purpose,
-      tokenId: created.id,
-      revoked,
+      tokenId: result.minted.tokenId,
+      replaced: result.minted.replaced,
+      orphansRevoked: result.orphans.length,
     });
     return {
-      secretRef: ref,
-      tokenId: created.id,
-      expiresAt: expiresAt.toISOString(),
+      secretRef,
+      tokenId: result.minted.tokenId,
+      expiresAt: result.minted.expiresAt,
       action: current ? 'rotated' : 'created',
-      revoked,
+      revoked: result.orphans.length,
     };
-
-    async function revokeAll(stale: { id: string }[]): Promise<number> {
-      let count = 0;
-      for (const t of stale) if (await tokens.revoke(t.id)) count++;
-      return count;
-    }
   };
 }

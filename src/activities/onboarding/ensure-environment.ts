@@ -1,9 +1,7 @@
 import { log } from '@temporalio/activity';
 import type { Environment } from '../../dynatrace/index.js';
-import type { SecretStore } from '../../secrets/secret-store.js';
-import { secretRefs } from '../../secrets/secret-store.js';
 import type { EnvironmentDifference, EnvironmentField } from '../../shared/onboarding.js';
-import type { DynatraceAccess } from '../dynatrace-access.js';
+import { clusterApi, type DynatraceAccess } from '../dynatrace-access.js';
 
 export interface EnsureEnvironmentInput {
   environmentId: string;
@@ -12,6 +10,11 @@ export interface EnsureEnvironmentInput {
   quotas?: { hostUnits?: number; demUnitsPerMonth?: number; davisDataUnitsPerMonth?: number };
   /** Fields of an existing environment this run may change; the others are kept as the cluster has them. */
   overwrite?: EnvironmentField[];
+  /** The cluster by its configured name; absent: the only one. */
+  cluster?: string;
+  /** Whose environment it is, for the registry (absent in runs started before the registry). */
+  customer?: string;
+  stage?: string;
 }
 
 export interface EnsuredEnvironment {
@@ -53,7 +56,7 @@ function differences(
   return found;
 }
 
-export function createEnsureEnvironment(deps: { dynatrace: DynatraceAccess; secrets: SecretStore }) {
+export function createEnsureEnvironment(deps: { dynatrace: DynatraceAccess }) {
   /**
    * PUT with our id: 201 the first time (with the bootstrap token, which goes straight into the
    * secret store). POST would create a second environment on retry. An environment that exists is
@@ -62,9 +65,18 @@ export function createEnsureEnvironment(deps: { dynatrace: DynatraceAccess; secr
    * is to change.
    */
   return async function ensureEnvironment(input: EnsureEnvironmentInput): Promise<EnsuredEnvironment> {
-    const { client, clusterToken, clusterUrl } = deps.dynatrace;
-    const cluster = client.cluster(clusterToken.reveal());
-    const url = `${clusterUrl}/e/${encodeURIComponent(input.environmentId)}`;
+    const { name: clusterName, url: clusterUrl, api: cluster } = clusterApi(deps.dynatrace, input.cluster);
+    const url = `${clusterUrl.replace(/\/+$/, '')}/e/${encodeURIComponent(input.environmentId)}`;
+    const record = () =>
+      deps.dynatrace.registry.record({
+        id: input.environmentId,
+        kind: 'managed',
+        cluster: clusterName,
+        apiUrl: url,
+        source: 'onboarded',
+        ...(input.customer ? { customer: input.customer } : {}),
+        ...(input.stage ? { stage: input.stage } : {}),
+      });
     const quotas = dynatraceQuotas(input.quotas);
     const desired = { name: input.name, tags: input.tags, state: 'ENABLED' as const };
     const overwrite = input.overwrite ?? [];
@@ -89,21 +101,15 @@ export function createEnsureEnvironment(deps: { dynatrace: DynatraceAccess; secr
           differences: found,
         });
       }
+      await record();
       const state = changes.some((d) => d.field === 'state') ? desired.state : (existing.state ?? 'ENABLED');
       return { environmentId: input.environmentId, url, created: false, state, differences: found };
     }
 
-    const result = await cluster.putEnvironment(
-      input.environmentId,
-      { ...desired, ...(quotas ? { quotas } : {}) },
-      { createToken: true },
-    );
-    if (result.created && result.tokenManagementToken) {
-      await deps.secrets.put(secretRefs.tokenManagementToken(input.environmentId), result.tokenManagementToken, {
-        source: 'createToken',
-        issuedAt: new Date().toISOString(),
-      });
-    }
+    // No bootstrap token (createToken): its token-management token would never expire. Tokens are
+    // minted when needed from the cluster token, short-lived (TokenKeeper).
+    const result = await cluster.putEnvironment(input.environmentId, { ...desired, ...(quotas ? { quotas } : {}) });
+    await record();
     log.info(result.created ? 'Environment created' : 'Environment was created concurrently', {
       environmentId: input.environmentId,
     });

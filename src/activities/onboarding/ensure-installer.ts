@@ -4,8 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { inspectInstallerSignature, verifyInstallerSignature } from '../../dynatrace/index.js';
 import type { InstallerCache, InstallerManifest } from '../../installers/installer-cache.js';
 import type { SecretStore } from '../../secrets/secret-store.js';
-import { secretRefs } from '../../secrets/secret-store.js';
-import { requireStoredToken, type DynatraceAccess } from '../dynatrace-access.js';
+import type { DynatraceAccess } from '../dynatrace-access.js';
 import { heartbeatWhile } from '../heartbeat-while.js';
 import { FailureType } from '../../shared/failure-types.js';
 
@@ -36,25 +35,26 @@ export function createEnsureInstaller(deps: {
    * checked before anything may install it.
    */
   return async function ensureInstaller(input: EnsureInstallerInput): Promise<EnsuredInstaller> {
-    const token = await requireStoredToken(
-      deps.secrets,
-      secretRefs.environmentToken(input.environmentId, 'installer-download'),
-      'installer-download token',
+    const { version, usable, download } = await deps.dynatrace.environments.withApi(
+      input.environmentId,
+      'installer-download',
+      async ({ deployment }) => {
+        const version = await deployment.latestVersion({ arch: input.arch });
+        const file = deps.installers.installerPath(input.environmentId, version);
+        const cached = deps.installers.manifest(input.environmentId, version);
+        const usable = cached && (await deps.installers.intact(cached)) ? cached : undefined;
+        const download = await heartbeatWhile({ version }, () =>
+          deployment.download({
+            version,
+            arch: input.arch,
+            destination: file,
+            ...(usable?.etag ? { ifNoneMatch: usable.etag } : {}),
+          }),
+        );
+        return { version, usable, download };
+      },
     );
-    const deployment = deps.dynatrace.client.environment(input.environmentId, token).deployment;
-    const version = await deployment.latestVersion({ arch: input.arch });
     const file = deps.installers.installerPath(input.environmentId, version);
-    const cached = deps.installers.manifest(input.environmentId, version);
-    const usable = cached && (await deps.installers.intact(cached)) ? cached : undefined;
-
-    const download = await heartbeatWhile({ version }, () =>
-      deployment.download({
-        version,
-        arch: input.arch,
-        destination: file,
-        ...(usable?.etag ? { ifNoneMatch: usable.etag } : {}),
-      }),
-    );
     if (download.status === 'not-modified' && usable) {
       return { ...summary(usable), action: 'cached' };
     }

@@ -4,49 +4,51 @@ import type { SecretStore } from '../../secrets/secret-store.js';
 import { secretRefs } from '../../secrets/secret-store.js';
 import type { DynatraceAccess } from '../dynatrace-access.js';
 
-const RECOVERY_VALIDITY_SECONDS = 30 * 86_400;
-const RENEW_BEFORE_MS = 86_400_000;
-
 export interface EnsuredTokenManagementToken {
-  secretRef: string;
-  action: 'reused' | 'recovered';
+  /** Absent since token-management tokens are short-lived; results of older runs name the stored one. */
+  secretRef?: string;
+  action: 'short-lived' | 'reused' | 'recovered';
+  /** A never-expiring token-management token of an earlier version was revoked and forgotten. */
+  legacyRevoked?: boolean;
 }
+
+const GONE = new Set<string>([
+  DynatraceFailureType.notFound,
+  DynatraceFailureType.badRequest,
+  DynatraceFailureType.unauthorized,
+]);
 
 export function createEnsureTokenManagementToken(deps: { dynatrace: DynatraceAccess; secrets: SecretStore }) {
   /**
-   * Makes sure the secret store holds a working token-management token for the environment. A
-   * stored one is checked with a lookup, which also waits out an environment whose API is not ready
-   * yet (503, retried by Temporal). A missing or dead one, e.g. because a worker died between the
-   * environment PUT and storing its token, is replaced through the cluster's recovery endpoint.
+   * Makes sure Autopilot can manage the environment's tokens without holding an admin credential:
+   * a short-lived token-management token is minted from the cluster token and used once, which also
+   * waits out an environment whose API is not ready yet (503, retried by Temporal). A permanent one
+   * that an earlier version kept in the secret store is revoked and deleted.
    */
   return async function ensureTokenManagementToken(input: {
     environmentId: string;
   }): Promise<EnsuredTokenManagementToken> {
-    const { client, clusterToken } = deps.dynatrace;
-    const ref = secretRefs.tokenManagementToken(input.environmentId);
-    const stored = await deps.secrets.get(ref);
-    if (stored) {
-      try {
-        const metadata = await client.environment(input.environmentId, stored.value).tokens.lookup(stored.value);
-        const expiresAt = metadata.expirationDate ? Date.parse(metadata.expirationDate) : Infinity;
-        if (metadata.enabled !== false && expiresAt - Date.now() > RENEW_BEFORE_MS) {
-          return { secretRef: ref, action: 'reused' };
-        }
-      } catch (err) {
-        if (!(err instanceof DynatraceApiError && err.type === DynatraceFailureType.unauthorized)) throw err;
+    const environment = await deps.dynatrace.environments.environment(input.environmentId);
+    const legacyRef = secretRefs.tokenManagementToken(input.environmentId);
+    const legacy = await deps.secrets.get(legacyRef);
+    // A re-run of a complete onboarding has nothing to wait for or clean up: no call at all.
+    if (!legacy && environment.tokens.some((t) => t.state === 'current')) return { action: 'short-lived' };
+    const legacyRevoked = await deps.dynatrace.keeper.withTokenManagement(environment, async (tokens) => {
+      if (!legacy) {
+        // The smallest page there is (100): the environment's API answers, and nothing else happens.
+        await tokens.list({ pageSize: 100 }).next();
+        return false;
       }
-    }
-    const token = await client.cluster(clusterToken.reveal()).createTokenManagementToken(input.environmentId, {
-      name: 'Dynatrace Autopilot token management',
-      expiresInSeconds: RECOVERY_VALIDITY_SECONDS,
+      const metadata = await tokens.lookup(legacy.value).catch((err: unknown) => {
+        // Already expired or revoked: there is nothing left to revoke.
+        if (err instanceof DynatraceApiError && GONE.has(err.type ?? '')) return undefined;
+        throw err;
+      });
+      if (metadata?.id) await tokens.revoke(metadata.id);
+      await deps.secrets.delete(legacyRef);
+      log.info('Permanent token-management token revoked', { environmentId: input.environmentId });
+      return true;
     });
-    await deps.secrets.put(ref, token, {
-      source: 'tokenManagementToken',
-      expiresAt: new Date(Date.now() + RECOVERY_VALIDITY_SECONDS * 1000).toISOString(),
-    });
-    // The environment API must answer before the next steps use it.
-    await client.environment(input.environmentId, token).tokens.lookup(token);
-    log.info('Token management token recovered', { environmentId: input.environmentId });
-    return { secretRef: ref, action: 'recovered' };
+    return { action: 'short-lived', ...(legacyRevoked ? { legacyRevoked } : {}) };
   };
 }

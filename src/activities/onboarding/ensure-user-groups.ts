@@ -1,6 +1,6 @@
 import { log } from '@temporalio/activity';
 import { DynatraceApiError, DynatraceFailureType, type UserGroup } from '../../dynatrace/index.js';
-import type { DynatraceAccess } from '../dynatrace-access.js';
+import { clusterApi, type DynatraceAccess } from '../dynatrace-access.js';
 
 export interface DesiredGroup {
   name: string;
@@ -44,9 +44,10 @@ export function createEnsureUserGroups(deps: { dynatrace: DynatraceAccess }) {
   return async function ensureUserGroups(input: {
     environmentId: string;
     groups: DesiredGroup[];
+    /** The cluster by its configured name; absent: the only one. */
+    cluster?: string;
   }): Promise<EnsuredGroup[]> {
-    const { client, clusterToken } = deps.dynatrace;
-    const cluster = client.cluster(clusterToken.reveal());
+    const { api: cluster } = clusterApi(deps.dynatrace, input.cluster);
     let existing = await cluster.listGroups();
     const results: EnsuredGroup[] = [];
     for (const desired of input.groups) {

@@ -14,27 +14,27 @@ export function createCommentOnProblems(deps: RemediationDeps) {
     message: string;
     marker: string;
   }): Promise<{ commented: string[]; alreadyCommented: string[] }> {
-    const token = await deps.environmentTokens.get(input.environmentId, 'automation');
-    const problems = deps.dynatrace.client.environment(input.environmentId, token).problems;
-    const commented: string[] = [];
-    const alreadyCommented: string[] = [];
-    for (const problemId of input.problemIds) {
-      try {
-        const comments = await collect(problems.comments(problemId));
-        if (comments.some((c) => c.context === input.marker)) {
-          alreadyCommented.push(problemId);
-          continue;
+    return deps.dynatrace.environments.withApi(input.environmentId, 'automation', async ({ problems }) => {
+      const commented: string[] = [];
+      const alreadyCommented: string[] = [];
+      for (const problemId of input.problemIds) {
+        try {
+          const comments = await collect(problems.comments(problemId));
+          if (comments.some((c) => c.context === input.marker)) {
+            alreadyCommented.push(problemId);
+            continue;
+          }
+          await problems.addComment(problemId, { message: input.message, context: input.marker });
+          commented.push(problemId);
+        } catch (err) {
+          if (err instanceof DynatraceApiError && err.type === DynatraceFailureType.notFound) {
+            log.warn('Problem to comment on no longer exists', { environmentId: input.environmentId, problemId });
+            continue;
+          }
+          throw err;
         }
-        await problems.addComment(problemId, { message: input.message, context: input.marker });
-        commented.push(problemId);
-      } catch (err) {
-        if (err instanceof DynatraceApiError && err.type === DynatraceFailureType.notFound) {
-          log.warn('Problem to comment on no longer exists', { environmentId: input.environmentId, problemId });
-          continue;
-        }
-        throw err;
       }
-    }
-    return { commented, alreadyCommented };
+      return { commented, alreadyCommented };
+    });
   };
 }

@@ -1,12 +1,10 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { AwsClients } from '../../aws/aws-clients.js';
 import type { DynatraceAccess } from '../dynatrace-access.js';
-import type { EnvironmentTokens } from '../environment-tokens.js';
 import { FailureType } from '../../shared/failure-types.js';
 
 export interface RemediationDeps {
   dynatrace: DynatraceAccess;
-  environmentTokens: EnvironmentTokens;
   /** Absent when the worker has no AWS configuration: remediations then wait for an operator. */
   aws: AwsClients | undefined;
   catalog: {

@@ -69,26 +69,23 @@ export interface ProblemEvidence {
 
 /**
  * The problem with its evidence through the environment's automation token, or undefined when it
- * does not exist. A 401 makes the next read take the token from the secret store again.
+ * does not exist.
  */
 export async function readProblemEvidence(
-  deps: Pick<RemediationDeps, 'dynatrace' | 'environmentTokens'>,
+  deps: Pick<RemediationDeps, 'dynatrace'>,
   input: { environmentId: string; problemId: string; cpuEventTypes: readonly string[] },
 ): Promise<ProblemEvidence | undefined> {
-  const token = await deps.environmentTokens.get(input.environmentId, 'automation');
-  const problems = deps.dynatrace.client.environment(input.environmentId, token).problems;
-  let problem: Problem;
-  try {
-    problem = await problems.get(input.problemId, ['evidenceDetails']);
-  } catch (err) {
-    if (err instanceof DynatraceApiError && err.type === DynatraceFailureType.notFound) return undefined;
-    if (err instanceof DynatraceApiError && err.type === DynatraceFailureType.unauthorized) {
-      deps.environmentTokens.forget(input.environmentId, 'automation');
+  return deps.dynatrace.environments.withApi(input.environmentId, 'automation', async ({ problems }) => {
+    let problem: Problem;
+    try {
+      problem = await problems.get(input.problemId, ['evidenceDetails']);
+    } catch (err) {
+      if (err instanceof DynatraceApiError && err.type === DynatraceFailureType.notFound) return undefined;
+      throw err;
     }
-    throw err;
-  }
-  const saturated = cpuSaturationInEvidence(problem, input.cpuEventTypes);
-  if (saturated.length > 0) return { problem, saturated };
-  const v1 = await problems.getV1(input.problemId);
-  return { problem, v1, saturated: cpuSaturationInRankedEvents(v1, input.cpuEventTypes) };
+    const saturated = cpuSaturationInEvidence(problem, input.cpuEventTypes);
+    if (saturated.length > 0) return { problem, saturated };
+    const v1 = await problems.getV1(input.problemId);
+    return { problem, v1, saturated: cpuSaturationInRankedEvents(v1, input.cpuEventTypes) };
+  });
 }

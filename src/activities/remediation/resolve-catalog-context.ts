@@ -28,13 +28,19 @@ export function createResolveCatalogContext(deps: RemediationDeps) {
     environmentId: string;
     hostEntityId: string;
   }): Promise<CatalogContext> {
-    const token = await deps.environmentTokens.get(input.environmentId, 'automation');
-    const entities = deps.dynatrace.client.environment(input.environmentId, token).entities;
-    const entity = await entities.get(input.hostEntityId);
-    const hostName = entity?.displayName ?? input.hostEntityId;
-    let instanceId =
-      typeof entity?.properties?.awsInstanceId === 'string' ? entity.properties.awsInstanceId : undefined;
-    if (!instanceId) instanceId = (await entities.hostV1(input.hostEntityId))?.awsInstanceId;
+    const { hostName, instanceId } = await deps.dynatrace.environments.withApi(
+      input.environmentId,
+      'automation',
+      async ({ entities }) => {
+        const entity = await entities.get(input.hostEntityId);
+        const fromV2 =
+          typeof entity?.properties?.awsInstanceId === 'string' ? entity.properties.awsInstanceId : undefined;
+        return {
+          hostName: entity?.displayName ?? input.hostEntityId,
+          instanceId: fromV2 ?? (await entities.hostV1(input.hostEntityId))?.awsInstanceId,
+        };
+      },
+    );
     if (!instanceId) {
       return {
         ok: false,

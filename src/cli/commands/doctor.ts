@@ -144,6 +144,9 @@ export async function runDoctor(
           warnDays: options.warnDays,
           url: endpoint.url,
           sandbox: endpoint.sandbox,
+          ...(cluster.check.grantedScopes?.includes('EnvironmentTokenManagement')
+            ? { clusterToken: endpoint.token.reveal() }
+            : {}),
         })),
       );
     }

@@ -58,6 +58,9 @@ export function ensureEnvironment(o: Onboarding) {
           tags: o.plan.environmentTags,
           ...(o.plan.quotas ? { quotas: o.plan.quotas } : {}),
           overwrite: o.plan.overwrite,
+          ...(o.plan.cluster ? { cluster: o.plan.cluster } : {}),
+          customer: o.plan.customer,
+          stage: o.plan.stage,
         },
       ]),
     describeEnvironment,
@@ -68,7 +71,7 @@ export function ensureTokenManagementToken(o: Onboarding) {
   return o.controls.step(
     'token-management',
     () =>
-      o.act.ensureTokenManagementToken.executeWithOptions({ summary: `Ensure token-management token of ${o.id}` }, [
+      o.act.ensureTokenManagementToken.executeWithOptions({ summary: `Short-lived token management for ${o.id}` }, [
         { environmentId: o.id },
       ]),
     (r) => r.action,
@@ -81,7 +84,7 @@ export function ensureUserGroups(o: Onboarding) {
     () =>
       o.act.ensureUserGroups.executeWithOptions(
         { summary: `Ensure user groups ${o.plan.userGroups.map((g) => g.name).join(', ')}` },
-        [{ environmentId: o.id, groups: o.plan.userGroups }],
+        [{ environmentId: o.id, groups: o.plan.userGroups, ...(o.plan.cluster ? { cluster: o.plan.cluster } : {}) }],
       ),
     (r) => r.map((g) => `${g.name} ${g.action}`).join(', '),
   );

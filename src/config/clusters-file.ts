@@ -1,0 +1,102 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { z } from 'zod';
+import type { ClusterEndpoint } from '../dynatrace/dynatrace-clients.js';
+import { ConfigError } from './config-error.js';
+import { FileSecret } from './secret.js';
+
+const clusterSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, {
+      message: 'must be a cluster name: lowercase letters, digits or "-" (e.g. eu1)',
+    }),
+    url: z.string().regex(/^https?:\/\/[^\s/?#]+(:\d+)?\/?$/, {
+      message: 'must be the cluster base URL, e.g. https://managed.example.com',
+    }),
+    tokenFile: z.string().min(1, 'must name the file with the cluster token'),
+    caFile: z.string().min(1).optional(),
+    maxConcurrentRequests: z.number().int().positive().default(50),
+    maxConcurrentRequestsPerEnvironment: z.number().int().positive().optional(),
+  })
+  .strict();
+
+const fileSchema = z.object({ clusters: z.array(clusterSchema).min(1, 'must list at least one cluster') }).strict();
+
+/**
+ * The Managed clusters of `AUTOPILOT_CLUSTERS_FILE`: a YAML `clusters:` list of name, url, tokenFile,
+ * optional caFile and concurrency caps. A mistake is one line naming the file, the line and the field.
+ */
+export function readClustersFile(
+  file: string,
+  defaults: { maxConcurrentRequestsPerEnvironment: number },
+): ClusterEndpoint[] {
+  const fail = (line: number | undefined, what: string): never => {
+    throw new ConfigError('AUTOPILOT_CLUSTERS_FILE', `${file}${line ? `:${line}` : ''}: ${what}`);
+  };
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    return fail(undefined, `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const lineOf = (offset: number | undefined) => (offset === undefined ? undefined : lines.linePos(offset).line);
+  const [syntax] = doc.errors;
+  if (syntax) fail(lineOf(syntax.pos[0]), `is not valid YAML: ${syntax.message.split('\n')[0]}`);
+
+  const parsed = fileSchema.safeParse(doc.toJS());
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const where = issue.path
+      .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+      .join('')
+      .replace(/^\./, '');
+    const field = issue.code === 'unrecognized_keys' ? `${where ? `${where}.` : ''}${issue.keys[0]}` : where;
+    fail(lineOf(nodeAt(doc.contents, issue.path)?.range?.[0]), `${field || 'clusters'} ${issue.message}`);
+  }
+  const clusters = parsed.data!.clusters;
+  const seen = new Set<string>();
+  const base = path.dirname(file);
+  return clusters.map((c, i) => {
+    const line = lineOf(nodeAt(doc.contents, ['clusters', i, 'name'])?.range?.[0]);
+    if (seen.has(c.name)) fail(line, `clusters[${i}].name ${c.name} is listed twice`);
+    seen.add(c.name);
+    const read = (field: 'tokenFile' | 'caFile', name: string) => {
+      const resolved = path.resolve(base, name);
+      try {
+        const content = readFileSync(resolved, 'utf8');
+        if (content.trim() === '') fail(line, `clusters[${i}].${field} names an empty file: ${resolved}`);
+        return { resolved, content };
+      } catch (err) {
+        if (err instanceof ConfigError) throw err;
+        return fail(
+          lineOf(nodeAt(doc.contents, ['clusters', i, field])?.range?.[0]),
+          `clusters[${i}].${field} names a file that cannot be read: ${resolved} (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`,
+        );
+      }
+    };
+    const token = read('tokenFile', c.tokenFile);
+    return {
+      name: c.name,
+      url: c.url.replace(/\/$/, ''),
+      token: new FileSecret(token.resolved, token.content.replace(/\r?\n$/, '')),
+      ...(c.caFile ? { caCertificate: read('caFile', c.caFile).content } : {}),
+      maxConcurrentRequests: c.maxConcurrentRequests,
+      maxConcurrentRequestsPerEnvironment:
+        c.maxConcurrentRequestsPerEnvironment ?? defaults.maxConcurrentRequestsPerEnvironment,
+    };
+  });
+}
+
+/** The YAML node at a path of keys and indexes, or the deepest one that exists. */
+function nodeAt(root: unknown, keys: readonly PropertyKey[]): Node | undefined {
+  let node = root as Node | undefined;
+  for (const key of keys) {
+    const next: unknown = isMap(node) ? node.get(key, true) : isSeq(node) ? node.get(key, true) : undefined;
+    if (!next) return node;
+    node = next as Node;
+  }
+  return node;
+}
