@@ -24,7 +24,11 @@ import {
 import { ensureSearchAttributes } from '../src/temporal/ensure-search-attributes.js';
 import { installRuntime } from '../src/workers/runtime.js';
 import { createAutopilotWorker } from '../src/workers/create-worker.js';
+import { openFleetDatabase } from '../src/database/open-fleet-database.js';
+import { EnvironmentRegistry } from '../src/registry/environment-registry.js';
 import { buildActivityDeps } from '../src/workers/activity-deps.js';
+import { clusterEndpoints } from '../src/workers/cluster-endpoints.js';
+import { applySchedulesAtStart } from '../src/workers/apply-schedules.js';
 import { autopilotVersion } from '../src/version.js';
 import { WorkerSelfCheck } from '../src/workflows/index.js';
 
@@ -85,13 +89,19 @@ async function main(): Promise<void> {
       say(`generated a secret-store key for the sandbox in ${rel(file)} (set AUTOPILOT_SECRET_KEY in production)`),
     );
     if (dynatrace.simulated) sandboxWebhookSettings(config, say);
+    const database = await openFleetDatabase({
+      ...(config.database.url ? { url: config.database.url.reveal() } : {}),
+      embeddedDir: config.database.embeddedDir,
+    });
+    stoppers.push({ name: 'fleet database', stop: () => database.close() });
     const worker = await createAutopilotWorker({
       config,
       connection: nativeConnection,
       codecKeys,
       activityDeps: buildActivityDeps(config, {
         identity,
-        dynatrace,
+        clusters: clusterEndpoints(config, dynatrace.simulated ? dynatrace : undefined),
+        registry: new EnvironmentRegistry(database.db),
         ...(sandboxAws ? { aws: sandboxAws.clients } : {}),
       }),
     });
@@ -100,6 +110,7 @@ async function main(): Promise<void> {
     const connection = await connectClient(access);
     stoppers.push({ name: 'client connection', stop: () => connection.close() });
     const client = autopilotClient(connection, config.temporal.namespace, codecKeys);
+    await applySchedulesAtStart(client, config, logger);
     const started = Date.now();
     await client.workflow.execute(WorkerSelfCheck, {
       taskQueue: config.temporal.taskQueue,

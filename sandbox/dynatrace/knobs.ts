@@ -44,6 +44,11 @@ export const knobsSchema = z.object({
    * list ignores it and returns every object of the schema, oldest (the `Default` profile) first.
    */
   settingsIgnoreExternalIdsFilter: z.boolean().default(false),
+  /**
+   * The simulator's clock runs this far ahead of the real one, for time-skipping tests: token expiry
+   * (and the expiry it gives new tokens) follows the simulated day, not the wall clock.
+   */
+  clockOffsetMs: z.number().int().default(0),
 });
 
 export type SimulatorKnobs = z.infer<typeof knobsSchema>;

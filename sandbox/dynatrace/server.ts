@@ -119,7 +119,7 @@ export async function startDynatraceSimulator(options: DynatraceSimulatorOptions
       if (!environment) throw new HttpError(404, `Environment ${params.environmentId} not found`);
     }
     const owner = state.findToken(token);
-    const now = Date.now();
+    const now = Date.now() + knobs.clockOffsetMs;
     // Cluster and environment tokens are separate worlds: one is never valid where the other is.
     if (!owner || (route.area === 'cluster') !== (owner.kind === 'cluster')) {
       throw new HttpError(401, 'Token Authentication failed');

@@ -1,11 +1,17 @@
 import { createEnrollmentActivities, type EnrollmentDeps } from './enrollment/index.js';
 import { createFleetActivities, type FleetDeps } from './fleet/index.js';
+import { createMaintenanceActivities, type MaintenanceDeps } from './maintenance/index.js';
 import { createOnboardingActivities, type OnboardingDeps } from './onboarding/index.js';
 import { createRemediationActivities, type RemediationDeps } from './remediation/index.js';
 import { createWorkerInfoActivities, type WorkerInfoDeps } from './worker-info.js';
 
 /** Everything the activities need from the outside world, injected by the worker process or a test. */
-export type ActivityDeps = WorkerInfoDeps & OnboardingDeps & EnrollmentDeps & FleetDeps & RemediationDeps;
+export type ActivityDeps = WorkerInfoDeps &
+  OnboardingDeps &
+  EnrollmentDeps &
+  FleetDeps &
+  RemediationDeps &
+  MaintenanceDeps;
 
 export function createActivities(deps: ActivityDeps) {
   return {
@@ -14,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createEnrollmentActivities(deps),
     ...createFleetActivities(deps),
     ...createRemediationActivities(deps),
+    ...createMaintenanceActivities(deps),
   };
 }
 

@@ -1,10 +1,20 @@
 import os from 'node:os';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { codecKeysFor } from '../codec/codec-keys.js';
-import { connectWorker, temporalAccess, TemporalUnreachableError } from '../temporal/connect.js';
+import {
+  autopilotClient,
+  connectClient,
+  connectWorker,
+  temporalAccess,
+  TemporalUnreachableError,
+} from '../temporal/connect.js';
+import { applySchedulesAtStart } from './apply-schedules.js';
 import { installRuntime } from './runtime.js';
 import { createAutopilotWorker } from './create-worker.js';
+import { openFleetDatabase, FleetDatabaseError } from '../database/open-fleet-database.js';
+import { EnvironmentRegistry } from '../registry/environment-registry.js';
 import { buildActivityDeps } from './activity-deps.js';
+import { clusterEndpoints } from './cluster-endpoints.js';
 
 /**
  * The worker process on its own (containers, production). `npm start` embeds the same worker next to
@@ -12,16 +22,24 @@ import { buildActivityDeps } from './activity-deps.js';
  */
 async function main(): Promise<void> {
   const config = loadConfig();
-  const { clusterUrl, clusterToken } = config.dynatrace;
-  if (!clusterUrl || !clusterToken) {
+  const clusters = clusterEndpoints(config);
+  if (clusters.length === 0) {
     throw new ConfigError(
       'DT_CLUSTER_URL',
-      'is required for the worker on its own (`npm start` runs a simulator instead)',
+      '(or AUTOPILOT_CLUSTERS_FILE) is required for the worker on its own (`npm start` runs a simulator instead)',
     );
   }
   const logger = installRuntime(config);
   const identity = `${process.pid}@${os.hostname()}`;
-  const activityDeps = buildActivityDeps(config, { identity, dynatrace: { url: clusterUrl, clusterToken } });
+  const database = await openFleetDatabase({
+    ...(config.database.url ? { url: config.database.url.reveal() } : {}),
+    embeddedDir: config.database.embeddedDir,
+  });
+  const activityDeps = buildActivityDeps(config, {
+    identity,
+    clusters,
+    registry: new EnvironmentRegistry(database.db),
+  });
   const codecKeys = codecKeysFor(config);
   const access = temporalAccess(config);
   const connection = await connectWorker(access);
@@ -32,6 +50,13 @@ async function main(): Promise<void> {
       activityDeps,
       codecKeys,
     });
+    const clientConnection = await connectClient(access);
+    await applySchedulesAtStart(
+      autopilotClient(clientConnection, config.temporal.namespace, codecKeys),
+      config,
+      logger,
+    );
+    await clientConnection.close();
     logger.info('Worker started', {
       address: access.address,
       tls: Boolean(access.tls),
@@ -43,11 +68,12 @@ async function main(): Promise<void> {
     logger.info('Worker stopped');
   } finally {
     await connection.close();
+    await database.close();
   }
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof TemporalUnreachableError) {
+  if (err instanceof ConfigError || err instanceof TemporalUnreachableError || err instanceof FleetDatabaseError) {
     console.error(`autopilot worker: ${err.message}`);
     process.exit(2);
   }

@@ -5,41 +5,80 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type { Executors } from '../../src/activities/enrollment/host-failure.js';
-import { EnvironmentTokens } from '../../src/activities/environment-tokens.js';
+import { createDynatraceAccess, type DynatraceAccess } from '../../src/activities/dynatrace-access.js';
+import type { TokenPolicy } from '../../src/activities/tokens/token-keeper.js';
 import { createActivities, type ActivityDeps } from '../../src/activities/index.js';
 import { Secret, type SecretSource } from '../../src/config/secret.js';
+import { openFleetDatabase, type FleetDatabase } from '../../src/database/open-fleet-database.js';
+import { DynatraceClients } from '../../src/dynatrace/dynatrace-clients.js';
 import { HostLookupBatcher } from '../../src/dynatrace/host-lookup-batcher.js';
 import { LocalExecutor } from '../../src/hosts/local-executor.js';
 import { InstallerCache } from '../../src/installers/installer-cache.js';
 import { InventoryStore } from '../../src/inventory/inventory-store.js';
 import type { SimulatorKnobsInput } from '../../sandbox/dynatrace/index.js';
 import { FileSecretStore } from '../../src/secrets/file-secret-store.js';
+import type { SecretStore } from '../../src/secrets/secret-store.js';
+import { EnvironmentRegistry } from '../../src/registry/environment-registry.js';
 import { hostLookup } from '../../src/workers/activity-deps.js';
 import type { TestAws } from './aws.js';
 import { startTestCluster, type TestCluster } from './simulator.js';
 import { connectToTestServer, createTestWorker, uniqueTaskQueue } from './temporal.js';
 
+/** The tokens tests mint by, unless they say otherwise (the worker's defaults). */
+export const TEST_TOKEN_POLICY: TokenPolicy = { validityDays: 30, rotateBeforeDays: 7, revokeGraceMs: 2 * 3_600_000 };
+
+/** Dynatrace as a worker reaches it: the simulator as cluster `default`, the registry, the secret store. */
+export function testDynatraceAccess(options: {
+  dt: TestCluster;
+  registry: EnvironmentRegistry;
+  secrets: SecretStore;
+  clusterToken?: SecretSource;
+  tokenPolicy?: TokenPolicy;
+}): DynatraceAccess {
+  return createDynatraceAccess({
+    clients: new DynatraceClients(
+      [
+        {
+          name: 'default',
+          url: options.dt.simulator.url,
+          token: options.clusterToken ?? new Secret(options.dt.clusterToken),
+          maxConcurrentRequests: 50,
+          maxConcurrentRequestsPerEnvironment: 5,
+        },
+      ],
+      { requestTimeoutMs: 30_000, maxConcurrentPerEnvironment: 5 },
+    ),
+    registry: options.registry,
+    secrets: options.secrets,
+    tokenPolicy: options.tokenPolicy ?? TEST_TOKEN_POLICY,
+  });
+}
+
 /** The activities' dependencies, all real: simulator client, encrypted secret store, caches, local hosts. */
 export function testActivityDeps(options: {
   dt: TestCluster;
   dir: string;
+  registry: EnvironmentRegistry;
   secretKey?: Buffer;
   clusterToken?: SecretSource;
+  tokenPolicy?: TokenPolicy;
   webhook?: ActivityDeps['webhook'];
   executors?: Partial<Executors>;
   aws?: TestAws;
 }): ActivityDeps {
   const secrets = new FileSecretStore(path.join(options.dir, 'secrets'), options.secretKey ?? randomBytes(32));
-  const environmentTokens = new EnvironmentTokens(secrets);
+  const dynatrace = testDynatraceAccess({
+    dt: options.dt,
+    registry: options.registry,
+    secrets,
+    ...(options.clusterToken ? { clusterToken: options.clusterToken } : {}),
+    ...(options.tokenPolicy ? { tokenPolicy: options.tokenPolicy } : {}),
+  });
   return {
     identity: 'test-worker',
     version: 'test',
     startedAt: new Date(),
-    dynatrace: {
-      client: options.dt.client,
-      clusterUrl: options.dt.simulator.url,
-      clusterToken: options.clusterToken ?? new Secret(options.dt.clusterToken),
-    },
+    dynatrace,
     secrets,
     installers: new InstallerCache(path.join(options.dir, 'installers')),
     webhook: options.webhook ?? { publicUrl: undefined, apiKey: undefined },
@@ -48,9 +87,9 @@ export function testActivityDeps(options: {
       local: new LocalExecutor({ rootDir: path.join(options.dir, 'hosts') }),
       ...options.executors,
     },
-    environmentTokens,
-    hostLookup: new HostLookupBatcher(hostLookup(options.dt.client, environmentTokens), 500),
+    hostLookup: new HostLookupBatcher(hostLookup(dynatrace.environments), 500),
     reportingPollMs: 200,
+    maintenance: { scopeCheckHours: 24 },
     inventories: new InventoryStore(path.join(options.dir, 'inventories')),
     aws: options.aws?.clients,
     catalog: {
@@ -60,10 +99,17 @@ export function testActivityDeps(options: {
   };
 }
 
+/** A fleet database of the test's own (embedded, on disk in `dir`), closed with the test. */
+export async function testFleetDatabase(dir: string): Promise<FleetDatabase & { registry: EnvironmentRegistry }> {
+  const database = await openFleetDatabase({ embeddedDir: path.join(dir, 'fleet-db') });
+  return { ...database, registry: new EnvironmentRegistry(database.db) };
+}
+
 export interface Testbed {
   env: TestWorkflowEnvironment;
   dt: TestCluster;
   deps: ActivityDeps;
+  registry: EnvironmentRegistry;
   taskQueue: string;
   dir: string;
   /** A worker with the real activities (real simulator, real secret store, real installer cache). */
@@ -89,9 +135,11 @@ export async function startTestbed(
   const env = await connectToTestServer();
   const dt = await startTestCluster(options.knobs ? { knobs: options.knobs } : {});
   const dir = mkdtempSync(path.join(os.tmpdir(), 'autopilot-testbed-'));
+  const database = await testFleetDatabase(dir);
   const deps = testActivityDeps({
     dt,
     dir,
+    registry: database.registry,
     ...(options.clusterToken ? { clusterToken: options.clusterToken } : {}),
     ...(options.webhook ? { webhook: options.webhook } : {}),
     ...(options.executors ? { executors: options.executors } : {}),
@@ -104,6 +152,7 @@ export async function startTestbed(
     env,
     dt,
     deps,
+    registry: database.registry,
     taskQueue,
     dir,
     async worker(overrides = {}) {
@@ -115,6 +164,7 @@ export async function startTestbed(
     async teardown() {
       if (previous) await stopWorker(previous);
       await dt.stop();
+      await database.close();
       await env.teardown();
     },
   };

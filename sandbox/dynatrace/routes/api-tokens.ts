@@ -17,17 +17,17 @@ const UNIT_MS: Record<string, number> = {
 };
 
 /** `expirationDate`: UTC milliseconds, ISO 8601, or relative like `now+14d` (reference §3.1). */
-export function parseExpiration(value: string | number | undefined): number | undefined {
+export function parseExpiration(value: string | number | undefined, now = Date.now()): number | undefined {
   if (value === undefined) return undefined;
   let at: number;
   const relative = typeof value === 'string' ? /^now\+(\d+)([mhdwMy])$/.exec(value) : null;
-  if (relative) at = Date.now() + Number(relative[1]) * UNIT_MS[relative[2]!]!;
+  if (relative) at = now + Number(relative[1]) * UNIT_MS[relative[2]!]!;
   else if (typeof value === 'number' || /^\d+$/.test(value)) at = Number(value);
   else at = Date.parse(value);
   if (Number.isNaN(at)) {
     throw badRequest('expirationDate is not a valid date', [violation('expirationDate', 'invalid date')]);
   }
-  if (at <= Date.now()) {
+  if (at <= now) {
     throw badRequest('expirationDate must not be in the past', [violation('expirationDate', 'must be in the future')]);
   }
   return at;
@@ -124,7 +124,7 @@ export function registerApiTokenRoutes(router: Router, svc: SimulatorServices): 
   env('POST', '/api/v2/apiTokens', ['apiTokens.write'], (ctx) => {
     const environment = environmentOf(ctx);
     const body = validateBody(createBody, ctx.body());
-    const expirationDate = parseExpiration(body.expirationDate);
+    const expirationDate = parseExpiration(body.expirationDate, Date.now() + svc.knobs().clockOffsetMs);
     const token = state.createEnvironmentToken(environment, {
       name: body.name,
       scopes: body.scopes,
@@ -220,7 +220,11 @@ export function registerApiTokenRoutes(router: Router, svc: SimulatorServices): 
       scopes: body.scopes,
       owner: ctx.principal,
       kind: 'v1',
-      ...(body.expiresIn ? { expirationDate: Date.now() + body.expiresIn.value * unitMs[body.expiresIn.unit] } : {}),
+      ...(body.expiresIn
+        ? {
+            expirationDate: Date.now() + svc.knobs().clockOffsetMs + body.expiresIn.value * unitMs[body.expiresIn.unit],
+          }
+        : {}),
     });
     stats.create('apiTokens', environment.id);
     svc.changed();

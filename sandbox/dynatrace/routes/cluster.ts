@@ -87,7 +87,7 @@ export function registerClusterRoutes(router: Router, svc: SimulatorServices): v
       scopes: ['apiTokens.read', 'apiTokens.write', 'TenantTokenManagement'],
       owner,
       kind: 'tokenManagement',
-      ...(expiresInMs ? { expirationDate: Date.now() + expiresInMs } : {}),
+      ...(expiresInMs ? { expirationDate: Date.now() + svc.knobs().clockOffsetMs + expiresInMs } : {}),
     });
   };
 

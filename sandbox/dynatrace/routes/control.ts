@@ -85,6 +85,17 @@ export function registerControlRoutes(router: Router, svc: SimulatorServices, on
     return json(201, { id: token.id, token: token.token, scopes: token.scopes });
   });
 
+  // What an administrator does in the console: the token stops working, Autopilot is not told.
+  control('POST', '/environments/{id}/tokens/{tokenId}/revoke', (ctx) => {
+    const environment = findEnvironment(ctx.params.id!);
+    if (!environment.tokens.has(ctx.params.tokenId!)) {
+      return json(404, { error: { code: 404, message: `no token ${ctx.params.tokenId} in ${environment.id}` } });
+    }
+    state.revokeEnvironmentToken(environment, ctx.params.tokenId!);
+    svc.changed();
+    return json(200, { revoked: ctx.params.tokenId });
+  });
+
   control('POST', '/environments/{id}/hosts', (ctx) => {
     const environment = findEnvironment(ctx.params.id!);
     const body = validateBody(

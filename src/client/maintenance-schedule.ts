@@ -1,0 +1,57 @@
+import {
+  ScheduleAlreadyRunning,
+  ScheduleOverlapPolicy,
+  type Client,
+  type ScheduleOptionsAction,
+  type ScheduleSpec,
+} from '@temporalio/client';
+import { FLEET_MAINTENANCE, FLEET_MAINTENANCE_SCHEDULE_ID, type FleetMaintenanceInput } from '../shared/maintenance.js';
+
+export interface MaintenanceScheduleSettings {
+  taskQueue: string;
+  intervalMinutes: number;
+  batchSize: number;
+}
+
+/**
+ * Creates the `fleet-maintenance` schedule, or brings the one that exists up to date with these
+ * settings (interval, task queue, batch size), keeping whether an operator paused it. Safe to call
+ * from every worker start and from `autopilot schedules apply` at once.
+ */
+export async function ensureMaintenanceSchedule(
+  client: Client,
+  settings: MaintenanceScheduleSettings,
+): Promise<'created' | 'updated'> {
+  const spec: ScheduleSpec = { intervals: [{ every: `${settings.intervalMinutes} minutes` }] };
+  const args: [FleetMaintenanceInput] = [{ batchSize: settings.batchSize }];
+  const action: ScheduleOptionsAction = {
+    type: 'startWorkflow',
+    workflowType: FLEET_MAINTENANCE,
+    // Each run's id is this plus the scheduled time: readable, and never two runs for one tick.
+    workflowId: FLEET_MAINTENANCE_SCHEDULE_ID,
+    taskQueue: settings.taskQueue,
+    args,
+    staticSummary: 'Fleet maintenance: rotate expiring tokens, revoke replaced ones, re-check scopes',
+    workflowExecutionTimeout: '6 hours',
+  };
+  const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' };
+  try {
+    await client.schedule.create({
+      scheduleId: FLEET_MAINTENANCE_SCHEDULE_ID,
+      spec,
+      action,
+      policies,
+      state: { note: 'Created by Dynatrace Autopilot; `autopilot schedules apply` updates it' },
+    });
+    return 'created';
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+  }
+  await client.schedule.getHandle(FLEET_MAINTENANCE_SCHEDULE_ID).update((previous) => ({
+    ...previous,
+    spec,
+    action,
+    policies: { ...previous.policies, ...policies },
+  }));
+  return 'updated';
+}
