@@ -17,6 +17,7 @@ import { registerEntityRoutes } from './routes/entities.js';
 import { registerProblemRoutes } from './routes/problems.js';
 import { registerSettingsRoutes } from './routes/settings.js';
 import type { SimulatorServices } from './services.js';
+import { defaultAlertingProfile } from './settings-schemas.js';
 import { SimulatorState, type EnvironmentRecord } from './state.js';
 import { SimulatorStats } from './stats.js';
 import { scopeList } from './tokens.js';
@@ -29,6 +30,11 @@ export interface DynatraceSimulatorOptions {
   stateFile?: string;
   /** Cluster tokens to have from the start; on a loaded state, tokens with the same name are reused. */
   clusterTokens?: { name: string; scopes: string[] }[];
+  /**
+   * Be one SaaS environment instead of a Managed cluster: its API at the root (`/api/v2/...`, reference §13),
+   * no `/e/{id}` and no cluster API. The environment is created at start, or reused from `stateFile`.
+   */
+  saas?: { environmentId: string; name?: string };
 }
 
 export interface DynatraceSimulator {
@@ -38,13 +44,18 @@ export interface DynatraceSimulator {
   knobs: SimulatorKnobs;
   /** Token values of `options.clusterTokens`, by name. */
   clusterTokens: Record<string, string>;
+  /** With `options.saas`: the environment and the token management token a SaaS admin would hand over. */
+  saas?: { environmentId: string; tokenManagementToken: string };
   setKnobs(patch: SimulatorKnobsInput): void;
   stop(): Promise<void>;
 }
 
 const CLUSTER_POOL = '__cluster__';
 
-/** A Dynatrace Managed cluster in one process, faithful to ../shared/reference/dynatrace-api.md. */
+/**
+ * A Dynatrace Managed cluster (or, with `options.saas`, one SaaS environment) in one process, faithful to
+ * ../shared/reference/dynatrace-api.md.
+ */
 export async function startDynatraceSimulator(options: DynatraceSimulatorOptions = {}): Promise<DynatraceSimulator> {
   const state = (options.stateFile && SimulatorState.load(options.stateFile)) || new SimulatorState();
   const stats = new SimulatorStats();
@@ -176,7 +187,8 @@ export async function startDynatraceSimulator(options: DynatraceSimulatorOptions
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', baseUrl);
-    const matched = router.match(req.method ?? 'GET', url.pathname);
+    const routedPath = options.saas ? saasRoutedPath(url.pathname, options.saas.environmentId) : url.pathname;
+    const matched = routedPath === undefined ? undefined : router.match(req.method ?? 'GET', routedPath);
     if (matched === undefined || matched === 'method-not-allowed') {
       const status = matched === undefined ? 404 : 405;
       stats.request('unmatched', status);
@@ -262,6 +274,7 @@ export async function startDynatraceSimulator(options: DynatraceSimulatorOptions
         : state.createClusterToken(wanted.name, wanted.scopes);
     clusterTokens[wanted.name] = token.token;
   }
+  const saas = options.saas ? openSaasEnvironment(state, options.saas) : undefined;
   changed();
 
   return {
@@ -270,6 +283,7 @@ export async function startDynatraceSimulator(options: DynatraceSimulatorOptions
     stats,
     knobs,
     clusterTokens,
+    ...(saas ? { saas } : {}),
     setKnobs(patch) {
       Object.assign(knobs, knobsSchema.parse({ ...knobs, ...patch }));
       faults.update(knobs.faults);
@@ -286,6 +300,44 @@ export async function startDynatraceSimulator(options: DynatraceSimulatorOptions
       if (options.stateFile) state.save(options.stateFile);
     },
   };
+}
+
+/**
+ * The path the Managed routes know for a request to a SaaS host: `/api/...` is the environment's own
+ * API, so `/api/cluster/...` and `/api/v1.0/onpremise/...` match nothing, as on SaaS. `/e/...` does not
+ * exist there either; the simulator's `/_sim` and the agents' `/communication` stay as they are.
+ */
+function saasRoutedPath(pathname: string, environmentId: string): string | undefined {
+  if (pathname === '/e' || pathname.startsWith('/e/')) return undefined;
+  return pathname.startsWith('/api/') ? `/e/${encodeURIComponent(environmentId)}${pathname}` : pathname;
+}
+
+/** The SaaS environment and its token management token, both kept when the state is loaded from a file. */
+function openSaasEnvironment(
+  state: SimulatorState,
+  saas: NonNullable<DynatraceSimulatorOptions['saas']>,
+): NonNullable<DynatraceSimulator['saas']> {
+  let environment = state.environments.get(saas.environmentId);
+  if (!environment) {
+    environment = state.createEnvironment({
+      id: saas.environmentId,
+      name: saas.name ?? saas.environmentId,
+      state: 'ENABLED',
+      trial: false,
+      tags: [],
+    });
+    const profile = defaultAlertingProfile();
+    environment.settings.set(profile.objectId, profile);
+  }
+  const token =
+    [...environment.tokens.values()].find((t) => t.kind === 'tokenManagement' && t.expirationDate === undefined) ??
+    state.createEnvironmentToken(environment, {
+      name: 'Token management token',
+      scopes: ['apiTokens.read', 'apiTokens.write', 'TenantTokenManagement'],
+      owner: 'saas-admin',
+      kind: 'tokenManagement',
+    });
+  return { environmentId: environment.id, tokenManagementToken: token.token };
 }
 
 function asHttpError(err: unknown): HttpError {

@@ -46,16 +46,7 @@ export async function startTestCluster(
     requestTimeoutMs: 5_000,
   });
   const clusterToken = simulator.clusterTokens.admin!;
-  const control = async <T>(path: string, body?: unknown): Promise<T> => {
-    const response = await fetch(`${simulator.url}/_sim${path}`, {
-      method: body === undefined ? 'GET' : 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`control ${path} failed with ${response.status}: ${text}`);
-    return JSON.parse(text) as T;
-  };
+  const control = controlOf(simulator);
   return {
     simulator,
     client,
@@ -73,6 +64,69 @@ export async function startTestCluster(
         .tokens.create({ name: 'test-automation', scopes });
       return { token: token.token, tokenManagementToken: result.tokenManagementToken };
     },
+  };
+}
+
+export interface TestSaasEnvironment {
+  simulator: DynatraceSimulator;
+  /** The environment's own host, as `https://abc12345.live.dynatrace.com` would be. */
+  url: string;
+  environmentId: string;
+  /** Layout `saas`: environment APIs at `${url}/api/...`. */
+  client: DynatraceClient;
+  tokenManagementToken: string;
+  stop(): Promise<void>;
+  /** Creates an environment token with the given scopes (all by default) through the environment's API. */
+  token(scopes?: string[]): Promise<string>;
+  stats(): Promise<StatsSnapshot>;
+  control<T = unknown>(path: string, body?: unknown): Promise<T>;
+}
+
+/** A simulator shaped like one SaaS environment: no cluster API, no `/e/{id}` in front of its API. */
+export async function startTestSaasEnvironment(
+  options: { environmentId?: string; knobs?: SimulatorKnobsInput; maxConcurrentPerEnvironment?: number } = {},
+): Promise<TestSaasEnvironment> {
+  const environmentId = options.environmentId ?? 'abc12345';
+  const simulator = await startDynatraceSimulator({
+    knobs: { installerSizeBytes: 8 * 1024, ...options.knobs },
+    saas: { environmentId },
+  });
+  const client = new DynatraceClient({
+    baseUrl: simulator.url,
+    layout: 'saas',
+    maxConcurrentPerEnvironment: options.maxConcurrentPerEnvironment ?? 5,
+    requestTimeoutMs: 5_000,
+  });
+  const tokenManagementToken = simulator.saas!.tokenManagementToken;
+  const control = controlOf(simulator);
+  return {
+    simulator,
+    url: simulator.url,
+    environmentId,
+    client,
+    tokenManagementToken,
+    stop: () => simulator.stop(),
+    control,
+    stats: () => control<StatsSnapshot>('/stats'),
+    async token(scopes = ALL_ENVIRONMENT_SCOPES) {
+      const created = await client
+        .environment(environmentId, tokenManagementToken)
+        .tokens.create({ name: 'test-automation', scopes });
+      return created.token;
+    },
+  };
+}
+
+function controlOf(simulator: DynatraceSimulator) {
+  return async <T>(path: string, body?: unknown): Promise<T> => {
+    const response = await fetch(`${simulator.url}/_sim${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`control ${path} failed with ${response.status}: ${text}`);
+    return JSON.parse(text) as T;
   };
 }
 

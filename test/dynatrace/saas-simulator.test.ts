@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynatraceFailureType, type EnvironmentApi } from '../../src/dynatrace/index.js';
+import { collect } from '../../src/dynatrace/pagination.js';
+import { failureOf, startTestSaasEnvironment, type TestSaasEnvironment } from '../helpers/simulator.js';
+
+describe('SaaS-shaped simulator: one environment at the root of its host, typed client with layout saas', () => {
+  let dt: TestSaasEnvironment;
+  let env: EnvironmentApi;
+  let token: string;
+  let hostId: string;
+
+  beforeAll(async () => {
+    dt = await startTestSaasEnvironment({ environmentId: 'abc12345' });
+    token = await dt.token();
+    env = dt.client.environment('abc12345', token);
+    hostId = (
+      await dt.control<{ entityId: string }>('/environments/abc12345/hosts', {
+        hostName: 'saas-web-1',
+        hostGroup: 'web',
+        tags: [{ context: 'CONTEXTLESS', key: 'tier', value: 'web' }],
+      })
+    ).entityId;
+  });
+  afterAll(async () => {
+    await dt?.stop();
+  });
+
+  const raw = (path: string, init: RequestInit = {}, apiToken = token) =>
+    fetch(`${dt.url}${path}`, { ...init, headers: { Authorization: `Api-Token ${apiToken}`, ...init.headers } });
+
+  it('serves entities at /api/v2/entities, counted under the environment route', async () => {
+    await dt.control('/stats/reset', {});
+    const hosts = await collect(env.entities.list({ entitySelector: 'type("HOST"),tag("tier:web")' }));
+    expect(hosts.map((h) => h.entityId)).toEqual([hostId]);
+    expect(await env.entities.get(hostId)).toMatchObject({ entityId: hostId, displayName: 'saas-web-1' });
+
+    const stats = await dt.stats();
+    expect(stats.requests['GET /e/{environmentId}/api/v2/entities']?.[200]).toBe(1);
+    expect(stats.requests['GET /e/{environmentId}/api/v2/entities/{entityId}']?.[200]).toBe(1);
+    expect(stats.requests.unmatched).toBeUndefined();
+  });
+
+  it('reads a problem and comments on it at /api/v2/problems', async () => {
+    const raised = await dt.control<{ problemId: string }>('/problems', {
+      environmentId: 'abc12345',
+      hostName: 'saas-web-1',
+    });
+    const problem = await env.problems.get(raised.problemId, ['evidenceDetails']);
+    expect(problem).toMatchObject({
+      problemId: raised.problemId,
+      status: 'OPEN',
+      severityLevel: 'RESOURCE_CONTENTION',
+    });
+    expect(problem.evidenceDetails?.details[0]?.entity?.entityId.id).toBe(hostId);
+    const open = await collect(env.problems.list({ problemSelector: 'status("open")' }));
+    expect(open.map((p) => p.problemId)).toContain(raised.problemId);
+
+    await env.problems.addComment(raised.problemId, { message: 'Autopilot is on it', context: 'autopilot:saas' });
+    const comments = await collect(env.problems.comments(raised.problemId));
+    expect(comments).toEqual([expect.objectContaining({ content: 'Autopilot is on it', context: 'autopilot:saas' })]);
+  });
+
+  it('creates and finds settings objects at /api/v2/settings/objects', async () => {
+    const [profileId] = await env.settings.create([
+      {
+        schemaId: 'builtin:alerting.profile',
+        scope: 'environment',
+        externalId: 'autopilot:abc12345:cpu',
+        value: {
+          name: 'abc12345 CPU saturation (immediate)',
+          severityRules: [{ severityLevel: 'RESOURCE_CONTENTION', delayInMinutes: 0, tagFilterIncludeMode: 'NONE' }],
+          eventFilters: [{ type: 'PREDEFINED', predefinedFilter: { eventType: 'OSI_HIGH_CPU', negate: false } }],
+        },
+      },
+    ]);
+    const found = await collect(env.settings.list({ externalIds: ['autopilot:abc12345:cpu'] }));
+    expect(found).toEqual([expect.objectContaining({ objectId: profileId, externalId: 'autopilot:abc12345:cpu' })]);
+    // The environment was made at start like a cluster's, so it has its Default profile too.
+    const profiles = await collect(env.settings.list({ schemaIds: ['builtin:alerting.profile'] }));
+    expect(profiles.map((p) => p.value.name).sort()).toEqual(['Default', 'abc12345 CPU saturation (immediate)']);
+  });
+
+  it('looks up API tokens at /api/v2/apiTokens/lookup and enforces their scopes', async () => {
+    const narrow = await dt.token(['InstallerDownload']);
+    const looked = await dt.client.environment('abc12345', dt.tokenManagementToken).tokens.lookup(narrow);
+    expect(looked).toMatchObject({ name: 'test-automation', scopes: ['InstallerDownload'], enabled: true });
+
+    const denied = await failureOf(() => dt.client.environment('abc12345', narrow).problems.get('-1_1V2'));
+    expect(denied).toMatchObject({ status: 403, type: DynatraceFailureType.forbidden });
+    expect(denied.message).toContain('problems.read');
+  });
+
+  it('has no /e/{id} prefix and no cluster API (404), while /_sim keeps working', async () => {
+    expect((await raw('/e/abc12345/api/v2/problems')).status).toBe(404);
+    expect((await raw('/api/cluster/v2/environments')).status).toBe(404);
+    expect((await raw('/api/v1.0/onpremise/environments')).status).toBe(404);
+    expect((await raw('/api/v2/problems')).status).toBe(200);
+    expect((await dt.stats()).totals.environments).toBe(1);
+  });
+
+  it('refuses a token of another simulator with 401, even for the same environment id', async () => {
+    const other = await startTestSaasEnvironment({ environmentId: 'abc12345' });
+    try {
+      const foreign = await other.token();
+      const refused = await failureOf(() => collect(dt.client.environment('abc12345', foreign).problems.list()));
+      expect(refused).toMatchObject({ status: 401, type: DynatraceFailureType.unauthorized });
+      expect(refused.message).not.toContain(foreign);
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('throttles the environment with 429 once its capacity and queue are full', async () => {
+    await dt.control('/knobs', { latencyMs: 200, throttle: { maxConcurrent: 1, queueSize: 0 } });
+    try {
+      const statuses = await Promise.all([1, 2, 3].map(() => raw('/api/v2/problems').then((r) => r.status)));
+      expect(statuses.filter((s) => s === 200)).toHaveLength(1);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(2);
+    } finally {
+      await dt.control('/knobs', { latencyMs: 0, throttle: { maxConcurrent: 20, queueSize: 100 } });
+    }
+  });
+});
