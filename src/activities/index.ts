@@ -2,6 +2,7 @@ import { createEnrollmentActivities, type EnrollmentDeps } from './enrollment/in
 import { createFleetActivities, type FleetDeps } from './fleet/index.js';
 import { createMaintenanceActivities, type MaintenanceDeps } from './maintenance/index.js';
 import { createOnboardingActivities, type OnboardingDeps } from './onboarding/index.js';
+import { createRegistryActivities, type RegistryDeps } from './registry/index.js';
 import { createRemediationActivities, type RemediationDeps } from './remediation/index.js';
 import { createWorkerInfoActivities, type WorkerInfoDeps } from './worker-info.js';
 
@@ -11,7 +12,8 @@ export type ActivityDeps = WorkerInfoDeps &
   EnrollmentDeps &
   FleetDeps &
   RemediationDeps &
-  MaintenanceDeps;
+  MaintenanceDeps &
+  RegistryDeps;
 
 export function createActivities(deps: ActivityDeps) {
   return {
@@ -21,6 +23,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createFleetActivities(deps),
     ...createRemediationActivities(deps),
     ...createMaintenanceActivities(deps),
+    ...createRegistryActivities(deps),
   };
 }
 

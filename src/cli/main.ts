@@ -8,6 +8,9 @@ import { doctorCommand, doctorUsage } from './commands/doctor.js';
 import { simulateCpuCommand, simulateCpuUsage } from './commands/simulate-cpu.js';
 import { enrollFleetCommand, enrollFleetUsage } from './commands/enroll-fleet.js';
 import { enrollCommand, enrollUsage } from './commands/enroll.js';
+import { environmentsCommand, environmentsUsage } from './commands/environments.js';
+import { schedulesCommand, schedulesUsage } from './commands/schedules.js';
+import { tokensCommand, tokensUsage } from './commands/tokens.js';
 import { secretsCommand, secretsUsage } from './commands/secrets.js';
 import { onboardCommand, onboardUsage } from './commands/onboard.js';
 import { runsCommand, runsUsage } from './commands/runs.js';
@@ -25,6 +28,9 @@ const USAGE = [
   `  ${decideUsage}`,
   `  ${approvalUsage}`,
   `  ${simulateCpuUsage}`,
+  `  ${environmentsUsage}`,
+  `  ${tokensUsage}`,
+  `  ${schedulesUsage}`,
   `  ${secretsUsage}`,
   `  ${doctorUsage}`,
   '',
@@ -51,6 +57,12 @@ export async function runCli(
       return approvalCommand(command, rest, print);
     case 'simulate-cpu':
       return simulateCpuCommand(rest, print);
+    case 'environments':
+      return environmentsCommand(rest, print);
+    case 'tokens':
+      return tokensCommand(rest, print);
+    case 'schedules':
+      return schedulesCommand(rest, print);
     case 'secrets':
       return secretsCommand(rest, print);
     case 'doctor':

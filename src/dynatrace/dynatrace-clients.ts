@@ -76,9 +76,14 @@ export class DynatraceClients {
     return { name: endpoint.name, url: endpoint.url, token: endpoint.token, client };
   }
 
-  /** The client for an environment: its cluster's, or its SaaS host's own. */
+  /**
+   * The client for an environment: its cluster's; or, for a SaaS environment and one on a cluster we
+   * hold no cluster token for, one whose API paths start at the environment's own URL.
+   */
   forEnvironment(environment: EnvironmentEndpoint): DynatraceClient {
-    if (environment.kind === 'managed') return this.cluster(environment.cluster).client;
+    if (environment.kind === 'managed' && environment.cluster !== undefined) {
+      return this.cluster(environment.cluster).client;
+    }
     let client = this.saas.get(environment.apiUrl);
     if (!client) {
       client = new DynatraceClient({

@@ -14,7 +14,7 @@ const plan = autopilotActivities<Activities>({ apiCall: '1 minute', retryWindow:
 // A batch mints, revokes and looks up tokens in up to `batchSize` environments, one after the other.
 const maintain = autopilotActivities<Activities>(
   { apiCall: '15 minutes', retryWindow: '45 minutes' },
-  { maximumRetryInterval: '2 minutes' },
+  { maximumRetryInterval: '2 minutes', heartbeatTimeout: '20 seconds' },
 ).maintainEnvironments;
 
 /**

@@ -5,3 +5,5 @@ export { EnrollFleet } from './enroll-fleet.js';
 export { RemediateCpuSaturation } from './remediate-cpu-saturation.js';
 export { RouteProblemNotification } from './route-problem-notification.js';
 export { FleetMaintenance } from './fleet-maintenance.js';
+export { AdoptEnvironments } from './adopt-environments.js';
+export { RegistryRequest } from './registry-request.js';

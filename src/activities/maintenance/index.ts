@@ -1,4 +1,4 @@
-import { heartbeat, log } from '@temporalio/activity';
+import { log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { DynatraceApiError } from '../../dynatrace/errors.js';
 import type { ApiTokensApi } from '../../dynatrace/api-tokens-api.js';
@@ -6,6 +6,7 @@ import type { SecretStore } from '../../secrets/secret-store.js';
 import type { DueEnvironment, EnvironmentMaintenance, MaintenancePage } from '../../shared/maintenance.js';
 import { TOKEN_PURPOSES, type RegisteredEnvironment, type TokenPurpose } from '../../shared/registry.js';
 import type { DynatraceAccess } from '../dynatrace-access.js';
+import { heartbeatWhile } from '../heartbeat-while.js';
 
 export interface MaintenanceDeps {
   dynatrace: DynatraceAccess;
@@ -48,12 +49,11 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
     due: DueEnvironment[];
   }): Promise<EnvironmentMaintenance[]> {
     const asOf = new Date(input.asOf);
-    const results: EnvironmentMaintenance[] = [];
-    for (const due of input.due) {
-      heartbeat({ environmentId: due.environmentId, done: results.length });
-      results.push(await maintainOne(due, asOf));
-    }
-    return results;
+    return heartbeatWhile({ batch: input.due[0]?.environmentId }, async () => {
+      const results: EnvironmentMaintenance[] = [];
+      for (const due of input.due) results.push(await maintainOne(due, asOf));
+      return results;
+    });
   }
 
   async function maintainOne(planned: DueEnvironment, asOf: Date): Promise<EnvironmentMaintenance> {

@@ -14,11 +14,17 @@ export interface StepTimeouts {
  */
 export function autopilotActivities<A extends object>(
   timeouts: StepTimeouts,
-  options: { firstRetry?: string; maximumRetryInterval?: string; maximumAttempts?: number } = {},
+  options: {
+    firstRetry?: string;
+    maximumRetryInterval?: string;
+    maximumAttempts?: number;
+    heartbeatTimeout?: string;
+  } = {},
 ): ActivityInterfaceFor<A> {
   return proxyActivities<A>({
     startToCloseTimeout: timeouts.apiCall,
     scheduleToCloseTimeout: timeouts.retryWindow,
+    ...(options.heartbeatTimeout ? { heartbeatTimeout: options.heartbeatTimeout } : {}),
     retry: {
       initialInterval: options.firstRetry ?? '1 second',
       backoffCoefficient: 2,

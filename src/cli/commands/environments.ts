@@ -1,0 +1,282 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { loadConfig } from '../../config/config.js';
+import { createSecretStore } from '../../secrets/create-secret-store.js';
+import { withSandboxSecretKey } from '../../secrets/sandbox-key.js';
+import { parseEnvironmentSelector, SelectorError } from '../../shared/environment-selector.js';
+import {
+  ADOPT_ENVIRONMENTS,
+  adoptionWorkflowId,
+  REGISTRY_REQUEST,
+  type AdoptionProgress,
+  type RegistryRequestInput,
+  type RegistryRequestResult,
+} from '../../shared/environments.js';
+import type { RegisteredEnvironment } from '../../shared/registry.js';
+import type { AdoptEnvironments } from '../../workflows/adopt-environments.js';
+import type { RegistryRequest } from '../../workflows/registry-request.js';
+import { CliError } from '../cli-error.js';
+import { connect } from '../context.js';
+import { table, type Print } from '../output.js';
+
+export const environmentsUsage =
+  'autopilot environments list [<selector>] [--json] | show <id> | discover [--cluster c] | adopt <selector> [--cluster c] | add --id x --url <api url> --token-file f [--cluster c] | remove <id>';
+
+const ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+/** One request to the registry, which lives with the worker: asked through Temporal, answered by it. */
+export async function askRegistry(client: Client, taskQueue: string, input: RegistryRequestInput) {
+  try {
+    return await client.workflow.execute<typeof RegistryRequest>(REGISTRY_REQUEST, {
+      taskQueue,
+      workflowId: `registry-${input.op}:${randomUUID()}`,
+      args: [input],
+      staticSummary: `autopilot environments ${input.op}`,
+      workflowExecutionTimeout: '5 minutes',
+    });
+  } catch (err) {
+    throw new CliError(failureMessage(err), 1);
+  }
+}
+
+function failureMessage(err: unknown): string {
+  let cause: unknown = err instanceof WorkflowFailedError ? err.cause : err;
+  while (cause instanceof Error && !(cause instanceof ApplicationFailure) && cause.cause) cause = cause.cause;
+  return cause instanceof Error ? cause.message : String(cause);
+}
+
+const checkSelector = (text: string) => {
+  try {
+    parseEnvironmentSelector(text);
+  } catch (err) {
+    if (err instanceof SelectorError) throw new CliError(err.message);
+    throw err;
+  }
+};
+
+const tokenLine = (e: RegisteredEnvironment) =>
+  e.tokens
+    .filter((t) => t.state === 'current')
+    .map((t) => `${t.purpose}${t.expiresAt ? ` until ${t.expiresAt.slice(0, 10)}` : ''}`)
+    .join(', ') || '(none)';
+
+export async function environmentsCommand(argv: string[], print: Print): Promise<number> {
+  const [action, ...rest] = argv;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      cluster: { type: 'string' },
+      id: { type: 'string' },
+      url: { type: 'string' },
+      'token-file': { type: 'string' },
+      kind: { type: 'string' },
+    },
+  });
+  if (values.cluster !== undefined && !/^[a-z0-9][a-z0-9-]{0,62}$/.test(values.cluster))
+    throw new CliError(`--cluster ${JSON.stringify(values.cluster)} is not a cluster name`);
+  const [subject] = positionals;
+  switch (action) {
+    case 'list':
+      if (subject) checkSelector(subject);
+      break;
+    case 'show':
+    case 'remove':
+      if (!subject || !ID.test(subject)) throw new CliError(`usage: autopilot environments ${action} <environment id>`);
+      break;
+    case 'adopt':
+      if (!subject) throw new CliError('usage: autopilot environments adopt <selector> (e.g. "*-p*")');
+      checkSelector(subject);
+      break;
+    case 'add':
+      return addEnvironment(values, print);
+    case 'discover':
+      break;
+    default:
+      throw new CliError(`usage: ${environmentsUsage}`);
+  }
+
+  const ctx = await connect();
+  try {
+    const taskQueue = ctx.config.temporal.taskQueue;
+    if (action === 'adopt') return await adopt(ctx.client, taskQueue, subject!, values.cluster, values.json, print);
+    const request: RegistryRequestInput =
+      action === 'list'
+        ? { op: 'list', ...(subject ? { selector: subject } : {}) }
+        : action === 'show'
+          ? { op: 'show', id: subject! }
+          : action === 'remove'
+            ? { op: 'remove', id: subject! }
+            : { op: 'discover', ...(values.cluster ? { cluster: values.cluster } : {}) };
+    const result = await askRegistry(ctx.client, taskQueue, request);
+    if (values.json) {
+      print(JSON.stringify(result));
+      return 0;
+    }
+    printResult(result, subject, print);
+    return result.op === 'show' && !result.environment ? 1 : 0;
+  } finally {
+    await ctx.close();
+  }
+}
+
+function printResult(result: RegistryRequestResult, subject: string | undefined, print: Print): void {
+  switch (result.op) {
+    case 'list':
+      if (result.environments.length === 0) {
+        print(subject ? `no registered environment matches ${subject}` : 'no environment is registered yet');
+        return;
+      }
+      table([
+        ['ENVIRONMENT', 'KIND', 'CLUSTER', 'SOURCE', 'STATE', 'TOKENS'],
+        ...result.environments.map((e) => [e.id, e.kind, e.cluster ?? '', e.source, e.state, tokenLine(e)]),
+      ]).forEach(print);
+      return;
+    case 'show': {
+      const e = result.environment;
+      if (!e) {
+        print(`${subject} is not in the registry`);
+        return;
+      }
+      print(
+        `${e.id}: ${e.kind}${e.cluster ? ` on ${e.cluster}` : ''}, ${e.source}, ${e.state}${e.attention ? ` (${e.attention})` : ''}`,
+      );
+      print(`  API          ${e.apiUrl}`);
+      if (e.customer) print(`  customer     ${e.customer}${e.stage ? `, stage ${e.stage}` : ''}`);
+      print(`  scopes       ${e.scopesCheckedAt ? `checked ${e.scopesCheckedAt}` : 'not checked yet'}`);
+      for (const t of e.tokens) {
+        print(
+          `  ${t.purpose.padEnd(18)} ${t.tokenId} ${t.state}${t.expiresAt ? `, expires ${t.expiresAt}` : ''}${t.mintedByUs ? '' : ', handed over'}`,
+        );
+      }
+      return;
+    }
+    case 'discover': {
+      const known = result.environments.filter((e) => e.registered).length;
+      print(`${result.environments.length} environment(s) on ${result.cluster}, ${known} registered`);
+      table([
+        ['ENVIRONMENT', 'NAME', 'STATE', 'AUTOPILOT'],
+        ...result.environments.map((e) => [e.id, e.name, e.state, e.registered ?? '—']),
+      ]).forEach(print);
+      return;
+    }
+    case 'remove':
+      print(
+        result.removed
+          ? `forgot ${subject}${result.revoked.length ? `; revoked ${result.revoked.join(', ')}` : ''}`
+          : `${subject} is not in the registry; nothing changed`,
+      );
+      return;
+    default:
+      return;
+  }
+}
+
+async function adopt(
+  client: Client,
+  taskQueue: string,
+  selector: string,
+  cluster: string | undefined,
+  json: boolean,
+  print: Print,
+): Promise<number> {
+  const clusterName = cluster ?? 'default';
+  const handle = await client.workflow.start<typeof AdoptEnvironments>(ADOPT_ENVIRONMENTS, {
+    taskQueue,
+    workflowId: adoptionWorkflowId(clusterName, selector),
+    args: [{ selector, ...(cluster ? { cluster } : {}) }],
+    staticSummary: `Adopt the environments matching ${selector} on ${clusterName}`,
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+  });
+  if (!json) print(`adopting environments matching ${selector} (workflow ${handle.workflowId})`);
+  const bar = (p: AdoptionProgress) => {
+    const width = 30;
+    const filled = p.matched === 0 ? width : Math.round((p.done / p.matched) * width);
+    return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.done}/${p.matched}`;
+  };
+  let last = '';
+  const result = handle.result();
+  let finished = false;
+  void result.finally(() => (finished = true)).catch(() => undefined);
+  while (!finished && !json) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const progress = await handle.query<AdoptionProgress>('adoptionProgress').catch(() => undefined);
+    const line = progress ? bar(progress) : '';
+    if (progress && line !== last) print(line);
+    last = line || last;
+  }
+  let done: AdoptionProgress;
+  try {
+    done = await result;
+  } catch (err) {
+    throw new CliError(failureMessage(err), 1);
+  }
+  if (json) print(JSON.stringify(done));
+  else if (done.matched === 0) print(`no environment on ${done.cluster} matches ${selector}; nothing changed`);
+  else print(`${bar(done)}: ${done.adopted} adopted, ${done.alreadyRegistered} already registered`);
+  return 0;
+}
+
+/**
+ * The token goes into the secret store under a staging name before the registration is asked for,
+ * so no workflow input or history ever holds it; the registration moves it or deletes it.
+ */
+async function addEnvironment(
+  values: { id?: string; url?: string; 'token-file'?: string; cluster?: string; kind?: string; json: boolean },
+  print: Print,
+): Promise<number> {
+  if (!values.id || !ID.test(values.id)) {
+    throw new CliError(`--id ${JSON.stringify(values.id ?? '')} is not an environment id (letters, digits, "-", "_")`);
+  }
+  if (!values.url || !/^https?:\/\/[^\s/?#]+(:\d+)?(\/[^\s?#]*)?$/.test(values.url)) {
+    throw new CliError(
+      `--url ${JSON.stringify(values.url ?? '')} is not an environment API URL like https://abc12345.live.dynatrace.com`,
+    );
+  }
+  if (!values['token-file']) throw new CliError('--token-file is required: a file holding the environment token');
+  const kind = values.kind ?? (/\/e\/[^/]+\/?$/.test(values.url) ? 'managed' : 'saas');
+  if (kind !== 'managed' && kind !== 'saas') throw new CliError('--kind must be managed or saas');
+  let token: string;
+  try {
+    token = readFileSync(values['token-file'], 'utf8').trim();
+  } catch (err) {
+    throw new CliError(`cannot read ${values['token-file']}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  if (!/^dt0[a-z]\d{2}\.[A-Za-z0-9]+\.[A-Za-z0-9]+$/.test(token)) {
+    throw new CliError(`${values['token-file']} does not hold a Dynatrace token (dt0c01.…)`);
+  }
+  const store = createSecretStore(withSandboxSecretKey(loadConfig()));
+  const stagedSecretRef = `dynatrace/${values.id.toLowerCase()}/pending-${randomUUID().slice(0, 8)}`;
+  await store.put(stagedSecretRef, token, { kind: 'registration' });
+  const ctx = await connect();
+  try {
+    const result = await askRegistry(ctx.client, ctx.config.temporal.taskQueue, {
+      op: 'add',
+      environment: {
+        id: values.id,
+        apiUrl: values.url,
+        kind,
+        stagedSecretRef,
+        ...(values.cluster ? { cluster: values.cluster } : {}),
+      },
+    });
+    if (result.op !== 'add') return 1;
+    if (values.json) print(JSON.stringify(result.environment));
+    else
+      print(
+        `registered ${result.environment.id} (${result.environment.kind}, ${result.environment.apiUrl}); tokens: ${tokenLine(result.environment)}`,
+      );
+    return 0;
+  } catch (err) {
+    // A registration that never ran leaves the staged secret to us.
+    await store.delete(stagedSecretRef).catch(() => undefined);
+    throw err;
+  } finally {
+    await ctx.close();
+  }
+}

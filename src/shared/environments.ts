@@ -1,0 +1,70 @@
+import type { RegisteredEnvironment, RegisteredToken } from './registry.js';
+
+export const ADOPT_ENVIRONMENTS = 'AdoptEnvironments';
+export const REGISTRY_REQUEST = 'RegistryRequest';
+
+/** One adoption per cluster and selector: a second start attaches to it, a rerun changes nothing. */
+export const adoptionWorkflowId = (cluster: string, selector: string) =>
+  `adopt:${cluster}:${selector.replace(/\s+/g, ' ').trim()}`;
+
+export interface AdoptEnvironmentsInput {
+  /** The cluster by its configured name; absent: the only one. */
+  cluster?: string;
+  selector: string;
+  /** Environments one activity adopts. */
+  batchSize?: number;
+}
+
+/** What the cluster has, and what Autopilot knows of each. */
+export interface DiscoveredEnvironment {
+  id: string;
+  name: string;
+  state: string;
+  /** Absent: not in the registry. */
+  registered?: RegisteredEnvironment['source'];
+}
+
+export interface AdoptedEnvironment {
+  environmentId: string;
+  action: 'adopted' | 'already-registered';
+  minted: string[];
+}
+
+export interface AdoptionProgress {
+  cluster: string;
+  selector: string;
+  matched: number;
+  done: number;
+  adopted: number;
+  alreadyRegistered: number;
+}
+
+/** A token an operator hands Autopilot (`environments add`); its value waits in the secret store. */
+export interface EnvironmentToAdd {
+  id: string;
+  apiUrl: string;
+  kind: 'managed' | 'saas';
+  cluster?: string;
+  /** Where the CLI left the token's value; the registration moves it or deletes it. */
+  stagedSecretRef: string;
+}
+
+export type RegistryRequestInput =
+  | { op: 'list'; selector?: string }
+  | { op: 'show'; id: string }
+  | { op: 'tokens'; expiringWithinDays?: number }
+  | { op: 'discover'; cluster?: string }
+  | { op: 'add'; environment: EnvironmentToAdd }
+  | { op: 'remove'; id: string };
+
+export interface TokenListing extends RegisteredToken {
+  daysLeft?: number;
+}
+
+export type RegistryRequestResult =
+  | { op: 'list'; environments: RegisteredEnvironment[] }
+  | { op: 'show'; environment?: RegisteredEnvironment }
+  | { op: 'tokens'; tokens: TokenListing[] }
+  | { op: 'discover'; cluster: string; environments: DiscoveredEnvironment[] }
+  | { op: 'add'; environment: RegisteredEnvironment }
+  | { op: 'remove'; removed: boolean; revoked: string[] };

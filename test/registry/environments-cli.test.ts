@@ -1,0 +1,275 @@
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { projectRoot } from '../../src/config/config.js';
+import { mapWithConcurrency } from '../../src/concurrency/map-with-concurrency.js';
+import type { RegisteredEnvironment } from '../../src/shared/registry.js';
+import { cleanEnv, spawnEntryPoint, type SpawnedProcess } from '../helpers/processes.js';
+import { startTestCluster, startTestSaasEnvironment, type TestCluster } from '../helpers/simulator.js';
+import { TEST_CODEC_KEYS_TEXT, uniqueTaskQueue } from '../helpers/temporal.js';
+
+const run = promisify(execFile);
+const CUSTOMERS = 500;
+
+/**
+ * `autopilot environments` against a worker process that owns its embedded fleet database, and a
+ * simulator holding 1,000 environments that Autopilot did not create.
+ */
+describe('autopilot environments: adopt what exists, register by hand', () => {
+  let dt: TestCluster;
+  let worker: SpawnedProcess | undefined;
+  let env: Record<string, string | undefined>;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'autopilot-environments-'));
+  const taskQueue = uniqueTaskQueue('environments');
+
+  const startWorker = async () => {
+    worker = spawnEntryPoint('src/workers/main.ts', env);
+    await worker.waitForOutput(/"msg":"Worker started"/, 60_000);
+  };
+  const autopilot = async (...args: string[]) => {
+    try {
+      const { stdout, stderr } = await run(process.execPath, [path.join(projectRoot, 'bin/autopilot'), ...args], {
+        env,
+        cwd: projectRoot,
+      });
+      return { code: 0, stdout, stderr };
+    } catch (err) {
+      const e = err as { code: number; stdout: string; stderr: string };
+      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    }
+  };
+  const apiTokensOf = (id: string) =>
+    [...dt.simulator.state.environments.get(id)!.tokens.values()].filter((t) => t.kind === 'api');
+
+  beforeAll(async () => {
+    dt = await startTestCluster({ knobs: { throttle: { maxConcurrent: 5, queueSize: 100 } } });
+    const cluster = dt.client.cluster(dt.clusterToken);
+    const ids = Array.from({ length: CUSTOMERS }, (_, i) => `c${String(i).padStart(3, '0')}`).flatMap((c) => [
+      `${c}-p1`,
+      `${c}-t1`,
+    ]);
+    await mapWithConcurrency(ids, 8, (id) => cluster.putEnvironment(id, { name: `Existing ${id}` }));
+    env = cleanEnv({
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TEMPORAL_NAMESPACE: inject('temporalNamespace'),
+      AUTOPILOT_CODEC_KEYS: TEST_CODEC_KEYS_TEXT,
+      AUTOPILOT_TASK_QUEUE: taskQueue,
+      AUTOPILOT_METRICS_ADDRESS: 'off',
+      DT_CLUSTER_URL: dt.simulator.url,
+      DT_CLUSTER_TOKEN: dt.clusterToken,
+      AUTOPILOT_SECRET_KEY: randomBytes(32).toString('base64'),
+      AUTOPILOT_SECRETS_DIR: path.join(dir, 'secrets'),
+      AUTOPILOT_INSTALLER_CACHE_DIR: path.join(dir, 'installers'),
+      AUTOPILOT_EMBEDDED_DATABASE_DIR: path.join(dir, 'fleet-db'),
+      AUTOPILOT_DATA_DIR: path.join(dir, 'data'),
+    });
+    await startWorker();
+  }, 180_000);
+  afterAll(async () => {
+    worker?.child.kill('SIGKILL');
+    await worker?.exit;
+    await dt?.stop();
+  });
+
+  it('adopts the matching environments once, survives a killed worker, and writes nothing else', async () => {
+    const before = await dt.stats();
+    // The CLI follows the adoption while the worker that runs it is killed and replaced.
+    const cli = spawn(process.execPath, [path.join(projectRoot, 'bin/autopilot'), 'environments', 'adopt', '*-p*'], {
+      env,
+      cwd: projectRoot,
+    });
+    let out = '';
+    cli.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    cli.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => cli.once('exit', resolve));
+    const deadline = Date.now() + 120_000;
+    while (((await dt.stats()).created.apiTokens ?? 0) - (before.created.apiTokens ?? 0) < 100) {
+      if (Date.now() > deadline) throw new Error(`adoption never got going:\n${out}\n${worker!.stderr()}`);
+      await sleep(100);
+    }
+    worker!.child.kill('SIGKILL');
+    await worker!.exit;
+    await startWorker();
+    expect(await exited).toBe(0);
+    expect(out).toMatch(/\[#+\] \d+\/500/);
+    expect(out).toMatch(/\[#{30}\] 500\/500: \d+ adopted, \d+ already registered/);
+
+    for (let i = 0; i < CUSTOMERS; i++) {
+      const id = `c${String(i).padStart(3, '0')}`;
+      // Exactly one token per purpose, none twice after the kill, and nothing in the test stages.
+      expect(
+        apiTokensOf(`${id}-p1`)
+          .map((t) => t.name)
+          .sort(),
+      ).toEqual(['dynatrace-autopilot-automation', 'dynatrace-autopilot-installer-download']);
+      expect(apiTokensOf(`${id}-t1`)).toEqual([]);
+    }
+    const after = await dt.stats();
+    // Token calls only: no environment, group or settings write.
+    const writes = Object.entries(after.requests)
+      .filter(
+        ([route]) =>
+          /^(PUT|POST|DELETE) /.test(route) && !route.includes('/apiTokens') && !route.includes('tokenManagementToken'),
+      )
+      .filter(
+        ([route, statuses]) =>
+          Object.values(statuses).reduce((a, b) => a + b, 0) >
+          Object.values(before.requests[route] ?? {}).reduce((a, b) => a + b, 0),
+      );
+    expect(writes).toEqual([]);
+
+    const listed = await autopilot('environments', 'list', '*-p*', '--json');
+    expect(listed.code).toBe(0);
+    const { environments } = JSON.parse(listed.stdout) as { environments: RegisteredEnvironment[] };
+    expect(environments).toHaveLength(500);
+    expect(environments[0]).toMatchObject({
+      id: 'c000-p1',
+      kind: 'managed',
+      cluster: 'default',
+      source: 'adopted',
+      customer: 'c000',
+      stage: 'p1',
+    });
+
+    // A second adoption: nothing new.
+    const tokensBefore = (await dt.stats()).created.apiTokens;
+    const again = await autopilot('environments', 'adopt', '*-p*');
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('0 adopted, 500 already registered');
+    expect((await dt.stats()).created.apiTokens).toBe(tokensBefore);
+  }, 300_000);
+
+  it('a selector that matches nothing says so and changes nothing', async () => {
+    const before = (await dt.stats()).created.apiTokens;
+    const none = await autopilot('environments', 'adopt', 'zz*');
+    expect(none.code).toBe(0);
+    expect(none.stdout).toContain('no environment on default matches zz*; nothing changed');
+    expect((await dt.stats()).created.apiTokens).toBe(before);
+    const bad = await autopilot('environments', 'adopt', 'owner:x');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('unknown selector key in "owner:x"');
+  });
+
+  it('discover lists the cluster with what Autopilot knows; show and tokens read the registry', async () => {
+    const discovered = await autopilot('environments', 'discover', '--json');
+    expect(discovered.code).toBe(0);
+    const d = JSON.parse(discovered.stdout) as { environments: { id: string; registered?: string }[] };
+    expect(d.environments).toHaveLength(1000);
+    expect(d.environments.find((e) => e.id === 'c001-p1')).toMatchObject({ registered: 'adopted' });
+    expect(d.environments.find((e) => e.id === 'c001-t1')?.registered).toBeUndefined();
+    const shown = await autopilot('environments', 'show', 'c001-p1');
+    expect(shown.stdout).toMatch(/^c001-p1: managed on default, adopted, active/);
+    expect(shown.stdout).toMatch(/automation\s+dt0c01\.\w+ current, expires /);
+    const tokens = await autopilot('tokens', '--expiring', '40d', '--json');
+    expect(JSON.parse(tokens.stdout)).toHaveLength(1000);
+    const none = await autopilot('tokens', '--expiring', '7d');
+    expect(none.stdout.trim()).toBe('no token expires within 7 days');
+  });
+
+  it('registers a SaaS environment by hand with the scopes its features need, and refuses what lacks one', async () => {
+    const saas = await startTestSaasEnvironment({ environmentId: 'abc12345' });
+    try {
+      const automationScopes = [
+        'entities.read',
+        'problems.read',
+        'problems.write',
+        'settings.read',
+        'settings.write',
+        'DataExport',
+      ];
+      const tokenFile = path.join(dir, 'saas-token');
+      writeFileSync(tokenFile, `${await saas.token([...automationScopes, 'apiTokens.read'])}\n`);
+      const weakFile = path.join(dir, 'weak-token');
+      writeFileSync(
+        weakFile,
+        await saas.token([...automationScopes.filter((s) => s !== 'problems.write'), 'apiTokens.read']),
+      );
+
+      const weak = await autopilot(
+        'environments',
+        'add',
+        '--id',
+        'abc12345',
+        '--url',
+        saas.url,
+        '--token-file',
+        weakFile,
+      );
+      expect(weak.code).toBe(1);
+      expect(weak.stderr.trim().split('\n')).toHaveLength(1);
+      expect(weak.stderr).toContain('the token lacks problems.write (needed for Self-healing: comment on problems)');
+      const badId = await autopilot(
+        'environments',
+        'add',
+        '--id',
+        'no/such',
+        '--url',
+        saas.url,
+        '--token-file',
+        tokenFile,
+      );
+      expect(badId.code).toBe(2);
+      expect(badId.stderr).toContain('--id "no/such" is not an environment id');
+      const badUrl = await autopilot(
+        'environments',
+        'add',
+        '--id',
+        'abc12345',
+        '--url',
+        'ftp://x',
+        '--token-file',
+        tokenFile,
+      );
+      expect(badUrl.code).toBe(2);
+      expect(badUrl.stderr).toContain('--url "ftp://x" is not an environment API URL');
+      const unreachable = await autopilot(
+        'environments',
+        'add',
+        '--id',
+        'abc12345',
+        '--url',
+        'http://127.0.0.1:9',
+        '--token-file',
+        tokenFile,
+      );
+      expect(unreachable.code).toBe(1);
+      expect(unreachable.stderr).toContain('http://127.0.0.1:9 cannot be reached');
+      expect((await autopilot('environments', 'show', 'abc12345')).stdout).toContain('abc12345 is not in the registry');
+
+      const added = await autopilot(
+        'environments',
+        'add',
+        '--id',
+        'abc12345',
+        '--url',
+        saas.url,
+        '--token-file',
+        tokenFile,
+      );
+      expect(added.stderr).toBe('');
+      expect(added.code).toBe(0);
+      expect(added.stdout).toContain(`registered abc12345 (saas, ${saas.url})`);
+      const shown = await autopilot('environments', 'show', 'abc12345', '--json');
+      expect(JSON.parse(shown.stdout)).toMatchObject({
+        environment: {
+          id: 'abc12345',
+          kind: 'saas',
+          source: 'registered',
+          tokens: [{ purpose: 'automation', mintedByUs: false }],
+        },
+      });
+
+      const removed = await autopilot('environments', 'remove', 'abc12345');
+      expect(removed.stdout.trim()).toBe('forgot abc12345');
+      // A token an operator handed over is never revoked by Autopilot.
+      expect((await saas.stats()).created.apiTokensRevoked ?? 0).toBe(0);
+    } finally {
+      await saas.stop();
+    }
+  });
+});
