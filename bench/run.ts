@@ -5,13 +5,16 @@ import { parseArgs } from 'node:util';
 import { projectRoot } from '../src/config/config.js';
 import { runFleetBenchmark } from './fleet/fleet-benchmark.js';
 import { startBenchStack } from './harness/bench-stack.js';
+import { runMaintenanceBenchmark } from './maintenance/maintenance-benchmark.js';
 import { fleetCharts, fleetMarkdown } from './report/fleet-report.js';
+import { maintenanceMarkdown } from './report/maintenance-report.js';
 import { stormCharts, stormMarkdown } from './report/storm-report.js';
 import { runWebhookStorm } from './storm/webhook-storm.js';
 
 /**
- * `npm run bench`: the fleet roll-out (ours, the naive per-host script, the lower bound) and the
- * webhook storm, on this machine. Results: bench/results/latest.json and report.md with charts.
+ * `npm run bench`: the fleet roll-out (ours, the naive per-host script, the lower bound), the
+ * webhook storm and token maintenance of a large registry, on this machine. Results:
+ * bench/results/latest.json and report.md with charts.
  */
 const { values } = parseArgs({
   options: {
@@ -25,6 +28,11 @@ const { values } = parseArgs({
     'no-baseline': { type: 'boolean', default: false },
     'no-fleet': { type: 'boolean', default: false },
     'no-storm': { type: 'boolean', default: false },
+    'no-maintenance': { type: 'boolean', default: false },
+    'maintenance-environments': { type: 'string', default: '5000' },
+    'maintenance-due-percent': { type: 'string', default: '10' },
+    'maintenance-latency-ms': { type: 'string', default: '20' },
+    'maintenance-capacity': { type: 'string', default: '2' },
     out: { type: 'string', default: path.join(projectRoot, 'bench', 'results') },
   },
 });
@@ -65,24 +73,41 @@ const storm = values['no-storm']
   ? undefined
   : await runWebhookStorm({ notifications: Number(values.notifications), log });
 
+// Last, so the sections before run as they always did: its in-process worker installs this
+// process's Temporal runtime (WARN logs), which they would otherwise share.
+let maintenance: Awaited<ReturnType<typeof runMaintenanceBenchmark>> | undefined;
+if (!values['no-maintenance']) {
+  log(`Token maintenance: ${values['maintenance-environments']} environments`);
+  maintenance = await runMaintenanceBenchmark({
+    environments: Number(values['maintenance-environments']),
+    duePercent: Number(values['maintenance-due-percent']),
+    latencyMs: Number(values['maintenance-latency-ms']),
+    capacityPerEnvironment: Number(values['maintenance-capacity']),
+    log,
+  });
+}
+
 mkdirSync(values.out, { recursive: true });
 const charts = { ...(fleet ? fleetCharts(fleet) : {}), ...(storm ? stormCharts(storm) : {}) };
 for (const [file, svg] of Object.entries(charts)) writeFileSync(path.join(values.out, file), svg);
 writeFileSync(
   path.join(values.out, 'latest.json'),
-  JSON.stringify({ startedAt, finishedAt: new Date().toISOString(), machine, fleet, storm }, null, 2) + '\n',
+  JSON.stringify({ startedAt, finishedAt: new Date().toISOString(), machine, fleet, storm, maintenance }, null, 2) +
+    '\n',
 );
 const report = [
   '# Dynatrace Autopilot benchmark',
   '',
   `${startedAt} on ${machine.cpus} cores (${machine.cpuModel ?? 'unknown CPU'}), ${machine.memoryGiB} GiB; ` +
     'everything (Temporal dev server with SQLite, worker, simulator, load generator) on this one machine. ' +
-    'Reproduce with `npm run bench` (options: `--hosts`, `--environments`, `--install-ms`, `--concurrency`, `--notifications`).',
+    'Reproduce with `npm run bench` (options: `--hosts`, `--environments`, `--install-ms`, `--concurrency`, `--notifications`, ' +
+    '`--maintenance-environments`; `--no-fleet`, `--no-storm`, `--no-maintenance` skip a section).',
   '',
   ...(fleet ? fleetMarkdown(fleet) : []),
   '',
   ...(storm ? stormMarkdown(storm) : []),
   '',
+  ...(maintenance ? [...maintenanceMarkdown(maintenance), ''] : []),
 ];
 writeFileSync(path.join(values.out, 'report.md'), report.join('\n'));
 rmSync(path.join(values.out, 'fleet.partial.json'), { force: true });

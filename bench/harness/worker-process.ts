@@ -65,8 +65,8 @@ export async function startWorkerProcess(
     AUTOPILOT_SECRETS_DIR: dirs.secrets,
     AUTOPILOT_INSTALLER_CACHE_DIR: dirs.installers,
     AUTOPILOT_INVENTORY_DIR: dirs.inventories,
-    // An embedded database has one owner: each worker process its own (a deployment shares PostgreSQL).
-    AUTOPILOT_EMBEDDED_DATABASE_DIR: path.join(stack.dir, `fleet-db-${index}`),
+    // One worker runs at a time (a restart follows the kill), so each in turn owns the one database.
+    AUTOPILOT_EMBEDDED_DATABASE_DIR: path.join(stack.dir, 'fleet-db'),
     AUTOPILOT_HOST_EXECUTOR: 'local',
     AUTOPILOT_LOCAL_HOSTS_DIR: dirs.hosts,
     AUTOPILOT_LOCAL_INSTALL_MS: String(settings.installMs),

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import type { EnvironmentRow, FleetSchema, TokenRow } from '../database/fleet-schema.js';
 import { parseEnvironmentSelector, selects } from '../shared/environment-selector.js';
 import type { RegisteredEnvironment, RegisteredToken, TokenPurpose } from '../shared/registry.js';
@@ -211,36 +211,49 @@ export class EnvironmentRegistry {
   ): Promise<MaintenanceDue[]> {
     const rotateBy = new Date(asOf.getTime() + policy.rotateBeforeMs);
     const checkedBefore = new Date(asOf.getTime() - policy.scopeCheckMs);
-    const tokens = await this.db
-      .selectFrom('environment_tokens')
-      .selectAll()
-      .where((eb) =>
-        eb.or([
-          eb.and([eb('state', '=', 'current'), eb('minted_by_us', '=', true), eb('expires_at', '<=', rotateBy)]),
-          eb.and([eb('state', '=', 'superseded'), eb('revoke_after', '<=', asOf)]),
-        ]),
+    const tokenDue = (eb: ExpressionBuilder<FleetSchema, 'environment_tokens'>) =>
+      eb.or([
+        eb.and([eb('state', '=', 'current'), eb('minted_by_us', '=', true), eb('expires_at', '<=', rotateBy)]),
+        eb.and([eb('state', '=', 'superseded'), eb('revoke_after', '<=', asOf)]),
+      ]);
+    const checkDue = (eb: ExpressionBuilder<FleetSchema, 'environments'>) =>
+      eb.or([eb('scopes_checked_at', 'is', null), eb('scopes_checked_at', '<=', checkedBefore)]);
+    // The page and its cursor are the database's: one order (its collation) for both, and a LIMIT.
+    const rows = await this.db
+      .selectFrom((db) =>
+        db
+          .selectFrom('environment_tokens')
+          .select('environment_id as id')
+          .where(tokenDue)
+          .union(db.selectFrom('environments').select('id').where(checkDue))
+          .as('due'),
       )
-      .$if(page.after !== undefined, (q) => q.where('environment_id', '>', page.after!))
-      .orderBy('environment_id')
-      .execute();
-    const unchecked = await this.db
-      .selectFrom('environments')
       .select('id')
-      .where((eb) => eb.or([eb('scopes_checked_at', 'is', null), eb('scopes_checked_at', '<=', checkedBefore)]))
       .$if(page.after !== undefined, (q) => q.where('id', '>', page.after!))
       .orderBy('id')
       .limit(page.limit)
       .execute();
-    const due = new Map<string, MaintenanceDue>();
-    const entry = (environmentId: string) => {
-      let d = due.get(environmentId);
-      if (!d) due.set(environmentId, (d = { environmentId, expiring: [], toRevoke: [], scopeCheck: false }));
-      return d;
-    };
-    for (const t of tokens)
-      (t.state === 'current' ? entry(t.environment_id).expiring : entry(t.environment_id).toRevoke).push(tokenOf(t));
-    for (const { id } of unchecked) entry(id).scopeCheck = true;
-    return [...due.values()].sort((a, b) => a.environmentId.localeCompare(b.environmentId)).slice(0, page.limit);
+    if (rows.length === 0) return [];
+    const ids = rows.map((r) => r.id);
+    const tokens = await this.db
+      .selectFrom('environment_tokens')
+      .selectAll()
+      .where('environment_id', 'in', ids)
+      .where(tokenDue)
+      .execute();
+    const unchecked = new Set(
+      (await this.db.selectFrom('environments').select('id').where('id', 'in', ids).where(checkDue).execute()).map(
+        (r) => r.id,
+      ),
+    );
+    const due = new Map<string, MaintenanceDue>(
+      ids.map((id) => [id, { environmentId: id, expiring: [], toRevoke: [], scopeCheck: unchecked.has(id) }]),
+    );
+    for (const t of tokens) {
+      const entry = due.get(t.environment_id)!;
+      (t.state === 'current' ? entry.expiring : entry.toRevoke).push(tokenOf(t));
+    }
+    return [...due.values()];
   }
 
   /** The rotations of an environment (or all), newest first. */

@@ -142,11 +142,41 @@ describe.each(backends)('the environment registry on %s', (_name, start) => {
     });
   });
 
+  it('pages through everything due in the database\'s own order, ids with "-", "_" and capitals included', async () => {
+    const asOf = new Date('2030-01-01T00:00:00Z');
+    const ids = ['pg-x', 'pg_x', 'pg1', 'PG1'];
+    for (const id of ids) {
+      await registry.record({
+        id,
+        kind: 'managed',
+        cluster: 'eu1',
+        apiUrl: `https://eu1.example.com/e/${id}`,
+        source: 'adopted',
+      });
+      await mint(id, `dt0c01.PAGE${ids.indexOf(id)}`, new Date(asOf.getTime() + DAY));
+    }
+    for (const { id } of await registry.list()) await registry.scopesChecked(id, asOf, undefined);
+    const seen: string[] = [];
+    let after: string | undefined;
+    for (let pages = 0; pages < 20; pages++) {
+      const page = await registry.dueForMaintenance(
+        asOf,
+        { rotateBeforeMs: 7 * DAY, scopeCheckMs: DAY },
+        { ...(after ? { after } : {}), limit: 1 },
+      );
+      if (page.length === 0) break;
+      seen.push(...page.map((d) => d.environmentId));
+      after = page.at(-1)!.environmentId;
+    }
+    expect(seen.filter((id) => ids.includes(id)).sort()).toEqual([...ids].sort());
+    expect(new Set(seen).size).toBe(seen.length);
+  });
+
   it('survives a restart of the process that owns it, and forgets an environment with its tokens', async () => {
     await database.close();
     database = await backend.open();
     registry = new EnvironmentRegistry(database.db);
-    expect((await registry.list()).length).toBe(5);
+    expect((await registry.list()).length).toBe(9);
     expect((await registry.get('abc-p1'))!.tokens.map((t) => t.tokenId)).toEqual(['dt0c01.SOON']);
     expect(await registry.remove('abc-p1')).toBe(true);
     expect(await registry.get('abc-p1')).toBeUndefined();
