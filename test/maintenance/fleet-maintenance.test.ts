@@ -1,13 +1,26 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
+import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedCatalogDemo } from '../../sandbox/catalog-demo.js';
 import { createActivities, type ActivityDeps } from '../../src/activities/index.js';
 import { FLEET_MAINTENANCE, type MaintenanceReport } from '../../src/shared/maintenance.js';
 import { TOKEN_PURPOSES } from '../../src/shared/registry.js';
+import {
+  REMEDIATE_CPU_SATURATION,
+  remediationWorkflowId,
+  type ProblemNotification,
+  type RemediationStatus,
+} from '../../src/shared/remediation.js';
+import { AUTOPILOT_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes.js';
+import type { RemediateCpuSaturation } from '../../src/workflows/remediate-cpu-saturation.js';
+import { problemNotificationSignal, remediationStatusQuery } from '../../src/workflows/shared/remediation-signals.js';
+import { startTestAws, type TestAws } from '../helpers/aws.js';
 import { testActivityDeps, testFleetDatabase } from '../helpers/autopilot.js';
 import { startTestCluster, type TestCluster } from '../helpers/simulator.js';
 import { createTestWorker, createTimeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal.js';
@@ -24,6 +37,7 @@ describe('fleet maintenance over 120 simulated days on a 20-environment fleet', 
   let env: TestWorkflowEnvironment;
   let dt: TestCluster;
   let deps: ActivityDeps;
+  let aws: TestAws;
   let database: Awaited<ReturnType<typeof testFleetDatabase>>;
   let worker: Worker;
   let running: Promise<void>;
@@ -38,11 +52,19 @@ describe('fleet maintenance over 120 simulated days on a 20-environment fleet', 
 
   beforeAll(async () => {
     env = await createTimeSkippingEnv();
+    // The test server cannot list search attributes, only add them.
+    await env.connection.operatorService.addSearchAttributes({
+      namespace: env.namespace ?? 'default',
+      searchAttributes: Object.fromEntries(
+        AUTOPILOT_SEARCH_ATTRIBUTES.map((k) => [k.name, encodeSearchAttributeIndexedValueType(k.type)!]),
+      ),
+    });
     dt = await startTestCluster();
+    aws = await startTestAws();
     const dir = mkdtempSync(path.join(os.tmpdir(), 'autopilot-maintenance-'));
     database = await testFleetDatabase(dir);
     deps = {
-      ...testActivityDeps({ dt, dir, registry: database.registry }),
+      ...testActivityDeps({ dt, dir, registry: database.registry, aws }),
       maintenance: { scopeCheckHours: 72 },
     };
     const acts = createActivities(deps);
@@ -62,6 +84,7 @@ describe('fleet maintenance over 120 simulated days on a 20-environment fleet', 
     await running;
     await env?.teardown();
     await dt?.stop();
+    await aws?.stop();
     await database?.close();
   });
 
@@ -72,34 +95,69 @@ describe('fleet maintenance over 120 simulated days on a 20-environment fleet', 
     return now;
   };
 
-  /** On day 100, what a remediation asks of Dynatrace: the problem, the host, a comment; never a 401. */
+  /**
+   * On day 100 a remediation runs as the webhook would start it: it validates the problem, rolls
+   * the product to the next larger type and comments, with tokens maintenance has rotated.
+   */
   const selfHealingCallsWork = async () => {
-    const acts = createActivities(deps);
+    const environmentId = ENVIRONMENTS[3]!;
     const before = structuredClone(dt.simulator.stats.requests);
-    for (const environmentId of ENVIRONMENTS.slice(0, 5)) {
-      const { entityId } = await dt.control<{ entityId: string }>(`/environments/${environmentId}/hosts`, {
-        hostName: `${environmentId}-host`,
-        awsInstanceId: 'i-0123456789abcdef0',
-      });
-      const { problemId } = await dt.control<{ problemId: string }>('/problems', {
-        environmentId,
-        hostName: `${environmentId}-host`,
-      });
-      const validated = await activity.run(() =>
-        acts.validateProblemOccurrence({
-          environmentId,
-          problemId,
-          hostEntityId: entityId,
-          cpuEventTypes: ['OSI_HIGH_CPU', 'CPU_SATURATED'],
-        }),
-      );
-      expect(validated).toMatchObject({ valid: true });
-      expect(
-        await activity.run(() =>
-          acts.commentOnProblems({ environmentId, problemIds: [problemId], message: 'resized', marker: 'mnt' }),
-        ),
-      ).toEqual({ commented: [problemId], alreadyCommented: [] });
+    const product = await seedCatalogDemo({
+      aws: aws.clients,
+      catalog: aws.catalog,
+      bucket: aws.bucket,
+      approvedTypesParameter: aws.approvedTypesParameter,
+      approvedTypes: ['t3.micro', 't3.small'],
+      productName: 'day-100',
+      instanceType: 't3.micro',
+    });
+    const { entityId } = await dt.control<{ entityId: string }>(`/environments/${environmentId}/hosts`, {
+      hostName: 'day-100-host',
+      awsInstanceId: product.instances[0]!.instanceId,
+    });
+    const problem = await dt.control<{ problemId: string; displayId: string }>('/problems', {
+      environmentId,
+      hostName: 'day-100-host',
+      notify: { url: 'http://127.0.0.1:9/nobody' },
+    });
+    const handle = await env.client.workflow.signalWithStart<typeof RemediateCpuSaturation, [ProblemNotification]>(
+      REMEDIATE_CPU_SATURATION,
+      {
+        workflowId: remediationWorkflowId(environmentId, entityId),
+        taskQueue,
+        args: [
+          {
+            environmentId,
+            hostEntityId: entityId,
+            policy: {
+              threshold: 1,
+              window: '1 day',
+              approval: 'auto',
+              approvalTimeout: '6 hours',
+              cooldown: '2 hours',
+            },
+          },
+        ],
+        signal: problemNotificationSignal,
+        signalArgs: [
+          {
+            problemId: problem.problemId,
+            displayId: problem.displayId,
+            state: 'OPEN',
+            hostEntityId: entityId,
+            receivedAt: new Date(await env.currentTimeMs()).toISOString(),
+          },
+        ],
+      },
+    );
+    let status: RemediationStatus | undefined;
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline; await sleep(200)) {
+      status = await handle.query(remediationStatusQuery);
+      if (status.artifact && status.phase === 'Waiting') break;
     }
+    expect(status?.artifact).toMatchObject({ fromType: 't3.micro', toType: 't3.small', created: true });
+    const comments = dt.simulator.state.environments.get(environmentId)!.problems.get(problem.problemId)!.comments;
+    expect(comments.filter((c) => c.context === 'dynatrace-autopilot')).toHaveLength(1);
     const refused = Object.entries(dt.simulator.stats.requests).filter(
       ([route, statuses]) => (statuses['401'] ?? 0) > (before[route]?.['401'] ?? 0),
     );
