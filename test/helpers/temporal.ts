@@ -1,3 +1,5 @@
+import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes.js';
+import { AUTOPILOT_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes.js';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -99,10 +101,18 @@ export const temporalTestServerPath = path.resolve(
  */
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   installTestRuntime();
-  return TestWorkflowEnvironment.createTimeSkipping({
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: temporalTestServerPath } },
     client: { dataConverter: testDataConverter },
   });
+  // Our workflows set these; the test server cannot list search attributes, only add them.
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(
+      AUTOPILOT_SEARCH_ATTRIBUTES.map((k) => [k.name, encodeSearchAttributeIndexedValueType(k.type)!]),
+    ),
+  });
+  return env;
 }
 
 /**

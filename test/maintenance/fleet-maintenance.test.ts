@@ -5,7 +5,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedCatalogDemo } from '../../sandbox/catalog-demo.js';
 import { createActivities, type ActivityDeps } from '../../src/activities/index.js';
@@ -17,7 +16,6 @@ import {
   type ProblemNotification,
   type RemediationStatus,
 } from '../../src/shared/remediation.js';
-import { AUTOPILOT_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes.js';
 import type { RemediateCpuSaturation } from '../../src/workflows/remediate-cpu-saturation.js';
 import { problemNotificationSignal, remediationStatusQuery } from '../../src/workflows/shared/remediation-signals.js';
 import { startTestAws, type TestAws } from '../helpers/aws.js';
@@ -52,13 +50,6 @@ describe('fleet maintenance over 120 simulated days on a 20-environment fleet', 
 
   beforeAll(async () => {
     env = await createTimeSkippingEnv();
-    // The test server cannot list search attributes, only add them.
-    await env.connection.operatorService.addSearchAttributes({
-      namespace: env.namespace ?? 'default',
-      searchAttributes: Object.fromEntries(
-        AUTOPILOT_SEARCH_ATTRIBUTES.map((k) => [k.name, encodeSearchAttributeIndexedValueType(k.type)!]),
-      ),
-    });
     dt = await startTestCluster();
     aws = await startTestAws();
     const dir = mkdtempSync(path.join(os.tmpdir(), 'autopilot-maintenance-'));

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { projectRoot } from '../../src/config/config.js';
 import { mapWithConcurrency } from '../../src/concurrency/map-with-concurrency.js';
-import type { RegisteredEnvironment } from '../../src/shared/registry.js';
+import { TOKEN_PURPOSES, type RegisteredEnvironment } from '../../src/shared/registry.js';
 import { cleanEnv, spawnEntryPoint, type SpawnedProcess } from '../helpers/processes.js';
 import { startTestCluster, startTestSaasEnvironment, type TestCluster } from '../helpers/simulator.js';
 import { TEST_CODEC_KEYS_TEXT, uniqueTaskQueue } from '../helpers/temporal.js';
@@ -174,14 +174,7 @@ describe('autopilot environments: adopt what exists, register by hand', () => {
   it('registers a SaaS environment by hand with the scopes its features need, and refuses what lacks one', async () => {
     const saas = await startTestSaasEnvironment({ environmentId: 'abc12345' });
     try {
-      const automationScopes = [
-        'entities.read',
-        'problems.read',
-        'problems.write',
-        'settings.read',
-        'settings.write',
-        'DataExport',
-      ];
+      const automationScopes = TOKEN_PURPOSES.automation;
       const tokenFile = path.join(dir, 'saas-token');
       writeFileSync(tokenFile, `${await saas.token([...automationScopes, 'apiTokens.read'])}\n`);
       const weakFile = path.join(dir, 'weak-token');

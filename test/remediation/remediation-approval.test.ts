@@ -13,8 +13,6 @@ import {
   type ProblemNotification,
   type RemediationResult,
 } from '../../src/shared/remediation.js';
-import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes.js';
-import { AUTOPILOT_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes.js';
 import type { RemediateCpuSaturation } from '../../src/workflows/remediate-cpu-saturation.js';
 import {
   approvalUpdate,
@@ -41,13 +39,6 @@ describe('self-healing with approval (time-skipping server)', () => {
 
   beforeAll(async () => {
     env = await createTimeSkippingEnv();
-    // The test server cannot list search attributes, only add them.
-    await env.connection.operatorService.addSearchAttributes({
-      namespace: env.namespace ?? 'default',
-      searchAttributes: Object.fromEntries(
-        AUTOPILOT_SEARCH_ATTRIBUTES.map((k) => [k.name, encodeSearchAttributeIndexedValueType(k.type)!]),
-      ),
-    });
     dt = await startTestCluster();
     aws = await startTestAws();
     const dir = mkdtempSync(path.join(os.tmpdir(), 'autopilot-approval-'));

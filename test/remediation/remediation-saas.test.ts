@@ -1,6 +1,7 @@
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeInstanceType } from '../../src/aws/instance-type-template.js';
+import { TOKEN_PURPOSES } from '../../src/shared/registry.js';
 import { REGISTRY_REQUEST, type RegistryRequestResult } from '../../src/shared/environments.js';
 import { remediationWorkflowId, type RemediationStatus } from '../../src/shared/remediation.js';
 import { webhookPath } from '../../src/shared/webhook.js';
@@ -14,14 +15,7 @@ import { seedCatalogDemo } from '../../sandbox/catalog-demo.js';
 
 const KEY = 'saas-seed-webhook-key';
 const ENV = 'abc12345';
-const AUTOMATION_SCOPES = [
-  'entities.read',
-  'problems.read',
-  'problems.write',
-  'settings.read',
-  'settings.write',
-  'DataExport',
-];
+const AUTOMATION_SCOPES = TOKEN_PURPOSES.automation;
 
 /**
  * The self-healing guide this project follows, on a Dynatrace SaaS environment registered by hand:
