@@ -91,8 +91,11 @@ function isUsageError(err: unknown): err is Error {
   return err instanceof Error && typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
 }
 
+/** Exits once stdout has taken everything printed: a large `--json` into a pipe must not be cut off. */
+const exitAfterOutput = (code: number) => process.stdout.write('', () => process.exit(code));
+
 runCli(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exitAfterOutput(code),
   (err: unknown) => {
     if (err instanceof CliError) {
       process.stderr.write(`autopilot: ${err.message}\n`);

@@ -171,6 +171,35 @@ describe('autopilot environments: adopt what exists, register by hand', () => {
     expect(none.stdout.trim()).toBe('no token expires within 7 days');
   });
 
+  it('remove forgets an adopted environment and revokes exactly the tokens Autopilot minted there', async () => {
+    const minted = apiTokensOf('c499-p1').map((t) => t.id);
+    expect(minted).toHaveLength(2);
+    const removed = await autopilot('environments', 'remove', 'c499-p1');
+    expect(removed.code).toBe(0);
+    expect(removed.stdout.trim()).toBe(`forgot c499-p1; revoked ${minted.join(', ')}`);
+    expect(apiTokensOf('c499-p1')).toEqual([]);
+    expect((await autopilot('environments', 'show', 'c499-p1')).code).toBe(1);
+    expect((await autopilot('environments', 'remove', 'c499-p1')).stdout.trim()).toBe(
+      'c499-p1 is not in the registry; nothing changed',
+    );
+  });
+
+  it('schedules: the worker applied fleet-maintenance; an operator pauses and resumes it', async () => {
+    const shown = JSON.parse((await autopilot('schedules', '--json')).stdout) as {
+      id: string;
+      paused: boolean;
+      every: unknown[];
+    };
+    expect(shown).toMatchObject({ id: 'fleet-maintenance' });
+    expect(shown.every).toHaveLength(1);
+    expect(JSON.parse((await autopilot('schedules', 'pause', '--json')).stdout)).toMatchObject({ paused: true });
+    // Applying again (as every worker start does) keeps the operator's pause.
+    expect((await autopilot('schedules', 'apply')).stdout.trim()).toBe('fleet-maintenance: updated');
+    expect(JSON.parse((await autopilot('schedules', '--json')).stdout)).toMatchObject({ paused: true });
+    expect(JSON.parse((await autopilot('schedules', 'unpause', '--json')).stdout)).toMatchObject({ paused: false });
+    expect((await autopilot('schedules', 'sideways')).stderr).toContain('usage: autopilot schedules');
+  });
+
   it('registers a SaaS environment by hand with the scopes its features need, and refuses what lacks one', async () => {
     const saas = await startTestSaasEnvironment({ environmentId: 'abc12345' });
     try {

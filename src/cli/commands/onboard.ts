@@ -12,7 +12,7 @@ import { FOLLOW_RUN_OPTIONS, followRunFlags, startAndFollow } from '../follow-ru
 import type { Print } from '../output.js';
 import { environmentIdOf } from '../../shared/environment-id.js';
 
-export const onboardUsage = `autopilot onboard --customer <id> --stage <stage> [--name <display name>] [--tag <tag>]...
+export const onboardUsage = `autopilot onboard --customer <id> --stage <stage> [--cluster <name>] [--name <display name>] [--tag <tag>]...
                  [--host-group <name>] [--monitoring-mode fullstack|infra-only|discovery] [--install-path <dir>]
                  [--admins-ldap <group>]... [--viewers-ldap <group>]... [--overwrite name,tags,state]
                  [--wait] [--timeout <minutes>] [--json]
@@ -25,6 +25,7 @@ export async function onboardCommand(argv: string[], print: Print): Promise<numb
     options: {
       customer: { type: 'string' },
       stage: { type: 'string' },
+      cluster: { type: 'string' },
       name: { type: 'string' },
       tag: { type: 'string', multiple: true },
       'host-group': { type: 'string' },
@@ -48,6 +49,7 @@ export async function onboardCommand(argv: string[], print: Print): Promise<numb
   const input: OnboardCustomerInput = {
     customer: values.customer,
     stage: values.stage,
+    ...(values.cluster ? { cluster: values.cluster } : {}),
     ...(values.name ? { displayName: values.name } : {}),
     ...(values.tag ? { tags: values.tag } : {}),
     ...(overwrite.length ? { overwrite: overwrite as EnvironmentField[] } : {}),

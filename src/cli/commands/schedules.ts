@@ -36,7 +36,10 @@ export async function schedulesCommand(argv: string[], print: Print): Promise<nu
       const summary = {
         id: d.scheduleId,
         paused: d.state.paused,
-        every: d.spec.intervals?.map((i) => i.every) ?? [],
+        every:
+          d.spec.intervals?.map((i) =>
+            typeof i.every === 'number' ? `${i.every / 60_000} minutes` : String(i.every),
+          ) ?? [],
         nextRuns: d.info.nextActionTimes.slice(0, 3).map((t) => t.toISOString()),
         recentRuns: d.info.recentActions.slice(-5).map((a) => ({
           scheduledAt: a.scheduledAt.toISOString(),
