@@ -8,7 +8,12 @@ import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedCatalogDemo } from '../../sandbox/catalog-demo.js';
 import { createActivities, type ActivityDeps } from '../../src/activities/index.js';
-import { FLEET_MAINTENANCE, type MaintenanceReport } from '../../src/shared/maintenance.js';
+import {
+  FLEET_MAINTENANCE,
+  type EnvironmentMaintenance,
+  type MaintenancePage,
+  type MaintenanceReport,
+} from '../../src/shared/maintenance.js';
 import { TOKEN_PURPOSES } from '../../src/shared/registry.js';
 import {
   REMEDIATE_CPU_SATURATION,
@@ -275,5 +280,65 @@ describe('a token revoked behind Autopilot’s back', () => {
       expect.objectContaining({ environmentId, outcome: 'maintained', revoked: [revoked], scopesChecked: true }),
     ]);
     expect((await database.registry.get(environmentId))!.tokens.map((t) => t.tokenId)).toEqual([replacement!.tokenId]);
+  });
+});
+
+describe('the daily scope check', () => {
+  let dt: TestCluster;
+  let deps: ActivityDeps;
+  let database: Awaited<ReturnType<typeof testFleetDatabase>>;
+  const quiet = () => undefined;
+  const activity = new MockActivityEnvironment(undefined, {
+    logger: { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: quiet },
+  });
+
+  beforeAll(async () => {
+    dt = await startTestCluster();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'autopilot-scope-check-'));
+    database = await testFleetDatabase(dir);
+    deps = testActivityDeps({ dt, dir, registry: database.registry });
+  });
+  afterAll(async () => {
+    await dt?.stop();
+    await database?.close();
+  });
+
+  it('puts an environment whose token lost a scope in needs-attention with the reason; the rest go on', async () => {
+    const acts = createActivities(deps);
+    for (const environmentId of ['scp-p1', 'scp-p2']) {
+      await activity.run(() => acts.ensureEnvironment({ environmentId, name: environmentId, tags: [] }));
+      await activity.run(() =>
+        acts.ensureEnvironmentToken({ environmentId, purpose: 'automation', validityDays: 30, rotateBeforeDays: 7 }),
+      );
+    }
+    // An administrator narrows the token in the console.
+    const narrowed = (await database.registry.currentToken('scp-p1', 'automation'))!.tokenId;
+    const token = dt.simulator.state.environments.get('scp-p1')!.tokens.get(narrowed)!;
+    token.scopes = token.scopes.filter((s) => s !== 'problems.write');
+
+    const page: MaintenancePage = await activity.run(() =>
+      acts.planMaintenance({ asOf: new Date().toISOString(), limit: 10 }),
+    );
+    expect(page.due.map((d) => [d.environmentId, d.scopeCheck])).toEqual([
+      ['scp-p1', true],
+      ['scp-p2', true],
+    ]);
+    const results: EnvironmentMaintenance[] = await activity.run(() =>
+      acts.maintainEnvironments({ asOf: new Date().toISOString(), due: page.due }),
+    );
+    expect(results.map((r) => [r.environmentId, r.outcome, r.reason])).toEqual([
+      ['scp-p1', 'needs-attention', `the automation token ${narrowed} lacks problems.write`],
+      ['scp-p2', 'maintained', undefined],
+    ]);
+    expect(await database.registry.get('scp-p1')).toMatchObject({
+      state: 'needs-attention',
+      attention: `the automation token ${narrowed} lacks problems.write`,
+    });
+    expect((await database.registry.get('scp-p2'))!.state).toBe('active');
+    // Checked, so the next run finds nothing due in either.
+    const next: MaintenancePage = await activity.run(() =>
+      acts.planMaintenance({ asOf: new Date().toISOString(), limit: 10 }),
+    );
+    expect(next.due).toEqual([]);
   });
 });
