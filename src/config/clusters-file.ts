@@ -3,12 +3,16 @@ import path from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { z } from 'zod';
 import type { ClusterEndpoint } from '../dynatrace/dynatrace-clients.js';
+import { CLUSTER_NAME } from '../shared/environments.js';
 import { ConfigError } from './config-error.js';
 import { FileSecret } from './secret.js';
 
+/** Requests in flight to one cluster in all, per worker, unless its entry says otherwise. */
+export const DEFAULT_CLUSTER_CONCURRENCY = 50;
+
 const clusterSchema = z
   .object({
-    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, {
+    name: z.string().regex(CLUSTER_NAME, {
       message: 'must be a cluster name: lowercase letters, digits or "-" (e.g. eu1)',
     }),
     url: z.string().regex(/^https?:\/\/[^\s/?#]+(:\d+)?\/?$/, {
@@ -16,7 +20,7 @@ const clusterSchema = z
     }),
     tokenFile: z.string().min(1, 'must name the file with the cluster token'),
     caFile: z.string().min(1).optional(),
-    maxConcurrentRequests: z.number().int().positive().default(50),
+    maxConcurrentRequests: z.number().int().positive().default(DEFAULT_CLUSTER_CONCURRENCY),
     maxConcurrentRequestsPerEnvironment: z.number().int().positive().optional(),
   })
   .strict();

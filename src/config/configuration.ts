@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { parseCodecKeys } from '../codec/codec-keyring.js';
+import { CLUSTER_NAME } from '../shared/environments.js';
 import { durationSchema } from '../shared/onboarding.js';
 import type { RemediationPolicy } from '../shared/remediation.js';
 import { readClustersFile } from './clusters-file.js';
@@ -75,7 +76,7 @@ const maxConcurrentPerEnvironment = setting('DT_MAX_CONCURRENT_REQUESTS_PER_ENVI
   doc: 'Dynatrace calls in flight per environment and worker',
 });
 
-const clusterNameFormat = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, {
+const clusterNameFormat = z.string().regex(CLUSTER_NAME, {
   message: 'must be a cluster name: lowercase letters, digits or "-" (e.g. eu1)',
 });
 

@@ -107,9 +107,10 @@ export class EnvironmentRegistry {
     return chosen.map((r) => environmentOf(r, byEnvironment.get(r.id) ?? []));
   }
 
-  async ids(): Promise<Set<string>> {
-    const rows = await this.db.selectFrom('environments').select('id').execute();
-    return new Set(rows.map((r) => r.id));
+  /** Where each registered environment came from, by id (no tokens read). */
+  async sources(): Promise<Map<string, RegisteredEnvironment['source']>> {
+    const rows = await this.db.selectFrom('environments').select(['id', 'source']).execute();
+    return new Map(rows.map((r) => [r.id, r.source]));
   }
 
   async remove(id: string): Promise<boolean> {

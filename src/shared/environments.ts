@@ -1,5 +1,12 @@
 import type { RegisteredEnvironment, RegisteredToken } from './registry.js';
 
+/** A cluster's name in the clusters file, `--cluster` and the registry. */
+export const CLUSTER_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+/** An environment id as Dynatrace takes it (Managed: our `abc-p1`; SaaS: `abc12345`). */
+export const ENVIRONMENT_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+/** Where an environment's API paths start: a SaaS host, or `https://cluster/e/<id>`. */
+export const ENVIRONMENT_API_URL = /^https?:\/\/[^\s/?#]+(:\d+)?(\/[^\s?#]*)?$/;
+
 export const ADOPT_ENVIRONMENTS = 'AdoptEnvironments';
 export const REGISTRY_REQUEST = 'RegistryRequest';
 

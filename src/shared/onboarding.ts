@@ -1,3 +1,4 @@
+import { CLUSTER_NAME } from './environments.js';
 import { z } from 'zod';
 import { environmentIdOf } from './environment-id.js';
 
@@ -55,7 +56,7 @@ export const onboardCustomerInputSchema = z.object({
   /** The Managed cluster by its configured name (AUTOPILOT_CLUSTERS_FILE); absent: the only one. */
   cluster: z
     .string()
-    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: 'must be a cluster name: lowercase letters, digits or "-"' })
+    .regex(CLUSTER_NAME, { message: 'must be a cluster name: lowercase letters, digits or "-"' })
     .optional(),
   // The cluster refuses longer names (Environment.name maxLength 100, reference §13).
   displayName: z.string().min(1).max(100, "must have at most 100 characters (the cluster's limit)").optional(),

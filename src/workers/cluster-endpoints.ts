@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { AutopilotConfig } from '../config/config.js';
+import { DEFAULT_CLUSTER_CONCURRENCY } from '../config/clusters-file.js';
 import { ConfigError } from '../config/config-error.js';
 import type { SecretSource } from '../config/secret.js';
 import type { ClusterEndpoint } from '../dynatrace/dynatrace-clients.js';
@@ -30,7 +31,7 @@ export function clusterEndpoints(
       url,
       token,
       ...(dynatrace.caCertificateFile ? { caCertificate: readFileSync(dynatrace.caCertificateFile, 'utf8') } : {}),
-      maxConcurrentRequests: dynatrace.maxConcurrentPerEnvironment * 10,
+      maxConcurrentRequests: DEFAULT_CLUSTER_CONCURRENCY,
       maxConcurrentRequestsPerEnvironment: dynatrace.maxConcurrentPerEnvironment,
     });
   }

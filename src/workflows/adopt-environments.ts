@@ -1,10 +1,4 @@
-import {
-  ApplicationFailure,
-  defineQuery,
-  setCurrentDetails,
-  setHandler,
-  upsertSearchAttributes,
-} from '@temporalio/workflow';
+import { ApplicationFailure, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { createRegistryActivities } from '../activities/registry/index.js';
 import type { AdoptEnvironmentsInput, AdoptionProgress } from '../shared/environments.js';
 import { FailureType } from '../shared/failure-types.js';
@@ -12,10 +6,9 @@ import { AutopilotPhase } from '../shared/phases.js';
 import { AUTOPILOT_PHASE } from '../shared/search-attributes.js';
 import { autopilotActivities } from './shared/activity-proxies.js';
 import { Adoption } from './registry/adoption.js';
+import { adoptionProgressQuery } from './shared/day-two-queries.js';
 
 type Activities = ReturnType<typeof createRegistryActivities>;
-
-export const adoptionProgressQuery = defineQuery<AdoptionProgress>('adoptionProgress');
 
 const DEFAULT_BATCH = 25;
 

@@ -1,12 +1,11 @@
-import { defineQuery, setCurrentDetails, setHandler } from '@temporalio/workflow';
+import { setCurrentDetails, setHandler } from '@temporalio/workflow';
 import type { createMaintenanceActivities } from '../activities/maintenance/index.js';
 import type { FleetMaintenanceInput, MaintenanceReport } from '../shared/maintenance.js';
 import { autopilotActivities } from './shared/activity-proxies.js';
 import { MaintenanceRun } from './maintenance/maintenance-run.js';
+import { maintenanceReportQuery } from './shared/day-two-queries.js';
 
 type Activities = ReturnType<typeof createMaintenanceActivities>;
-
-export const maintenanceReportQuery = defineQuery<MaintenanceReport>('maintenanceReport');
 
 const DEFAULT_BATCH = 50;
 

@@ -1,7 +1,6 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities, type ActivityDeps } from '../../src/activities/index.js';
 import { TOKEN_PURPOSES } from '../../src/activities/onboarding/ensure-environment-token.js';
@@ -27,7 +26,7 @@ import { registerSettingsRoutes } from '../../sandbox/dynatrace/routes/settings.
 import type { SimulatorServices } from '../../sandbox/dynatrace/services.js';
 import { CLUSTER_SCOPES, ENVIRONMENT_SCOPES, scopeList } from '../../sandbox/dynatrace/tokens.js';
 import { secretRefs } from '../../src/secrets/secret-store.js';
-import { testActivityDeps, testFleetDatabase } from '../helpers/autopilot.js';
+import { quietActivityEnvironment, testActivityDeps, testFleetDatabase } from '../helpers/autopilot.js';
 import { startTestCluster, type TestCluster } from '../helpers/simulator.js';
 import { markdownTableRows } from '../helpers/markdown-table.js';
 
@@ -209,10 +208,7 @@ describe('the activities with least-privilege tokens against the simulator', () 
   let acts: ReturnType<typeof createActivities>;
   let clusterToken: string;
   let database: Awaited<ReturnType<typeof testFleetDatabase>> | undefined;
-  const quiet = () => undefined;
-  const activity = new MockActivityEnvironment(undefined, {
-    logger: { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: quiet },
-  });
+  const activity = quietActivityEnvironment();
   /** Requests made by activities (setup calls of the test are not counted), by route and status. */
   const made = new Map<string, Map<number, number>>();
 

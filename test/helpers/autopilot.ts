@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type { Executors } from '../../src/activities/enrollment/host-failure.js';
 import { createDynatraceAccess, type DynatraceAccess } from '../../src/activities/dynatrace-access.js';
@@ -23,6 +23,14 @@ import { hostLookup } from '../../src/workers/activity-deps.js';
 import type { TestAws } from './aws.js';
 import { startTestCluster, type TestCluster } from './simulator.js';
 import { connectToTestServer, createTestWorker, uniqueTaskQueue } from './temporal.js';
+
+/** Runs activities outside a worker (heartbeats and logs go nowhere), for tests that call them one by one. */
+export function quietActivityEnvironment(): MockActivityEnvironment {
+  const quiet = () => undefined;
+  return new MockActivityEnvironment(undefined, {
+    logger: { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: quiet },
+  });
+}
 
 /** The tokens tests mint by, unless they say otherwise (the worker's defaults). */
 export const TEST_TOKEN_POLICY: TokenPolicy = { validityDays: 30, rotateBeforeDays: 7, revokeGraceMs: 2 * 3_600_000 };

@@ -2,7 +2,6 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,7 +23,7 @@ import {
 import type { RemediateCpuSaturation } from '../../src/workflows/remediate-cpu-saturation.js';
 import { problemNotificationSignal, remediationStatusQuery } from '../../src/workflows/shared/remediation-signals.js';
 import { startTestAws, type TestAws } from '../helpers/aws.js';
-import { testActivityDeps, testFleetDatabase } from '../helpers/autopilot.js';
+import { quietActivityEnvironment, testActivityDeps, testFleetDatabase } from '../helpers/autopilot.js';
 import { startTestCluster, type TestCluster } from '../helpers/simulator.js';
 import { createTestWorker, createTimeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal.js';
 
@@ -45,10 +44,7 @@ describe('fleet maintenance over 120 simulated days on a 20-environment fleet', 
   let worker: Worker;
   let running: Promise<void>;
   const taskQueue = uniqueTaskQueue('maintenance');
-  const quiet = () => undefined;
-  const activity = new MockActivityEnvironment(undefined, {
-    logger: { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: quiet },
-  });
+  const activity = quietActivityEnvironment();
   const reports: MaintenanceReport[] = [];
   const expiredSeen: string[] = [];
   let selfHealingCheckedOnDay100 = false;
@@ -213,18 +209,16 @@ describe('fleet maintenance over 120 simulated days on a 20-environment fleet', 
   }, 600_000);
 });
 
-describe('a token revoked behind Autopilot’s back', () => {
+/** Maintenance and token replacement, activity by activity, against the simulator. */
+describe('tokens that change behind Autopilot’s back', () => {
   let dt: TestCluster;
   let deps: ActivityDeps;
   let database: Awaited<ReturnType<typeof testFleetDatabase>>;
-  const quiet = () => undefined;
-  const activity = new MockActivityEnvironment(undefined, {
-    logger: { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: quiet },
-  });
+  const activity = quietActivityEnvironment();
 
   beforeAll(async () => {
     dt = await startTestCluster();
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'autopilot-revoked-'));
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'autopilot-tokens-'));
     database = await testFleetDatabase(dir);
     deps = testActivityDeps({ dt, dir, registry: database.registry });
   });
@@ -233,7 +227,7 @@ describe('a token revoked behind Autopilot’s back', () => {
     await database?.close();
   });
 
-  it('is replaced on first use, and the step that hit the 401 completes', async () => {
+  it('a revoked token is replaced on first use, and the step that hit the 401 completes', async () => {
     const acts = createActivities(deps);
     const environmentId = 'rvk-p1';
     await activity.run(() => acts.ensureEnvironment({ environmentId, name: environmentId, tags: [] }));
@@ -281,29 +275,8 @@ describe('a token revoked behind Autopilot’s back', () => {
     ]);
     expect((await database.registry.get(environmentId))!.tokens.map((t) => t.tokenId)).toEqual([replacement!.tokenId]);
   });
-});
 
-describe('the daily scope check', () => {
-  let dt: TestCluster;
-  let deps: ActivityDeps;
-  let database: Awaited<ReturnType<typeof testFleetDatabase>>;
-  const quiet = () => undefined;
-  const activity = new MockActivityEnvironment(undefined, {
-    logger: { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: quiet },
-  });
-
-  beforeAll(async () => {
-    dt = await startTestCluster();
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'autopilot-scope-check-'));
-    database = await testFleetDatabase(dir);
-    deps = testActivityDeps({ dt, dir, registry: database.registry });
-  });
-  afterAll(async () => {
-    await dt?.stop();
-    await database?.close();
-  });
-
-  it('puts an environment whose token lost a scope in needs-attention with the reason; the rest go on', async () => {
+  it('the daily scope check puts an environment whose token lost a scope in needs-attention; the rest go on', async () => {
     const acts = createActivities(deps);
     for (const environmentId of ['scp-p1', 'scp-p2']) {
       await activity.run(() => acts.ensureEnvironment({ environmentId, name: environmentId, tags: [] }));

@@ -3,14 +3,17 @@ import { ApplicationFailure } from '@temporalio/common';
 import { mapWithConcurrency } from '../../concurrency/map-with-concurrency.js';
 import { DynatraceApiError, DynatraceFailureType } from '../../dynatrace/errors.js';
 import { featuresNeeding, requiredScopes } from '../../dynatrace/token-scopes.js';
+import { redactSecrets } from '../../observability/redact.js';
 import type { SecretStore } from '../../secrets/secret-store.js';
 import { secretRefs } from '../../secrets/secret-store.js';
 import { parseEnvironmentSelector, selects, SelectorError } from '../../shared/environment-selector.js';
-import type {
-  AdoptedEnvironment,
-  DiscoveredEnvironment,
-  EnvironmentToAdd,
-  TokenListing,
+import {
+  ENVIRONMENT_API_URL,
+  ENVIRONMENT_ID,
+  type AdoptedEnvironment,
+  type DiscoveredEnvironment,
+  type EnvironmentToAdd,
+  type TokenListing,
 } from '../../shared/environments.js';
 import { FailureType } from '../../shared/failure-types.js';
 import { TOKEN_PURPOSES, type RegisteredEnvironment, type TokenPurpose } from '../../shared/registry.js';
@@ -25,7 +28,6 @@ export interface RegistryDeps {
 const DAY_MS = 86_400_000;
 /** Environments of one batch adopted at once: each costs a handful of token calls. */
 const ADOPT_CONCURRENCY = 4;
-const ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 const invalid = (message: string) => ApplicationFailure.nonRetryable(message, FailureType.InvalidWorkflowInput);
 
@@ -55,7 +57,7 @@ export function createRegistryActivities(deps: RegistryDeps) {
     const { name, api } = clusterApi(deps.dynatrace, input.cluster);
     const selector = input.selector ? selectorOf(input.selector) : undefined;
     const listed = await api.listAllEnvironments();
-    const known = new Map((await registry.list()).map((e) => [e.id, e.source]));
+    const known = await registry.sources();
     const found = listed
       .filter((e) => !selector || selects(selector, { id: e.id, cluster: name, kind: 'managed', ...nulls(e.id) }))
       .map((e) => {
@@ -126,9 +128,9 @@ export function createRegistryActivities(deps: RegistryDeps) {
   }
 
   async function register(input: EnvironmentToAdd): Promise<RegisteredEnvironment> {
-    if (!ID.test(input.id))
+    if (!ENVIRONMENT_ID.test(input.id))
       throw invalid(`--id ${JSON.stringify(input.id)} is not an environment id (letters, digits, "-", "_")`);
-    if (!/^https?:\/\/[^\s/?#]+(:\d+)?(\/[^\s?#]*)?$/.test(input.apiUrl)) {
+    if (!ENVIRONMENT_API_URL.test(input.apiUrl)) {
       throw invalid(
         `--url ${JSON.stringify(input.apiUrl)} is not an http(s) URL like https://abc12345.live.dynatrace.com`,
       );
@@ -254,8 +256,8 @@ function registrationRefusal(err: unknown, url: string): string {
       case DynatraceFailureType.notFound:
         return `${url} has no Dynatrace environment API (404): check --url and --id`;
       default:
-        return `${url} cannot be reached: ${err.dynatraceMessage}`;
+        return `${url} cannot be reached: ${redactSecrets(err.dynatraceMessage)}`;
     }
   }
-  return `${url} cannot be reached: ${err instanceof Error ? err.message : String(err)}`;
+  return `${url} cannot be reached: ${redactSecrets(err instanceof Error ? err.message : String(err))}`;
 }

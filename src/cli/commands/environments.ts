@@ -3,12 +3,15 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { loadConfig } from '../../config/config.js';
+import { loadConfig, type AutopilotConfig } from '../../config/config.js';
 import { createSecretStore } from '../../secrets/create-secret-store.js';
 import { withSandboxSecretKey } from '../../secrets/sandbox-key.js';
 import { parseEnvironmentSelector, SelectorError } from '../../shared/environment-selector.js';
 import {
   ADOPT_ENVIRONMENTS,
+  CLUSTER_NAME,
+  ENVIRONMENT_API_URL,
+  ENVIRONMENT_ID,
   adoptionWorkflowId,
   REGISTRY_REQUEST,
   type AdoptionProgress,
@@ -18,6 +21,7 @@ import {
 import type { RegisteredEnvironment } from '../../shared/registry.js';
 import type { AdoptEnvironments } from '../../workflows/adopt-environments.js';
 import type { RegistryRequest } from '../../workflows/registry-request.js';
+import { adoptionProgressQuery } from '../../workflows/shared/day-two-queries.js';
 import { CliError } from '../cli-error.js';
 import { connect } from '../context.js';
 import { table, type Print } from '../output.js';
@@ -25,14 +29,27 @@ import { table, type Print } from '../output.js';
 export const environmentsUsage =
   'autopilot environments list [<selector>] [--json] | show <id> | discover [--cluster c] | adopt <selector> [--cluster c] | add --id x --url <api url> --token-file f [--cluster c] | remove <id>';
 
-const ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+const registryRequestId = (input: RegistryRequestInput) =>
+  input.op === 'add'
+    ? `registry-add:${input.environment.id}`
+    : input.op === 'remove'
+      ? `registry-remove:${input.id}`
+      : `registry-${input.op}:${randomUUID()}`;
+
+/** The cluster a command means without `--cluster`: the one there is (the worker refuses when there are several). */
+function onlyClusterName(config: AutopilotConfig): string {
+  const listed = config.dynatrace.clustersFile ?? [];
+  return !config.dynatrace.clusterUrl && listed.length === 1 ? listed[0]!.name : config.dynatrace.clusterName;
+}
 
 /** One request to the registry, which lives with the worker: asked through Temporal, answered by it. */
 export async function askRegistry(client: Client, taskQueue: string, input: RegistryRequestInput) {
   try {
     return await client.workflow.execute<typeof RegistryRequest>(REGISTRY_REQUEST, {
       taskQueue,
-      workflowId: `registry-${input.op}:${randomUUID()}`,
+      // Changes have one run per environment (a second start attaches to it); reads are each their own.
+      workflowId: registryRequestId(input),
+      workflowIdConflictPolicy: 'USE_EXISTING',
       args: [input],
       staticSummary: `autopilot environments ${input.op}`,
       workflowExecutionTimeout: '5 minutes',
@@ -77,7 +94,7 @@ export async function environmentsCommand(argv: string[], print: Print): Promise
       kind: { type: 'string' },
     },
   });
-  if (values.cluster !== undefined && !/^[a-z0-9][a-z0-9-]{0,62}$/.test(values.cluster))
+  if (values.cluster !== undefined && !CLUSTER_NAME.test(values.cluster))
     throw new CliError(`--cluster ${JSON.stringify(values.cluster)} is not a cluster name`);
   const [subject] = positionals;
   switch (action) {
@@ -86,7 +103,8 @@ export async function environmentsCommand(argv: string[], print: Print): Promise
       break;
     case 'show':
     case 'remove':
-      if (!subject || !ID.test(subject)) throw new CliError(`usage: autopilot environments ${action} <environment id>`);
+      if (!subject || !ENVIRONMENT_ID.test(subject))
+        throw new CliError(`usage: autopilot environments ${action} <environment id>`);
       break;
     case 'adopt':
       if (!subject) throw new CliError('usage: autopilot environments adopt <selector> (e.g. "*-p*")');
@@ -103,7 +121,10 @@ export async function environmentsCommand(argv: string[], print: Print): Promise
   const ctx = await connect();
   try {
     const taskQueue = ctx.config.temporal.taskQueue;
-    if (action === 'adopt') return await adopt(ctx.client, taskQueue, subject!, values.cluster, values.json, print);
+    if (action === 'adopt') {
+      const cluster = values.cluster ?? onlyClusterName(ctx.config);
+      return await adopt(ctx.client, taskQueue, subject!, cluster, values.cluster !== undefined, values.json, print);
+    }
     const request: RegistryRequestInput =
       action === 'list'
         ? { op: 'list', ...(subject ? { selector: subject } : {}) }
@@ -180,15 +201,15 @@ async function adopt(
   client: Client,
   taskQueue: string,
   selector: string,
-  cluster: string | undefined,
+  clusterName: string,
+  named: boolean,
   json: boolean,
   print: Print,
 ): Promise<number> {
-  const clusterName = cluster ?? 'default';
   const handle = await client.workflow.start<typeof AdoptEnvironments>(ADOPT_ENVIRONMENTS, {
     taskQueue,
     workflowId: adoptionWorkflowId(clusterName, selector),
-    args: [{ selector, ...(cluster ? { cluster } : {}) }],
+    args: [{ selector, ...(named ? { cluster: clusterName } : {}) }],
     staticSummary: `Adopt the environments matching ${selector} on ${clusterName}`,
     workflowIdConflictPolicy: 'USE_EXISTING',
     workflowIdReusePolicy: 'ALLOW_DUPLICATE',
@@ -205,7 +226,7 @@ async function adopt(
   void result.finally(() => (finished = true)).catch(() => undefined);
   while (!finished && !json) {
     await new Promise((r) => setTimeout(r, 1000));
-    const progress = await handle.query<AdoptionProgress>('adoptionProgress').catch(() => undefined);
+    const progress = await handle.query(adoptionProgressQuery).catch(() => undefined);
     const line = progress ? bar(progress) : '';
     if (progress && line !== last) print(line);
     last = line || last;
@@ -230,10 +251,10 @@ async function addEnvironment(
   values: { id?: string; url?: string; 'token-file'?: string; cluster?: string; kind?: string; json: boolean },
   print: Print,
 ): Promise<number> {
-  if (!values.id || !ID.test(values.id)) {
+  if (!values.id || !ENVIRONMENT_ID.test(values.id)) {
     throw new CliError(`--id ${JSON.stringify(values.id ?? '')} is not an environment id (letters, digits, "-", "_")`);
   }
-  if (!values.url || !/^https?:\/\/[^\s/?#]+(:\d+)?(\/[^\s?#]*)?$/.test(values.url)) {
+  if (!values.url || !ENVIRONMENT_API_URL.test(values.url)) {
     throw new CliError(
       `--url ${JSON.stringify(values.url ?? '')} is not an environment API URL like https://abc12345.live.dynatrace.com`,
     );
@@ -272,11 +293,9 @@ async function addEnvironment(
         `registered ${result.environment.id} (${result.environment.kind}, ${result.environment.apiUrl}); tokens: ${tokenLine(result.environment)}`,
       );
     return 0;
-  } catch (err) {
-    // A registration that never ran leaves the staged secret to us.
-    await store.delete(stagedSecretRef).catch(() => undefined);
-    throw err;
   } finally {
+    // The registration deletes it too; a run this start attached to, or none at all, leaves it to us.
+    await store.delete(stagedSecretRef).catch(() => undefined);
     await ctx.close();
   }
 }
