@@ -15,10 +15,12 @@ export class FaultPlan {
     this.random = faults.seed === undefined ? Math.random : mulberry32(faults.seed);
   }
 
-  decide(routeName: string): Fault {
+  decide(routeName: string, environmentId?: string): Fault {
     const f = this.faults;
     if (f.rate500 + f.rate429 + f.rateReset + f.rateHang === 0) return 'none';
     if (f.routes.length > 0 && !f.routes.some((prefix) => routeName.startsWith(prefix))) return 'none';
+    if (f.environments.length > 0 && (environmentId === undefined || !f.environments.includes(environmentId)))
+      return 'none';
     let roll = this.random();
     for (const [fault, rate] of [
       ['error500', f.rate500],

@@ -24,9 +24,11 @@ export const knobsSchema = z.object({
       hangMs: z.number().int().positive().default(120_000),
       /** Only requests whose route name starts with one of these are faulted (all when empty). */
       routes: z.array(z.string()).default([]),
+      /** Only requests to these environments are faulted (all when empty): one sick environment among healthy ones. */
+      environments: z.array(z.string()).default([]),
       seed: z.number().int().optional(),
     })
-    .default({ rate500: 0, rate429: 0, rateReset: 0, rateHang: 0, hangMs: 120_000, routes: [] }),
+    .default({ rate500: 0, rate429: 0, rateReset: 0, rateHang: 0, hangMs: 120_000, routes: [], environments: [] }),
   /** Host names whose agent connect fails, so the installer exits non-zero on them. */
   failInstallHosts: z.array(z.string()).default([]),
   /** Size of the served installer; real ones are ~100 MB, a few KB keeps tests fast. */

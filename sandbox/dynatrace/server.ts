@@ -210,7 +210,7 @@ export async function startDynatraceSimulator(options: DynatraceSimulatorOptions
       return;
     }
 
-    const fault = faults.decide(matched.name);
+    const fault = faults.decide(matched.name, environmentId);
     if (fault !== 'none') stats.fault(fault);
     if (fault === 'reset') {
       stats.request(matched.name, 0, environmentId);

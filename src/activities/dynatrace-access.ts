@@ -16,6 +16,8 @@ export interface DynatraceAccess {
   clients: DynatraceClients;
   registry: EnvironmentRegistry;
   environments: EnvironmentAccess;
+  /** The stored environment tokens, read-only: for the fleet query, which never mints. */
+  tokens: EnvironmentTokens;
   keeper: TokenKeeper;
   tokenPolicy: TokenPolicy;
 }
@@ -28,10 +30,11 @@ export function createDynatraceAccess(options: {
   tokenPolicy: TokenPolicy;
 }): DynatraceAccess {
   const keeper = new TokenKeeper(options.clients, options.registry, options.secrets);
+  const tokens = new EnvironmentTokens(options.secrets);
   const environments = new EnvironmentAccess(
     options.clients,
     options.registry,
-    new EnvironmentTokens(options.secrets),
+    tokens,
     options.secrets,
     keeper,
     options.tokenPolicy,
@@ -40,6 +43,7 @@ export function createDynatraceAccess(options: {
     clients: options.clients,
     registry: options.registry,
     environments,
+    tokens,
     keeper,
     tokenPolicy: options.tokenPolicy,
   };

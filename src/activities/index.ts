@@ -1,5 +1,6 @@
 import { createEnrollmentActivities, type EnrollmentDeps } from './enrollment/index.js';
 import { createFleetActivities, type FleetDeps } from './fleet/index.js';
+import { createFleetScanActivities, type FleetScanDeps } from './fleet-scan/index.js';
 import { createMaintenanceActivities, type MaintenanceDeps } from './maintenance/index.js';
 import { createOnboardingActivities, type OnboardingDeps } from './onboarding/index.js';
 import { createRegistryActivities, type RegistryDeps } from './registry/index.js';
@@ -11,6 +12,7 @@ export type ActivityDeps = WorkerInfoDeps &
   OnboardingDeps &
   EnrollmentDeps &
   FleetDeps &
+  FleetScanDeps &
   RemediationDeps &
   MaintenanceDeps &
   RegistryDeps;
@@ -21,6 +23,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createOnboardingActivities(deps),
     ...createEnrollmentActivities(deps),
     ...createFleetActivities(deps),
+    ...createFleetScanActivities(deps),
     ...createRemediationActivities(deps),
     ...createMaintenanceActivities(deps),
     ...createRegistryActivities(deps),

@@ -9,6 +9,7 @@ import { simulateCpuCommand, simulateCpuUsage } from './commands/simulate-cpu.js
 import { enrollFleetCommand, enrollFleetUsage } from './commands/enroll-fleet.js';
 import { enrollCommand, enrollUsage } from './commands/enroll.js';
 import { environmentsCommand, environmentsUsage } from './commands/environments.js';
+import { fleetCommand, fleetUsage } from './commands/fleet.js';
 import { schedulesCommand, schedulesUsage } from './commands/schedules.js';
 import { tokensCommand, tokensUsage } from './commands/tokens.js';
 import { secretsCommand, secretsUsage } from './commands/secrets.js';
@@ -30,11 +31,12 @@ const USAGE = [
   `  ${simulateCpuUsage}`,
   `  ${environmentsUsage}`,
   `  ${tokensUsage}`,
+  `  ${fleetUsage}`,
   `  ${schedulesUsage}`,
   `  ${secretsUsage}`,
   `  ${doctorUsage}`,
   '',
-  'Exit codes: 0 done, 1 failed, 2 usage or configuration error, 3 needs attention, 4 still running.',
+  'Exit codes: 0 done, 1 failed, 2 usage or configuration error, 3 needs attention, 4 still running, 6 partial (fleet query).',
   'Connection: TEMPORAL_ADDRESS (default: the local dev server of `npm start`), TEMPORAL_NAMESPACE, AUTOPILOT_TASK_QUEUE.',
 ].join('\n');
 
@@ -61,6 +63,8 @@ export async function runCli(
       return environmentsCommand(rest, print);
     case 'tokens':
       return tokensCommand(rest, print);
+    case 'fleet':
+      return fleetCommand(rest, print);
     case 'schedules':
       return schedulesCommand(rest, print);
     case 'secrets':

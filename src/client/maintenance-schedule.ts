@@ -1,10 +1,5 @@
-import {
-  ScheduleAlreadyRunning,
-  ScheduleOverlapPolicy,
-  type Client,
-  type ScheduleOptionsAction,
-  type ScheduleSpec,
-} from '@temporalio/client';
+import type { Client, ScheduleOptionsAction, ScheduleSpec } from '@temporalio/client';
+import { ensureSchedule } from './schedules.js';
 import { FLEET_MAINTENANCE, FLEET_MAINTENANCE_SCHEDULE_ID, type FleetMaintenanceInput } from '../shared/maintenance.js';
 
 export interface MaintenanceScheduleSettings {
@@ -34,24 +29,5 @@ export async function ensureMaintenanceSchedule(
     staticSummary: 'Fleet maintenance: rotate expiring tokens, revoke replaced ones, re-check scopes',
     workflowExecutionTimeout: '6 hours',
   };
-  const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' };
-  try {
-    await client.schedule.create({
-      scheduleId: FLEET_MAINTENANCE_SCHEDULE_ID,
-      spec,
-      action,
-      policies,
-      state: { note: 'Created by Dynatrace Autopilot; `autopilot schedules apply` updates it' },
-    });
-    return 'created';
-  } catch (err) {
-    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-  }
-  await client.schedule.getHandle(FLEET_MAINTENANCE_SCHEDULE_ID).update((previous) => ({
-    ...previous,
-    spec,
-    action,
-    policies: { ...previous.policies, ...policies },
-  }));
-  return 'updated';
+  return ensureSchedule(client, FLEET_MAINTENANCE_SCHEDULE_ID, spec, action, '1 hour');
 }

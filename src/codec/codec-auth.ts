@@ -11,6 +11,8 @@ export interface CodecAuthOptions {
   oidc?: { issuer: string; audience?: string | undefined } | undefined;
   /** Only the sandbox: the embedded UI has no login and everything listens on loopback. */
   allowUnauthenticated?: boolean;
+  /** What the refusal to start without any of them says (the codec server's variables by default). */
+  required?: string;
 }
 
 const sameSecret = (a: string, b: string) =>
@@ -26,7 +28,7 @@ export class CodecAuthenticator {
 
   constructor(private readonly options: CodecAuthOptions) {
     if (!options.token && !options.oidc && !options.allowUnauthenticated) {
-      throw new Error('the codec server needs AUTOPILOT_CODEC_AUTH_TOKEN or AUTOPILOT_CODEC_OIDC_ISSUER');
+      throw new Error(options.required ?? 'the codec server needs AUTOPILOT_CODEC_AUTH_TOKEN or AUTOPILOT_CODEC_OIDC_ISSUER');
     }
   }
 

@@ -691,6 +691,89 @@ export const configuration = {
       doc: 'environments one maintenance activity works on',
     }),
   },
+  /** The fleet scan behind the status page: how often, how much history, what counts as an incident. */
+  fleetScan: {
+    intervalSeconds: setting('AUTOPILOT_FLEET_SCAN_INTERVAL_SECONDS', positiveInt, {
+      table: 'fleet',
+      default: 30,
+      doc: "how often the `fleet-scan` schedule reads every environment's open problems (one call each)",
+    }),
+    hostCensusMinutes: setting('AUTOPILOT_FLEET_HOST_CENSUS_MINUTES', positiveInt, {
+      table: 'fleet',
+      default: 10,
+      doc: "how often each environment's hosts and OneAgent versions are counted",
+    }),
+    retentionDays: setting('AUTOPILOT_FLEET_RETENTION_DAYS', positiveInt, {
+      table: 'fleet',
+      default: 30,
+      doc: 'how far back the fleet history (and the time slider) reaches',
+    }),
+    concurrency: setting('AUTOPILOT_FLEET_SCAN_CONCURRENCY', positiveInt, {
+      table: 'fleet',
+      default: 200,
+      doc: "scan requests in flight across the fleet; each cluster's own caps still apply",
+    }),
+    incidentEnvironments: setting('AUTOPILOT_FLEET_INCIDENT_ENVIRONMENTS', positiveInt, {
+      table: 'fleet',
+      default: 5,
+      doc: 'a problem type opening in this many environments ...',
+    }),
+    incidentWindowMinutes: setting('AUTOPILOT_FLEET_INCIDENT_WINDOW_MINUTES', positiveInt, {
+      table: 'fleet',
+      default: 10,
+      doc: '... within this many minutes is a fleet incident',
+    }),
+  },
+  /** The fleet server: status page, its events, `/fleet/api` and `/metrics`. */
+  fleetServer: {
+    host: setting('AUTOPILOT_FLEET_HOST', z.string().min(1), {
+      table: 'fleet',
+      default: '127.0.0.1',
+      doc: 'where the fleet server listens',
+    }),
+    port: setting('AUTOPILOT_FLEET_PORT', port, {
+      table: 'fleet',
+      default: 8092,
+      doc: 'port of the fleet server',
+    }),
+    url: optionalSetting('AUTOPILOT_FLEET_URL', httpUrl('must be the fleet server URL, e.g. https://fleet.example.com'), {
+      table: 'fleet',
+      defaultDoc: 'http://`AUTOPILOT_FLEET_HOST`:`AUTOPILOT_FLEET_PORT`',
+      doc: 'where `autopilot fleet` reaches the fleet server',
+      then: (url) => url?.replace(/\/$/, ''),
+    }),
+    pageDir: optionalSetting('AUTOPILOT_FLEET_PAGE_DIR', z.string().min(1), {
+      table: 'fleet',
+      defaultDoc: '`dist/fleet-page`',
+      doc: "the built status page's folder (`npm run build` writes it; `npm start` builds its own)",
+    }),
+    authToken: secret('AUTOPILOT_FLEET_AUTH_TOKEN', {
+      table: 'security',
+      defaultDoc: 'sandbox: none (loopback only)',
+      doc: 'static bearer token for the fleet server (page, events, `/fleet/api`, CLI), 16+ characters',
+      then: (token) => {
+        if (token && token.text.length < 16) {
+          throw new ConfigError('AUTOPILOT_FLEET_AUTH_TOKEN', 'must be at least 16 characters');
+        }
+        return token && secretSource(token);
+      },
+    }),
+    oidc: derived(
+      {
+        issuer: optionalSetting('AUTOPILOT_FLEET_OIDC_ISSUER', httpUrl('must be the issuer URL, e.g. https://login.example.com'), {
+          table: 'security',
+          defaultDoc: '—',
+          doc: 'accept OIDC access tokens from this issuer at the fleet server (a proxy in front passes them on)',
+        }),
+        audience: optionalSetting('AUTOPILOT_FLEET_OIDC_AUDIENCE', z.string().min(1), {
+          table: 'security',
+          defaultDoc: 'any',
+          doc: 'the audience those tokens must be issued for',
+        }),
+      },
+      ({ issuer, audience }) => (issuer ? { issuer: issuer.replace(/\/$/, ''), audience } : undefined),
+    ),
+  },
   /** Git-ignored folder for `npm start` state: Temporal SQLite file, simulator state, caches. */
   dataDir,
   projectRoot: derived({}, () => projectRoot),

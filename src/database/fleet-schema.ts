@@ -47,10 +47,86 @@ export interface TokenRotationsTable {
   rotated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type OptionalTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+
+/** A problem the fleet scan saw in an environment: its current values and when it was open. */
+export interface FleetProblemsTable {
+  environment_id: string;
+  problem_id: string;
+  display_id: string;
+  title: string;
+  severity: string;
+  impact: string;
+  affected_entities: number;
+  /** Dynatrace's own start and end of the problem (the end: when a scan saw it closed or gone). */
+  opened_at: Timestamp;
+  closed_at: OptionalTimestamp;
+  incident_id: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** What changed about a problem and when: the history the time slider rebuilds a moment from. */
+export interface FleetProblemChangesTable {
+  id: Generated<number>;
+  environment_id: string;
+  problem_id: string;
+  change: 'opened' | 'updated' | 'closed';
+  at: Timestamp;
+  title: string;
+  severity: string;
+  impact: string;
+  affected_entities: number;
+}
+
+/** Per environment: when the scan last read it, and why it could not. */
+export interface FleetEnvironmentScansTable {
+  environment_id: string;
+  problems_scanned_at: OptionalTimestamp;
+  problems_ok_at: OptionalTimestamp;
+  problems_error: ColumnType<string | null, string | null | undefined, string | null>;
+  hosts_scanned_at: OptionalTimestamp;
+  hosts_error: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** An environment's host count and OneAgent versions, written only when they changed. */
+export interface FleetHostSnapshotsTable {
+  id: Generated<number>;
+  environment_id: string;
+  at: Timestamp;
+  hosts: number;
+  agent_versions: ColumnType<Record<string, number>, string, string>;
+}
+
+export interface FleetIncidentsTable {
+  id: string;
+  problem_type: string;
+  opened_at: Timestamp;
+  last_opened_at: Timestamp;
+  closed_at: OptionalTimestamp;
+  environments: ColumnType<string[], string, string>;
+}
+
+/** One finished scan, so the page can say how old its data is. */
+export interface FleetScansTable {
+  id: Generated<number>;
+  started_at: Timestamp;
+  finished_at: Timestamp;
+  environments: number;
+  failed: number;
+  host_scans: number;
+  changes: number;
+}
+
 export interface FleetSchema {
   environments: EnvironmentsTable;
   environment_tokens: EnvironmentTokensTable;
   token_rotations: TokenRotationsTable;
+  fleet_problems: FleetProblemsTable;
+  fleet_problem_changes: FleetProblemChangesTable;
+  fleet_environment_scans: FleetEnvironmentScansTable;
+  fleet_host_snapshots: FleetHostSnapshotsTable;
+  fleet_incidents: FleetIncidentsTable;
+  fleet_scans: FleetScansTable;
 }
 
 export type EnvironmentRow = Selectable<EnvironmentsTable>;

@@ -58,6 +58,89 @@ const MIGRATIONS: Record<string, Migration> = {
         .execute();
     },
   },
+  '0002-fleet-history': {
+    // Changes only, never one row per scan: the state at any moment is rebuilt from them.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('fleet_problems')
+        .addColumn('environment_id', 'text', (c) => c.notNull())
+        .addColumn('problem_id', 'text', (c) => c.notNull())
+        .addColumn('display_id', 'text', (c) => c.notNull())
+        .addColumn('title', 'text', (c) => c.notNull())
+        .addColumn('severity', 'text', (c) => c.notNull())
+        .addColumn('impact', 'text', (c) => c.notNull())
+        .addColumn('affected_entities', 'integer', (c) => c.notNull())
+        .addColumn('opened_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('closed_at', 'timestamptz')
+        .addColumn('incident_id', 'text')
+        .addPrimaryKeyConstraint('fleet_problems_pk', ['environment_id', 'problem_id'])
+        .execute();
+      await sql`create index fleet_problems_open on fleet_problems (environment_id) where closed_at is null`.execute(db);
+      await db.schema.createIndex('fleet_problems_opened').on('fleet_problems').columns(['opened_at']).execute();
+      await db.schema.createIndex('fleet_problems_closed').on('fleet_problems').columns(['closed_at']).execute();
+      await db.schema
+        .createTable('fleet_problem_changes')
+        .addColumn('id', 'bigserial', (c) => c.primaryKey())
+        .addColumn('environment_id', 'text', (c) => c.notNull())
+        .addColumn('problem_id', 'text', (c) => c.notNull())
+        .addColumn('change', 'text', (c) => c.notNull().check(sql`change in ('opened', 'updated', 'closed')`))
+        .addColumn('at', 'timestamptz', (c) => c.notNull())
+        .addColumn('title', 'text', (c) => c.notNull())
+        .addColumn('severity', 'text', (c) => c.notNull())
+        .addColumn('impact', 'text', (c) => c.notNull())
+        .addColumn('affected_entities', 'integer', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('fleet_problem_changes_problem')
+        .on('fleet_problem_changes')
+        .columns(['environment_id', 'problem_id', 'at'])
+        .execute();
+      await db.schema.createIndex('fleet_problem_changes_at').on('fleet_problem_changes').columns(['at']).execute();
+      await db.schema
+        .createTable('fleet_environment_scans')
+        .addColumn('environment_id', 'text', (c) => c.primaryKey())
+        .addColumn('problems_scanned_at', 'timestamptz')
+        .addColumn('problems_ok_at', 'timestamptz')
+        .addColumn('problems_error', 'text')
+        .addColumn('hosts_scanned_at', 'timestamptz')
+        .addColumn('hosts_error', 'text')
+        .execute();
+      await db.schema
+        .createTable('fleet_host_snapshots')
+        .addColumn('id', 'bigserial', (c) => c.primaryKey())
+        .addColumn('environment_id', 'text', (c) => c.notNull())
+        .addColumn('at', 'timestamptz', (c) => c.notNull())
+        .addColumn('hosts', 'integer', (c) => c.notNull())
+        .addColumn('agent_versions', 'jsonb', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('fleet_host_snapshots_environment')
+        .on('fleet_host_snapshots')
+        .columns(['environment_id', 'at'])
+        .execute();
+      await db.schema
+        .createTable('fleet_incidents')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('problem_type', 'text', (c) => c.notNull())
+        .addColumn('opened_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('last_opened_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('closed_at', 'timestamptz')
+        .addColumn('environments', 'jsonb', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('fleet_incidents_type').on('fleet_incidents').columns(['problem_type', 'closed_at']).execute();
+      await db.schema
+        .createTable('fleet_scans')
+        .addColumn('id', 'bigserial', (c) => c.primaryKey())
+        .addColumn('started_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('finished_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('environments', 'integer', (c) => c.notNull())
+        .addColumn('failed', 'integer', (c) => c.notNull())
+        .addColumn('host_scans', 'integer', (c) => c.notNull())
+        .addColumn('changes', 'integer', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('fleet_scans_finished').on('fleet_scans').columns(['finished_at']).execute();
+    },
+  },
 };
 
 export const fleetMigrations: MigrationProvider = { getMigrations: async () => MIGRATIONS };

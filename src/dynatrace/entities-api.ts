@@ -31,9 +31,12 @@ export const hostV1Schema = z.object({
 });
 export type HostV1 = z.infer<typeof hostV1Schema>;
 
+const agentVersionSchema = z.object({ major: z.number(), minor: z.number(), revision: z.number() });
+
 const oneAgentSchema = z.object({
   hostInfo: hostV1Schema,
   availabilityState: z.string().optional(),
+  agentVersion: agentVersionSchema.nullish(),
 });
 export type OneAgentHost = z.infer<typeof oneAgentSchema>;
 const oneAgentsSchema = z.object({ hosts: z.array(oneAgentSchema), nextPageKey: z.string().nullish() });

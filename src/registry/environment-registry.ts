@@ -42,7 +42,7 @@ export interface MaintenanceDue {
  * database. Only activities use it; what Temporal knows about runs is never copied here.
  */
 export class EnvironmentRegistry {
-  constructor(private readonly db: Kysely<FleetSchema>) {}
+  constructor(readonly db: Kysely<FleetSchema>) {}
 
   /** Records an environment, or brings its record up to date; its first source is kept. */
   async record(environment: EnvironmentToRecord): Promise<RegisteredEnvironment> {

@@ -1,3 +1,4 @@
+import { FleetHistory } from '../fleet/fleet-history.js';
 import { createDynatraceAccess } from '../activities/dynatrace-access.js';
 import type { EnvironmentAccess } from '../activities/environment-access.js';
 import type { TokenPolicy } from '../activities/tokens/token-keeper.js';
@@ -52,6 +53,7 @@ export function buildActivityDeps(
     hostLookup: new HostLookupBatcher(hostLookup(dynatrace.environments), config.hosts.lookupBatchMs),
     reportingPollMs: config.hosts.reportingPollMs,
     maintenance: { scopeCheckHours: config.maintenance.scopeCheckHours },
+    fleetHistory: new FleetHistory(options.registry.db),
     inventories: new InventoryStore(config.inventoryDir),
     aws: options.aws ?? (config.aws.region ? createAwsClients({ region: config.aws.region }) : undefined),
     catalog: {

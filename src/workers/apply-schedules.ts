@@ -1,7 +1,10 @@
 import type { Client } from '@temporalio/client';
 import type { Logger } from '@temporalio/worker';
+import { ensureFleetScanSchedule } from '../client/fleet-scan-schedule.js';
 import { ensureMaintenanceSchedule } from '../client/maintenance-schedule.js';
 import type { AutopilotConfig } from '../config/config.js';
+import { FLEET_SCAN_SCHEDULE_ID } from '../shared/fleet-scan.js';
+import { FLEET_MAINTENANCE_SCHEDULE_ID } from '../shared/maintenance.js';
 
 /** The schedules this configuration wants, as `autopilot schedules apply` and every worker start apply them. */
 export function maintenanceScheduleSettings(config: AutopilotConfig) {
@@ -12,17 +15,47 @@ export function maintenanceScheduleSettings(config: AutopilotConfig) {
   };
 }
 
+export function fleetScanScheduleSettings(config: AutopilotConfig) {
+  const scan = config.fleetScan;
+  return {
+    taskQueue: config.temporal.taskQueue,
+    intervalSeconds: scan.intervalSeconds,
+    hostCensusMinutes: scan.hostCensusMinutes,
+    retentionDays: scan.retentionDays,
+    concurrency: scan.concurrency,
+    incident: { environments: scan.incidentEnvironments, windowMinutes: scan.incidentWindowMinutes },
+  };
+}
+
+/** Every schedule of Autopilot's, by id, applied from this configuration. */
+export function autopilotSchedules(config: AutopilotConfig) {
+  return [
+    {
+      id: FLEET_MAINTENANCE_SCHEDULE_ID,
+      every: `${config.maintenance.intervalMinutes} minutes`,
+      apply: (client: Client) => ensureMaintenanceSchedule(client, maintenanceScheduleSettings(config)),
+    },
+    {
+      id: FLEET_SCAN_SCHEDULE_ID,
+      every: `${config.fleetScan.intervalSeconds} seconds`,
+      apply: (client: Client) => ensureFleetScanSchedule(client, fleetScanScheduleSettings(config)),
+    },
+  ];
+}
+
 /**
  * Applied at worker start; a worker whose Temporal identity may not manage schedules still works
  * (an operator applies them with the CLI), so a refusal is logged, not fatal.
  */
 export async function applySchedulesAtStart(client: Client, config: AutopilotConfig, logger: Logger): Promise<void> {
-  try {
-    const action = await ensureMaintenanceSchedule(client, maintenanceScheduleSettings(config));
-    logger.info(`Schedule fleet-maintenance ${action}`, { everyMinutes: config.maintenance.intervalMinutes });
-  } catch (err) {
-    logger.error('Schedule fleet-maintenance could not be applied; run `autopilot schedules apply`', {
-      error: err instanceof Error ? err.message : String(err),
-    });
+  for (const schedule of autopilotSchedules(config)) {
+    try {
+      const action = await schedule.apply(client);
+      logger.info(`Schedule ${schedule.id} ${action}`, { every: schedule.every });
+    } catch (err) {
+      logger.error(`Schedule ${schedule.id} could not be applied; run \`autopilot schedules apply\``, {
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
   }
 }

@@ -7,3 +7,4 @@ export { RouteProblemNotification } from './route-problem-notification.js';
 export { FleetMaintenance } from './fleet-maintenance.js';
 export { AdoptEnvironments } from './adopt-environments.js';
 export { RegistryRequest } from './registry-request.js';
+export { FleetScan } from './fleet-scan.js';

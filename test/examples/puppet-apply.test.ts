@@ -117,6 +117,7 @@ describe('examples/puppet: puppet apply against npm start', () => {
         AUTOPILOT_MOTO_PORT: String(motoPort),
         AUTOPILOT_WEBHOOK_PORT: String(webhookPort),
         AUTOPILOT_CODEC_PORT: String(codecPort),
+        AUTOPILOT_FLEET_PORT: String(await freePort()),
         AUTOPILOT_DATA_DIR: dataDir,
         AUTOPILOT_DEV_SERVER_PORT: String(port),
         AUTOPILOT_DEV_UI_PORT: String(uiPort),

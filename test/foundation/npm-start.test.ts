@@ -46,6 +46,7 @@ describe('npm start (sandbox/start.ts): embedded dev server + worker', () => {
         AUTOPILOT_MOTO_PORT: String(motoPort),
         AUTOPILOT_WEBHOOK_PORT: String(webhookPort),
         AUTOPILOT_CODEC_PORT: String(codecPort),
+        AUTOPILOT_FLEET_PORT: String(await freePort()),
         AUTOPILOT_METRICS_ADDRESS: 'off',
         AUTOPILOT_TASK_QUEUE: 'npm-start-test',
       }),

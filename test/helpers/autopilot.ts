@@ -1,3 +1,4 @@
+import { FleetHistory } from '../../src/fleet/fleet-history.js';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
@@ -98,6 +99,7 @@ export function testActivityDeps(options: {
     hostLookup: new HostLookupBatcher(hostLookup(dynatrace.environments), 500),
     reportingPollMs: 200,
     maintenance: { scopeCheckHours: 24 },
+    fleetHistory: new FleetHistory(options.registry.db),
     inventories: new InventoryStore(path.join(options.dir, 'inventories')),
     aws: options.aws?.clients,
     catalog: {

@@ -1,15 +1,15 @@
 import { parseArgs } from 'node:util';
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { FLEET_MAINTENANCE_SCHEDULE_ID } from '../../shared/maintenance.js';
-import { ensureMaintenanceSchedule } from '../../client/maintenance-schedule.js';
-import { maintenanceScheduleSettings } from '../../workers/apply-schedules.js';
+import { autopilotSchedules } from '../../workers/apply-schedules.js';
 import { CliError } from '../cli-error.js';
 import { connect } from '../context.js';
 import type { Print } from '../output.js';
 
-export const schedulesUsage = 'autopilot schedules [list|apply|pause|unpause|trigger] [--json]';
+export const schedulesUsage =
+  'autopilot schedules [list|apply|pause|unpause|trigger] [fleet-maintenance|fleet-scan] [--json]';
 
-/** The fleet-maintenance schedule: what it does and when, and the operator's levers on it. */
+/** Autopilot's schedules (fleet-maintenance by default, fleet-scan): what they do and when, and an operator's levers. */
 export async function schedulesCommand(argv: string[], print: Print): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -17,15 +17,17 @@ export async function schedulesCommand(argv: string[], print: Print): Promise<nu
     options: { json: { type: 'boolean', default: false } },
   });
   const action = positionals[0] ?? 'list';
-  if (!['list', 'apply', 'pause', 'unpause', 'trigger'].includes(action))
+  const scheduleId = positionals[1] ?? FLEET_MAINTENANCE_SCHEDULE_ID;
+  if (!['list', 'apply', 'pause', 'unpause', 'trigger'].includes(action) || positionals.length > 2)
     throw new CliError(`usage: ${schedulesUsage}`);
   const ctx = await connect();
   try {
-    const handle = ctx.client.schedule.getHandle(FLEET_MAINTENANCE_SCHEDULE_ID);
+    const schedules = autopilotSchedules(ctx.config);
+    if (!schedules.some((s) => s.id === scheduleId))
+      throw new CliError(`no schedule ${scheduleId}: Autopilot's are ${schedules.map((s) => s.id).join(', ')}`);
+    const handle = ctx.client.schedule.getHandle(scheduleId);
     if (action === 'apply') {
-      print(
-        `${FLEET_MAINTENANCE_SCHEDULE_ID}: ${await ensureMaintenanceSchedule(ctx.client, maintenanceScheduleSettings(ctx.config))}`,
-      );
+      for (const schedule of schedules) print(`${schedule.id}: ${await schedule.apply(ctx.client)}`);
       return 0;
     }
     try {
@@ -38,7 +40,11 @@ export async function schedulesCommand(argv: string[], print: Print): Promise<nu
         paused: d.state.paused,
         every:
           d.spec.intervals?.map((i) =>
-            typeof i.every === 'number' ? `${i.every / 60_000} minutes` : String(i.every),
+            typeof i.every === 'number'
+              ? i.every % 60_000 === 0
+                ? `${i.every / 60_000} minutes`
+                : `${i.every / 1000} seconds`
+              : String(i.every),
           ) ?? [],
         nextRuns: d.info.nextActionTimes.slice(0, 3).map((t) => t.toISOString()),
         recentRuns: d.info.recentActions.slice(-5).map((a) => ({
@@ -57,7 +63,7 @@ export async function schedulesCommand(argv: string[], print: Print): Promise<nu
     } catch (err) {
       if (err instanceof ScheduleNotFoundError) {
         throw new CliError(
-          `no ${FLEET_MAINTENANCE_SCHEDULE_ID} schedule yet: start a worker or run \`autopilot schedules apply\``,
+          `no ${scheduleId} schedule yet: start a worker or run \`autopilot schedules apply\``,
           1,
         );
       }

@@ -1,0 +1,243 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { msToNumber } from '@temporalio/common/lib/time.js';
+import { DynatraceApiError } from '../dynatrace/errors.js';
+import type { DynatraceClients } from '../dynatrace/dynatrace-clients.js';
+import type { EnvironmentTokens } from '../activities/environment-tokens.js';
+import type { EnvironmentRegistry } from '../registry/environment-registry.js';
+import { mapWithConcurrency } from '../concurrency/map-with-concurrency.js';
+import type { RegisteredEnvironment } from '../shared/registry.js';
+
+export const FLEET_QUERY_METHODS = ['GET', 'POST', 'PUT', 'DELETE'] as const;
+export type FleetQueryMethod = (typeof FLEET_QUERY_METHODS)[number];
+
+export class FleetQueryError extends Error {
+  override name = 'FleetQueryError';
+}
+
+/** One Dynatrace environment API request, to be sent to every selected environment. */
+export interface FleetQueryRequest {
+  method: FleetQueryMethod;
+  /** Below the environment API root: `v2/problems`, `v1/oneagents`. */
+  path: string;
+  query: URLSearchParams;
+  body?: unknown;
+  allPages?: boolean;
+}
+
+/** One environment's answer: its status and body, or why there is none. */
+export interface FleetAnswer {
+  environmentId: string;
+  cluster: string | null;
+  kind: 'managed' | 'saas';
+  ok: boolean;
+  /** The HTTP status of the last attempt; null when no answer came (network, no token). */
+  status: number | null;
+  error?: string;
+  attempts: number;
+  pages: number;
+  durationMs: number;
+  body?: unknown;
+}
+
+const PATH = /^v[12]\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]{1,500}$/;
+
+/**
+ * Parses `/api/v2/problems?problemSelector=...` (or `v2/problems?...`) into a request on the
+ * environment API; anything that is not a v1/v2 environment API path is refused before a single
+ * environment is asked.
+ */
+export function parseFleetPath(method: string, pathAndQuery: string): FleetQueryRequest {
+  const upper = method.toUpperCase();
+  if (!(FLEET_QUERY_METHODS as readonly string[]).includes(upper)) {
+    throw new FleetQueryError(`method must be one of ${FLEET_QUERY_METHODS.join(', ')}, not ${JSON.stringify(method)}`);
+  }
+  const question = pathAndQuery.indexOf('?');
+  const rawPath = (question < 0 ? pathAndQuery : pathAndQuery.slice(0, question)).replace(/^\/?(api\/)?/, '');
+  const path = rawPath.replace(/\/+$/, '');
+  if (!PATH.test(path) || path.split('/').some((segment) => segment === '..' || segment === '.')) {
+    throw new FleetQueryError(
+      `${JSON.stringify(pathAndQuery)} is not an environment API path: give one like /api/v2/problems?problemSelector=status("open")`,
+    );
+  }
+  const query = new URLSearchParams(question < 0 ? '' : pathAndQuery.slice(question + 1));
+  if (query.has('Api-Token') || query.has('api-token')) {
+    throw new FleetQueryError('the query must not carry a token: Autopilot sends each environment its own');
+  }
+  return { method: upper as FleetQueryMethod, path, query };
+}
+
+export interface FleetQueryDeps {
+  registry: EnvironmentRegistry;
+  clients: DynatraceClients;
+  tokens: EnvironmentTokens;
+}
+
+export interface FleetQueryOptions {
+  /** Environments asked at once across the fleet; each cluster's and environment's caps still hold. */
+  concurrency: number;
+  /** Attempts per page for a throttled (429) or failing (5xx, network) answer. */
+  attempts?: number;
+  signal?: AbortSignal;
+}
+
+const msOf = (delay: Parameters<typeof msToNumber>[0] | undefined | null) =>
+  delay === undefined || delay === null ? undefined : msToNumber(delay);
+
+const RETRYABLE = (status: number | null) => status === null || status === 429 || status >= 500;
+
+/**
+ * Sends one request to every environment a selector names, with the automation token Autopilot
+ * holds there (never shown to the caller), and yields each answer as it arrives. A failing
+ * environment is an answer with `ok: false` and the reason; the others go on. Throttling and
+ * server errors are retried with back-off (Retry-After honoured) a few times: a fleet query is an
+ * interactive read outside any workflow, so there is no durable retry layer to hand it to; a POST
+ * is retried only on 429, which Dynatrace answers before doing anything. A 401 is reported, not
+ * repaired: a query never mints tokens (the scan and maintenance do).
+ */
+export async function* queryFleet(
+  deps: FleetQueryDeps,
+  selector: string | undefined,
+  request: FleetQueryRequest,
+  options: FleetQueryOptions,
+): AsyncGenerator<FleetAnswer> {
+  const environments = await deps.registry.list(selector);
+  const answers: FleetAnswer[] = [];
+  let wake: (() => void) | undefined;
+  let finished = false;
+  const run = mapWithConcurrency(environments, options.concurrency, async (environment) => {
+    answers.push(await askOne(deps, environment, request, options));
+    wake?.();
+  }).finally(() => {
+    finished = true;
+    wake?.();
+  });
+  run.catch(() => undefined);
+  while (!finished || answers.length > 0) {
+    if (answers.length === 0) {
+      await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
+      continue;
+    }
+    yield answers.shift()!;
+  }
+  await run;
+}
+
+async function askOne(
+  deps: FleetQueryDeps,
+  environment: RegisteredEnvironment,
+  request: FleetQueryRequest,
+  options: FleetQueryOptions,
+): Promise<FleetAnswer> {
+  const started = Date.now();
+  const answer: FleetAnswer = {
+    environmentId: environment.id,
+    cluster: environment.cluster ?? null,
+    kind: environment.kind,
+    ok: false,
+    status: null,
+    attempts: 0,
+    pages: 0,
+    durationMs: 0,
+  };
+  const done = () => ({ ...answer, durationMs: Date.now() - started });
+  let token: string;
+  try {
+    token = await deps.tokens.get(environment.id, 'automation');
+  } catch {
+    return { ...done(), error: 'Autopilot holds no automation token for this environment' };
+  }
+  const client = deps.clients.forEnvironment(environment);
+  const apiRoot = client.layout === 'saas' ? '/api' : `/e/${encodeURIComponent(environment.id)}/api`;
+  const maxAttempts = options.attempts ?? 4;
+  const pages: unknown[] = [];
+  let query = request.query;
+  for (;;) {
+    let page: { status: number; body: unknown; headers: Record<string, string | string[] | undefined> } | undefined;
+    for (let attempt = 1; ; attempt++) {
+      answer.attempts++;
+      if (options.signal?.aborted) return { ...done(), error: 'cancelled' };
+      try {
+        const response = await client.http.send({
+          method: request.method,
+          path: `${apiRoot}/${request.path}`,
+          token,
+          pool: environment.id,
+          query,
+          ...(request.body !== undefined ? { json: request.body } : {}),
+          ok: [200, 201, 204],
+        });
+        page = response;
+        break;
+      } catch (err) {
+        const status = err instanceof DynatraceApiError ? (err.status ?? null) : null;
+        answer.status = status;
+        const retryable = RETRYABLE(status) && (request.method !== 'POST' || status === 429);
+        if (!retryable || attempt >= maxAttempts) {
+          return { ...done(), error: explain(status, err) };
+        }
+        const hinted = err instanceof DynatraceApiError ? msOf(err.nextRetryDelay) : undefined;
+        await sleep(Math.min(10_000, hinted ?? 250 * 2 ** attempt * (0.5 + Math.random())));
+      }
+    }
+    answer.status = page.status;
+    answer.pages++;
+    pages.push(page.body);
+    const next = request.allPages ? nextPageQuery(request, query, page) : undefined;
+    if (!next) break;
+    query = next;
+  }
+  return { ...done(), ok: true, body: request.allPages ? mergePages(pages) : pages[0] };
+}
+
+function explain(status: number | null, err: unknown): string {
+  if (status === 401) return 'token refused (401): the next fleet scan or maintenance replaces it';
+  if (status === 403) return 'forbidden (403): the automation token lacks a scope this API needs';
+  const message = err instanceof Error ? err.message : String(err);
+  return status === null ? `no answer: ${message}` : message;
+}
+
+/**
+ * The request for the next page, in the style of the API (reference §9.2): v2 lists carry only the
+ * key (Problems v2 repeats `fields`), v1 lists repeat every parameter with a key from the body or
+ * the `Next-Page-Key` header.
+ */
+function nextPageQuery(
+  request: FleetQueryRequest,
+  query: URLSearchParams,
+  page: { body: unknown; headers: Record<string, string | string[] | undefined> },
+): URLSearchParams | undefined {
+  const fromBody = (page.body as { nextPageKey?: unknown } | null)?.nextPageKey;
+  const header = page.headers['next-page-key'];
+  const key = typeof fromBody === 'string' && fromBody ? fromBody : Array.isArray(header) ? header[0] : header;
+  if (!key) return undefined;
+  if (request.path.startsWith('v2/')) {
+    const next = new URLSearchParams({ nextPageKey: key });
+    const fields = request.query.get('fields');
+    if (request.path === 'v2/problems' && fields) next.set('fields', fields);
+    return next;
+  }
+  const next = new URLSearchParams(query);
+  next.set('nextPageKey', key);
+  return next;
+}
+
+/** Pages of one list become one body: the list joined, the paging fields dropped. */
+function mergePages(pages: unknown[]): unknown {
+  if (pages.length === 1) return pages[0];
+  if (pages.every(Array.isArray)) return (pages as unknown[][]).flat();
+  const first = pages[0] as Record<string, unknown>;
+  const listKey = Object.keys(first).find((k) => Array.isArray(first[k]));
+  if (!listKey) return pages;
+  const merged: Record<string, unknown> = { ...first, [listKey]: pages.flatMap((p) => (p as Record<string, unknown[]>)[listKey] ?? []) };
+  delete merged.nextPageKey;
+  return merged;
+}
+
+/** Whether the caller should hear "partial": some environments answered and some did not. */
+export function fleetOutcome(answers: readonly Pick<FleetAnswer, 'ok'>[]): 'complete' | 'partial' | 'failed' | 'empty' {
+  if (answers.length === 0) return 'empty';
+  const ok = answers.filter((a) => a.ok).length;
+  return ok === answers.length ? 'complete' : ok === 0 ? 'failed' : 'partial';
+}
+
