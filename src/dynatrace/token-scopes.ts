@@ -175,6 +175,20 @@ export const SCOPE_REQUIREMENTS: readonly ScopeRequirement[] = [
     why: 'tells each problem what was done about it',
     endpoints: [POST(`${ENV}/v2/problems/{problemId}/comments`)],
   },
+  {
+    token: 'automation',
+    scope: 'problems.read',
+    feature: 'Fleet scan: open problems',
+    why: 'one list per environment and scan: the open problems and those closed since the last good scan',
+    endpoints: [GET(`${ENV}/v2/problems`)],
+  },
+  {
+    token: 'automation',
+    scope: 'DataExport',
+    feature: 'Fleet scan: host census',
+    why: 'counts hosts and OneAgent versions, each environment every `AUTOPILOT_FLEET_HOST_CENSUS_MINUTES`',
+    endpoints: [GET(`${ENV}/v1/oneagents`)],
+  },
 ];
 
 /** The scopes a token needs for everything Autopilot does with it, in the order of the table. */

@@ -185,7 +185,7 @@ export class FleetHistory {
   async recordHostCensuses(censuses: readonly HostCensus[]): Promise<number> {
     if (censuses.length === 0) return 0;
     const ids = censuses.map((c) => c.environmentId);
-    const latest = await this.latestHostSnapshots(new Date(8.64e15), ids);
+    const latest = await this.latestHostSnapshots(undefined, ids);
     let snapshots = 0;
     await this.db.transaction().execute(async (tx) => {
       for (const census of censuses) {
@@ -322,11 +322,10 @@ export class FleetHistory {
   }
 
   /** The last scan that finished at or before `at`. */
-  async lastScan(at: Date = new Date(8.64e15)) {
-    return this.db
-      .selectFrom('fleet_scans')
-      .selectAll()
-      .where('finished_at', '<=', at)
+  async lastScan(at?: Date) {
+    let query = this.db.selectFrom('fleet_scans').selectAll();
+    if (at) query = query.where('finished_at', '<=', at);
+    return query
       .orderBy('finished_at', 'desc')
       .limit(1)
       .executeTakeFirst();
@@ -440,18 +439,18 @@ export class FleetHistory {
     });
   }
 
-  /** Each environment's newest host census at or before `at`. */
+  /** Each environment's newest host census (at or before `at`, when given). */
   async latestHostSnapshots(
-    at: Date,
+    at: Date | undefined,
     environmentIds?: readonly string[],
   ): Promise<Map<string, { hosts: number; agentVersions: Record<string, number>; at: Date }>> {
     let query = this.db
       .selectFrom('fleet_host_snapshots')
       .select(['environment_id', 'hosts', 'agent_versions', 'at'])
       .distinctOn('environment_id')
-      .where('at', '<=', at)
       .orderBy('environment_id')
       .orderBy('at', 'desc');
+    if (at) query = query.where('at', '<=', at);
     if (environmentIds) {
       if (environmentIds.length === 0) return new Map();
       query = query.where('environment_id', 'in', environmentIds);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ENROLL_FLEET, HOST_ENROLLMENT } from '../../src/shared/enrollment.js';
 import { ADOPT_ENVIRONMENTS, REGISTRY_REQUEST } from '../../src/shared/environments.js';
+import { FLEET_SCAN } from '../../src/shared/fleet-scan.js';
 import { FLEET_MAINTENANCE } from '../../src/shared/maintenance.js';
 import { ONBOARD_CUSTOMER } from '../../src/shared/onboarding.js';
 import { ROUTE_PROBLEM_NOTIFICATION } from '../../src/shared/problem-routing.js';
@@ -21,6 +22,7 @@ describe('workflow type names', () => {
       FLEET_MAINTENANCE,
       ADOPT_ENVIRONMENTS,
       REGISTRY_REQUEST,
+      FLEET_SCAN,
     ];
     const registered = Object.entries(workflows).map(([exported, fn]) => {
       // The type Temporal records is the function's own name, not the name it is exported under.
