@@ -1,5 +1,6 @@
-# The Autopilot worker, the webhook receiver (`node dist/webhook/main.js`) and the codec server
-# (`node dist/codec/main.js`) as one image.
+# The Autopilot worker, the webhook receiver (`node dist/webhook/main.js`), the codec server
+# (`node dist/codec/main.js`) and the fleet server with its built status page
+# (`node dist/fleet-server/main.js`) as one image.
 FROM node:20.20.2-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -23,5 +24,5 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 USER node
-EXPOSE 8090 8091 9464
+EXPOSE 8090 8091 8092 9464
 CMD ["node", "dist/workers/main.js"]

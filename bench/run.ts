@@ -6,6 +6,8 @@ import { projectRoot } from '../src/config/config.js';
 import { runFleetBenchmark } from './fleet/fleet-benchmark.js';
 import { startBenchStack } from './harness/bench-stack.js';
 import { runMaintenanceBenchmark } from './maintenance/maintenance-benchmark.js';
+import { runFleetViewBenchmark } from './fleet-view/fleet-view-benchmark.js';
+import { fleetViewMarkdown } from './report/fleet-view-report.js';
 import { fleetCharts, fleetMarkdown } from './report/fleet-report.js';
 import { maintenanceMarkdown } from './report/maintenance-report.js';
 import { stormCharts, stormMarkdown } from './report/storm-report.js';
@@ -33,6 +35,8 @@ const { values } = parseArgs({
     'maintenance-due-percent': { type: 'string', default: '10' },
     'maintenance-latency-ms': { type: 'string', default: '20' },
     'maintenance-capacity': { type: 'string', default: '2' },
+    'no-fleet-view': { type: 'boolean', default: false },
+    'fleet-view-environments': { type: 'string', default: '5000' },
     out: { type: 'string', default: path.join(projectRoot, 'bench', 'results') },
   },
 });
@@ -87,12 +91,29 @@ if (!values['no-maintenance']) {
   });
 }
 
+let fleetView: Awaited<ReturnType<typeof runFleetViewBenchmark>> | undefined;
+if (!values['no-fleet-view']) {
+  log(`Fleet view: ${values['fleet-view-environments']} environments`);
+  fleetView = await runFleetViewBenchmark({
+    environments: Number(values['fleet-view-environments']),
+    latencyMs: 40,
+    latencyJitterMs: 20,
+    capacityPerEnvironment: 5,
+    problemsPerEnvironmentDay: 2,
+    log,
+  });
+}
+
 mkdirSync(values.out, { recursive: true });
 const charts = { ...(fleet ? fleetCharts(fleet) : {}), ...(storm ? stormCharts(storm) : {}) };
 for (const [file, svg] of Object.entries(charts)) writeFileSync(path.join(values.out, file), svg);
 writeFileSync(
   path.join(values.out, 'latest.json'),
-  JSON.stringify({ startedAt, finishedAt: new Date().toISOString(), machine, fleet, storm, maintenance }, null, 2) +
+  JSON.stringify(
+    { startedAt, finishedAt: new Date().toISOString(), machine, fleet, storm, maintenance, fleetView },
+    null,
+    2,
+  ) +
     '\n',
 );
 const report = [
@@ -101,13 +122,14 @@ const report = [
   `${startedAt} on ${machine.cpus} cores (${machine.cpuModel ?? 'unknown CPU'}), ${machine.memoryGiB} GiB; ` +
     'everything (Temporal dev server with SQLite, worker, simulator, load generator) on this one machine. ' +
     'Reproduce with `npm run bench` (options: `--hosts`, `--environments`, `--install-ms`, `--concurrency`, `--notifications`, ' +
-    '`--maintenance-environments`; `--no-fleet`, `--no-storm`, `--no-maintenance` skip a section).',
+    '`--maintenance-environments`, `--fleet-view-environments`; `--no-fleet`, `--no-storm`, `--no-maintenance`, `--no-fleet-view` skip a section).',
   '',
   ...(fleet ? fleetMarkdown(fleet) : []),
   '',
   ...(storm ? stormMarkdown(storm) : []),
   '',
   ...(maintenance ? [...maintenanceMarkdown(maintenance), ''] : []),
+  ...(fleetView ? [...fleetViewMarkdown(fleetView), ''] : []),
 ];
 writeFileSync(path.join(values.out, 'report.md'), report.join('\n'));
 rmSync(path.join(values.out, 'fleet.partial.json'), { force: true });

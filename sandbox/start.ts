@@ -25,6 +25,8 @@ import { ensureSearchAttributes } from '../src/temporal/ensure-search-attributes
 import { installRuntime } from '../src/workers/runtime.js';
 import { createAutopilotWorker } from '../src/workers/create-worker.js';
 import { openFleetDatabase } from '../src/database/open-fleet-database.js';
+import { startFleetServer } from '../src/fleet-server/start-fleet-server.js';
+import { buildFleetPage } from '../scripts/build-fleet-page.js';
 import { EnvironmentRegistry } from '../src/registry/environment-registry.js';
 import { buildActivityDeps } from '../src/workers/activity-deps.js';
 import { clusterEndpoints } from '../src/workers/cluster-endpoints.js';
@@ -94,17 +96,13 @@ async function main(): Promise<void> {
       embeddedDir: config.database.embeddedDir,
     });
     stoppers.push({ name: 'fleet database', stop: () => database.close() });
-    const worker = await createAutopilotWorker({
-      config,
-      connection: nativeConnection,
-      codecKeys,
-      activityDeps: buildActivityDeps(config, {
-        identity,
-        clusters: clusterEndpoints(config, dynatrace.simulated ? dynatrace : undefined),
-        registry: new EnvironmentRegistry(database.db),
-        ...(sandboxAws ? { aws: sandboxAws.clients } : {}),
-      }),
+    const activityDeps = buildActivityDeps(config, {
+      identity,
+      clusters: clusterEndpoints(config, dynatrace.simulated ? dynatrace : undefined),
+      registry: new EnvironmentRegistry(database.db),
+      ...(sandboxAws ? { aws: sandboxAws.clients } : {}),
     });
+    const worker = await createAutopilotWorker({ config, connection: nativeConnection, codecKeys, activityDeps });
     const running = worker.run();
 
     const connection = await connectClient(access);
@@ -121,6 +119,15 @@ async function main(): Promise<void> {
 
     const webhook = config.webhook.apiKey ? await startWebhookReceiver(config, client, logger) : undefined;
     if (webhook) stoppers.push({ name: 'webhook receiver', stop: () => webhook.stop() });
+    const fleetPageDir = path.join(config.dataDir, 'fleet-page');
+    await buildFleetPage({ outDir: fleetPageDir });
+    // The embedded database belongs to this process, so the fleet server runs in it too.
+    const fleet = await startFleetServer(
+      config,
+      { dynatrace: activityDeps.dynatrace, client, logger },
+      { sandbox: embedded, pageDir: fleetPageDir, ...(uiUrl ? { temporalUiUrl: uiUrl } : {}) },
+    );
+    stoppers.push({ name: 'fleet server', stop: () => fleet.stop() });
     let demo: DemoEnvironment | undefined;
     if (dynatrace.simulated && sandboxAws) {
       demo = await seedDemoEnvironment({
@@ -149,6 +156,7 @@ async function main(): Promise<void> {
       ...(webhook
         ? [`  Webhook      ${webhook.url}/webhooks/dynatrace/<environmentId>`]
         : ['  Webhook      off (set WEBHOOK_API_KEY to receive problem notifications)']),
+      `  Fleet        ${fleet.url} (status page, /fleet/api, /metrics; scanned every ${config.fleetScan.intervalSeconds} s)`,
       `  Task queue   ${config.temporal.taskQueue} (namespace ${config.temporal.namespace})`,
       ...(config.worker.metricsAddress ? [`  Metrics      http://${config.worker.metricsAddress}/metrics`] : []),
       `  Worker       ${identity}, self-check passed in ${Date.now() - started} ms`,

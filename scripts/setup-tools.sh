@@ -9,6 +9,7 @@
 #   /usr/lib/postgresql/*/bin         PostgreSQL (fleet database tests) Debian postgresql (root only)
 #   /usr/sbin/sshd                    OpenSSH server for the SSH tests Debian openssh-server (root only)
 #   /usr/bin/puppet                   Puppet for examples/puppet      Debian puppet (root only)
+#   /usr/bin/chromium                 browser for the page tests      Debian chromium (root only)
 #   .tools/docker/cli-plugins/docker-compose  (only with --with-compose, for `docker compose config` in CI)
 #
 # Usage: scripts/setup-tools.sh [--quiet] [--with-compose]
@@ -143,6 +144,11 @@ ensure_postgres() {
   compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || apt_install postgresql "for the fleet database's PostgreSQL tests"
 }
 
+# The status page's browser tests drive Debian's Chromium with playwright-core, which never downloads one.
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] || apt_install chromium "for the fleet status page's browser tests"
+}
+
 # The Docker client on this kind of machine has no compose plugin, and `go install` refuses
 # docker/compose because its go.mod has exclude directives; tools/compose is a tiny module that
 # builds it as a dependency instead.
@@ -167,5 +173,6 @@ ensure_moto
 ensure_sshd
 ensure_puppet
 ensure_postgres
+ensure_chromium
 [ "$with_compose" = 1 ] && ensure_compose
 exit 0

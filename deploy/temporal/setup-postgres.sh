@@ -10,4 +10,6 @@ for db in temporal temporal_visibility; do
     sql --db "$db" update-schema -d "/etc/temporal/schema/postgresql/v12/$dir/versioned"
   fi
 done
+# Autopilot's fleet database lives on the same server; its own migrations run when a worker starts.
+sql --db autopilot create 2>/dev/null || true
 echo 'Temporal schemas are up to date'

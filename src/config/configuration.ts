@@ -736,12 +736,16 @@ export const configuration = {
       default: 8092,
       doc: 'port of the fleet server',
     }),
-    url: optionalSetting('AUTOPILOT_FLEET_URL', httpUrl('must be the fleet server URL, e.g. https://fleet.example.com'), {
-      table: 'fleet',
-      defaultDoc: 'http://`AUTOPILOT_FLEET_HOST`:`AUTOPILOT_FLEET_PORT`',
-      doc: 'where `autopilot fleet` reaches the fleet server',
-      then: (url) => url?.replace(/\/$/, ''),
-    }),
+    url: optionalSetting(
+      'AUTOPILOT_FLEET_URL',
+      httpUrl('must be the fleet server URL, e.g. https://fleet.example.com'),
+      {
+        table: 'fleet',
+        defaultDoc: 'http://`AUTOPILOT_FLEET_HOST`:`AUTOPILOT_FLEET_PORT`',
+        doc: 'where `autopilot fleet` reaches the fleet server',
+        then: (url) => url?.replace(/\/$/, ''),
+      },
+    ),
     pageDir: optionalSetting('AUTOPILOT_FLEET_PAGE_DIR', z.string().min(1), {
       table: 'fleet',
       defaultDoc: '`dist/fleet-page`',
@@ -760,11 +764,15 @@ export const configuration = {
     }),
     oidc: derived(
       {
-        issuer: optionalSetting('AUTOPILOT_FLEET_OIDC_ISSUER', httpUrl('must be the issuer URL, e.g. https://login.example.com'), {
-          table: 'security',
-          defaultDoc: '—',
-          doc: 'accept OIDC access tokens from this issuer at the fleet server (a proxy in front passes them on)',
-        }),
+        issuer: optionalSetting(
+          'AUTOPILOT_FLEET_OIDC_ISSUER',
+          httpUrl('must be the issuer URL, e.g. https://login.example.com'),
+          {
+            table: 'security',
+            defaultDoc: '—',
+            doc: 'accept OIDC access tokens from this issuer at the fleet server (a proxy in front passes them on)',
+          },
+        ),
         audience: optionalSetting('AUTOPILOT_FLEET_OIDC_AUDIENCE', z.string().min(1), {
           table: 'security',
           defaultDoc: 'any',

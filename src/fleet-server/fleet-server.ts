@@ -139,9 +139,10 @@ export function createFleetServer(options: FleetServerOptions): FastifyInstance 
     app.get(route, async (_request, reply) => {
       const content = page.get(file);
       if (!content) {
-        return reply
-          .code(503)
-          .send({ error: 'page_not_built', message: `the status page is not built in ${options.pageDir}: run npm run build` });
+        return reply.code(503).send({
+          error: 'page_not_built',
+          message: `the status page is not built in ${options.pageDir}: run npm run build`,
+        });
       }
       return reply.type(CONTENT_TYPES[path.extname(file)]!).send(content);
     });
@@ -152,7 +153,10 @@ export function createFleetServer(options: FleetServerOptions): FastifyInstance 
     if (at === undefined || at === '' || at === 'now') return liveStatus();
     const moment = new Date(at);
     if (!/^\d{4}-\d\d-\d\dT/.test(at) || Number.isNaN(moment.getTime())) {
-      return reply.code(400).send({ error: 'bad_request', message: `at must be an ISO time like 2026-12-02T02:00:00Z, not ${JSON.stringify(at)}` });
+      return reply.code(400).send({
+        error: 'bad_request',
+        message: `at must be an ISO time like 2026-12-02T02:00:00Z, not ${JSON.stringify(at)}`,
+      });
     }
     if (moment.getTime() > Date.now() + 60_000) {
       return reply.code(400).send({ error: 'bad_request', message: 'at is in the future' });
@@ -201,27 +205,33 @@ export function createFleetServer(options: FleetServerOptions): FastifyInstance 
         throw err;
       }
       if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_QUERY_CONCURRENCY) {
-        return reply
-          .code(400)
-          .send({ error: 'bad_request', message: `concurrency must be a whole number from 1 to ${MAX_QUERY_CONCURRENCY}` });
+        return reply.code(400).send({
+          error: 'bad_request',
+          message: `concurrency must be a whole number from 1 to ${MAX_QUERY_CONCURRENCY}`,
+        });
       }
       const abort = new AbortController();
       request.raw.once('close', () => abort.abort());
       const request_ = { ...parsed, allPages, ...(request.body !== undefined ? { body: request.body } : {}) };
       async function* lines() {
         const answers: Pick<FleetAnswer, 'ok'>[] = [];
-        for await (const answer of queryFleet(options.query, selector, request_, { concurrency, signal: abort.signal })) {
+        for await (const answer of queryFleet(options.query, selector, request_, {
+          concurrency,
+          signal: abort.signal,
+        })) {
           answers.push(answer);
           yield JSON.stringify(answer) + '\n';
         }
         const ok = answers.filter((a) => a.ok).length;
-        yield JSON.stringify({
-          done: true,
-          environments: answers.length,
-          ok,
-          failed: answers.length - ok,
-          outcome: fleetOutcome(answers),
-        }) + '\n';
+        yield (
+          JSON.stringify({
+            done: true,
+            environments: answers.length,
+            ok,
+            failed: answers.length - ok,
+            outcome: fleetOutcome(answers),
+          }) + '\n'
+        );
       }
       return reply.type('application/x-ndjson; charset=utf-8').send(Readable.from(lines()));
     },
@@ -232,10 +242,12 @@ export function createFleetServer(options: FleetServerOptions): FastifyInstance 
   );
   app.setErrorHandler((err, _request, reply) => {
     const status = (err as { statusCode?: number }).statusCode ?? 500;
-    if (status >= 500) options.logger.error('Fleet server request failed', { error: err instanceof Error ? err.message : String(err) });
-    return reply
-      .code(status)
-      .send({ error: status >= 500 ? 'internal' : 'bad_request', message: status >= 500 ? 'internal error' : (err as Error).message });
+    if (status >= 500)
+      options.logger.error('Fleet server request failed', { error: err instanceof Error ? err.message : String(err) });
+    return reply.code(status).send({
+      error: status >= 500 ? 'internal' : 'bad_request',
+      message: status >= 500 ? 'internal error' : (err as Error).message,
+    });
   });
 
   /** Tells every open page that a scan finished, once per scan. */
@@ -250,9 +262,9 @@ export function createFleetServer(options: FleetServerOptions): FastifyInstance 
   let poller: NodeJS.Timeout | undefined;
   app.addHook('onReady', async () => {
     poller = setInterval(() => {
-      announce().catch((err: unknown) =>
-        options.logger.warn('Fleet server could not read the last scan', { error: String(err) }),
-      );
+      announce().catch((err: unknown) => {
+        options.logger.warn('Fleet server could not read the last scan', { error: String(err) });
+      });
     }, options.eventPollMs ?? 1000);
   });
   app.addHook('preClose', async () => {

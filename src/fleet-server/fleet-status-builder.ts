@@ -1,4 +1,4 @@
-import type { FleetHistory } from '../fleet/fleet-history.js';
+import type { EnvironmentScanRow, FleetHistory } from '../fleet/fleet-history.js';
 import type { EnvironmentRegistry } from '../registry/environment-registry.js';
 import { ONBOARD_CUSTOMER } from '../shared/onboarding.js';
 import { REMEDIATE_CPU_SATURATION } from '../shared/remediation.js';
@@ -46,10 +46,11 @@ export class FleetStatusBuilder {
         this.history.incidentsAt(at),
         this.history.problemsOverTime(at),
         this.history.latestHostSnapshots(at),
-        live ? this.history.environmentScans() : Promise.resolve(new Map()),
+        live ? this.history.environmentScans() : Promise.resolve(new Map<string, EnvironmentScanRow>()),
         this.history.lastScan(at),
         this.history.firstRecord(),
-        this.visibility?.environmentsWith(REMEDIATE_CPU_SATURATION, live ? undefined : at) ?? new Map<string, string[]>(),
+        this.visibility?.environmentsWith(REMEDIATE_CPU_SATURATION, live ? undefined : at) ??
+          new Map<string, string[]>(),
         this.visibility?.environmentsWith(ONBOARD_CUSTOMER, live ? undefined : at) ?? new Map<string, string[]>(),
       ]);
     const intervalMs = this.settings.scanIntervalSeconds * 1000;

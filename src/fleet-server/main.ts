@@ -24,7 +24,10 @@ async function main(): Promise<void> {
     );
   }
   const logger = createJsonLogger(config.worker.logLevel);
-  const database = await openFleetDatabase({ url: config.database.url.reveal(), embeddedDir: config.database.embeddedDir });
+  const database = await openFleetDatabase({
+    url: config.database.url.reveal(),
+    embeddedDir: config.database.embeddedDir,
+  });
   const registry = new EnvironmentRegistry(database.db);
   const dynatrace = createDynatraceAccess({
     clients: new DynatraceClients(clusterEndpoints(config), {

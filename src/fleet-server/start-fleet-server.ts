@@ -38,23 +38,21 @@ export async function startFleetServer(
     );
   }
   if (unauthenticated && !LOOPBACK.has(server.host)) {
-    throw new ConfigError('AUTOPILOT_FLEET_HOST', 'must be a loopback address while the fleet server has no authentication');
+    throw new ConfigError(
+      'AUTOPILOT_FLEET_HOST',
+      'must be a loopback address while the fleet server has no authentication',
+    );
   }
   const { registry, clients, tokens } = deps.dynatrace;
   const history = new FleetHistory(registry.db);
   const uiUrl = mode.temporalUiUrl ?? config.temporal.uiUrl;
   const app = createFleetServer({
-    status: new FleetStatusBuilder(
-      registry,
-      history,
-      deps.client ? new AutopilotVisibility(deps.client) : undefined,
-      {
-        scanIntervalSeconds: config.fleetScan.intervalSeconds,
-        retentionDays: config.fleetScan.retentionDays,
-        temporalUiUrl: uiUrl,
-        namespace: config.temporal.namespace,
-      },
-    ),
+    status: new FleetStatusBuilder(registry, history, deps.client ? new AutopilotVisibility(deps.client) : undefined, {
+      scanIntervalSeconds: config.fleetScan.intervalSeconds,
+      retentionDays: config.fleetScan.retentionDays,
+      temporalUiUrl: uiUrl,
+      namespace: config.temporal.namespace,
+    }),
     history,
     query: { registry, clients, tokens },
     metrics: new FleetMetrics(),

@@ -267,7 +267,10 @@ export class FleetHistory {
             .execute();
         } else {
           // Named after its type and first opening, so a second scan of the same burst finds it again.
-          id = `incident-${createHash('sha256').update(`${title}|${ts(firstOpened)}`).digest('hex').slice(0, 12)}`;
+          id = `incident-${createHash('sha256')
+            .update(`${title}|${ts(firstOpened)}`)
+            .digest('hex')
+            .slice(0, 12)}`;
           await tx
             .insertInto('fleet_incidents')
             .values({
@@ -325,10 +328,7 @@ export class FleetHistory {
   async lastScan(at?: Date) {
     let query = this.db.selectFrom('fleet_scans').selectAll();
     if (at) query = query.where('finished_at', '<=', at);
-    return query
-      .orderBy('finished_at', 'desc')
-      .limit(1)
-      .executeTakeFirst();
+    return query.orderBy('finished_at', 'desc').limit(1).executeTakeFirst();
   }
 
   async firstRecord(): Promise<Date | undefined> {
@@ -336,7 +336,7 @@ export class FleetHistory {
       .selectFrom('fleet_scans')
       .select((eb) => eb.fn.min('started_at').as('first'))
       .executeTakeFirst();
-    return row?.first ? new Date(row.first as unknown as string) : undefined;
+    return row?.first ? new Date(row.first) : undefined;
   }
 
   /** Forgets what is older than the retention; an environment's newest census stays, however old. */

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { msToNumber } from '@temporalio/common/lib/time.js';
+import { msOptionalToNumber } from '@temporalio/common';
 import { DynatraceApiError } from '../dynatrace/errors.js';
 import type { DynatraceClients } from '../dynatrace/dynatrace-clients.js';
 import type { EnvironmentTokens } from '../activities/environment-tokens.js';
@@ -79,9 +79,6 @@ export interface FleetQueryOptions {
   attempts?: number;
   signal?: AbortSignal;
 }
-
-const msOf = (delay: Parameters<typeof msToNumber>[0] | undefined | null) =>
-  delay === undefined || delay === null ? undefined : msToNumber(delay);
 
 const RETRYABLE = (status: number | null) => status === null || status === 429 || status >= 500;
 
@@ -176,7 +173,7 @@ async function askOne(
         if (!retryable || attempt >= maxAttempts) {
           return { ...done(), error: explain(status, err) };
         }
-        const hinted = err instanceof DynatraceApiError ? msOf(err.nextRetryDelay) : undefined;
+        const hinted = err instanceof DynatraceApiError ? msOptionalToNumber(err.nextRetryDelay ?? undefined) : undefined;
         await sleep(Math.min(10_000, hinted ?? 250 * 2 ** attempt * (0.5 + Math.random())));
       }
     }
@@ -229,7 +226,10 @@ function mergePages(pages: unknown[]): unknown {
   const first = pages[0] as Record<string, unknown>;
   const listKey = Object.keys(first).find((k) => Array.isArray(first[k]));
   if (!listKey) return pages;
-  const merged: Record<string, unknown> = { ...first, [listKey]: pages.flatMap((p) => (p as Record<string, unknown[]>)[listKey] ?? []) };
+  const merged: Record<string, unknown> = {
+    ...first,
+    [listKey]: pages.flatMap((p) => (p as Record<string, unknown[]>)[listKey] ?? []),
+  };
   delete merged.nextPageKey;
   return merged;
 }
@@ -240,4 +240,3 @@ export function fleetOutcome(answers: readonly Pick<FleetAnswer, 'ok'>[]): 'comp
   const ok = answers.filter((a) => a.ok).length;
   return ok === answers.length ? 'complete' : ok === 0 ? 'failed' : 'partial';
 }
-

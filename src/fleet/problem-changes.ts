@@ -28,7 +28,10 @@ export interface ProblemChange {
 }
 
 const differs = (a: KnownOpenProblem, b: ScannedProblem) =>
-  a.title !== b.title || a.severity !== b.severity || a.impact !== b.impact || a.affectedEntities !== b.affectedEntities;
+  a.title !== b.title ||
+  a.severity !== b.severity ||
+  a.impact !== b.impact ||
+  a.affectedEntities !== b.affectedEntities;
 
 /**
  * What one scan of one environment changes: problems seen for the first time open (or seen only

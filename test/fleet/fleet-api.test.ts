@@ -135,9 +135,12 @@ describe('fleet API and fleet scan (worker + fleet server on PostgreSQL)', () =>
     expect((await fetch(`${fleetUrl}/fleet/status`, { headers: { cookie } })).status).toBe(200);
 
     const before = (await dt.stats()).requests;
-    const badSelector = await fetch(`${fleetUrl}/fleet/api/v2/problems?environments=${encodeURIComponent('colour:red')}`, {
-      headers: authorized,
-    });
+    const badSelector = await fetch(
+      `${fleetUrl}/fleet/api/v2/problems?environments=${encodeURIComponent('colour:red')}`,
+      {
+        headers: authorized,
+      },
+    );
     expect(badSelector.status).toBe(400);
     expect(((await badSelector.json()) as { message: string }).message).toContain('colour:red');
     const badPath = await fetch(`${fleetUrl}/fleet/api/cluster/v2/environments`, { headers: authorized });
@@ -148,7 +151,8 @@ describe('fleet API and fleet scan (worker + fleet server on PostgreSQL)', () =>
     expect(cli.stderr).toContain('not an environment API path');
     // Nothing reached the cluster for any of them.
     const after = (await dt.stats()).requests;
-    const routes = (r: typeof before) => Object.keys(r).filter((k) => k.includes('problems') || k.includes('cluster/v2'));
+    const routes = (r: typeof before) =>
+      Object.keys(r).filter((k) => k.includes('problems') || k.includes('cluster/v2'));
     expect(routes(after).map((k) => [k, after[k]])).toEqual(routes(before).map((k) => [k, before[k]]));
   });
 
@@ -170,7 +174,10 @@ describe('fleet API and fleet scan (worker + fleet server on PostgreSQL)', () =>
         '--json',
       );
       expect(result.code, result.stderr).toBe(6);
-      const lines = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as FleetAnswer & { done?: true });
+      const lines = result.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as FleetAnswer & { done?: true });
       const summary = lines.at(-1)!;
       expect(summary).toMatchObject({ done: true, environments: 50, ok: 48, failed: 2, outcome: 'partial' });
       const rows = lines.slice(0, -1);

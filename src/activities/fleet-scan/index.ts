@@ -91,7 +91,10 @@ export function createFleetScanActivities(deps: FleetScanDeps) {
     });
     await flush();
 
-    const hostCensuses = await takeHostCensuses(input, fleet.map((e) => e.id));
+    const hostCensuses = await takeHostCensuses(
+      input,
+      fleet.map((e) => e.id),
+    );
     const finishedAt = new Date();
     const incidents = await history.recordIncidents(
       { environments: input.incident.environments, windowMs: input.incident.windowMinutes * 60_000 },

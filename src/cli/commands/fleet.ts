@@ -5,7 +5,7 @@ import { CliError } from '../cli-error.js';
 import { table, type Print } from '../output.js';
 
 export const fleetUsage =
-  "autopilot fleet query <GET|POST|PUT|DELETE> <path> [--environments <selector>] [--concurrency <n>] [--all-pages] [--data <json>] [--json]";
+  'autopilot fleet query <GET|POST|PUT|DELETE> <path> [--environments <selector>] [--concurrency <n>] [--all-pages] [--data <json>] [--json]';
 
 /** Exit code when some environments answered and some did not. */
 export const PARTIAL_EXIT_CODE = 6;
@@ -15,7 +15,7 @@ const HELP = [
   '',
   'Sends one Dynatrace environment API request to every selected environment of the registry,',
   'with the token Autopilot holds there, through the fleet server (AUTOPILOT_FLEET_URL).',
-  "  path           an environment API path and query: '/api/v2/problems?problemSelector=status(\"open\")'",
+  '  path           an environment API path and query: \'/api/v2/problems?problemSelector=status("open")\'',
   "  --environments which ones: '*-p*', 'customer:abc stage:p?', 'cluster:eu1 kind:managed' (default: all)",
   '  --concurrency  environments asked at once (each cluster keeps its own caps)',
   '  --all-pages    follow nextPageKey and join the pages of each environment',
@@ -45,7 +45,7 @@ function describe(body: unknown): string {
     }
     return Object.keys(record).slice(0, 4).join(', ');
   }
-  return body === undefined ? '' : String(body).slice(0, 60);
+  return body === undefined ? '' : JSON.stringify(body).slice(0, 60);
 }
 
 export async function fleetCommand(argv: string[], print: Print): Promise<number> {
@@ -132,7 +132,9 @@ export async function fleetCommand(argv: string[], print: Print): Promise<number
   take(buffered);
   if (!summary) throw new CliError('the fleet server ended the answer early; some environments are missing', 1);
   if (!values.json) {
-    const sorted = [...answers].sort((a, b) => Number(a.ok) - Number(b.ok) || a.environmentId.localeCompare(b.environmentId));
+    const sorted = [...answers].sort(
+      (a, b) => Number(a.ok) - Number(b.ok) || a.environmentId.localeCompare(b.environmentId),
+    );
     if (sorted.length > 0) {
       table([
         ['ENVIRONMENT', 'CLUSTER', 'STATUS', 'PAGES', 'MS', 'ANSWER'],

@@ -1,0 +1,2 @@
+// esbuild bundles imported stylesheets into fleet-page.css.
+declare module '*.css';
