@@ -113,8 +113,7 @@ writeFileSync(
     { startedAt, finishedAt: new Date().toISOString(), machine, fleet, storm, maintenance, fleetView },
     null,
     2,
-  ) +
-    '\n',
+  ) + '\n',
 );
 const report = [
   '# Dynatrace Autopilot benchmark',

@@ -125,7 +125,7 @@ async function main(): Promise<void> {
     const fleet = await startFleetServer(
       config,
       { dynatrace: activityDeps.dynatrace, client, logger },
-      { sandbox: embedded, pageDir: fleetPageDir, ...(uiUrl ? { temporalUiUrl: uiUrl } : {}) },
+      { sandbox: embedded || dynatrace.simulated, pageDir: fleetPageDir, ...(uiUrl ? { temporalUiUrl: uiUrl } : {}) },
     );
     stoppers.push({ name: 'fleet server', stop: () => fleet.stop() });
     let demo: DemoEnvironment | undefined;

@@ -48,6 +48,12 @@ export class EnvironmentAccess {
     return record;
   }
 
+  /** Records just read from the registry in bulk (a fleet scan's list), so the calls that follow need no read each. */
+  remember(records: readonly RegisteredEnvironment[]): void {
+    const until = Date.now() + RECORD_TTL_MS;
+    for (const record of records) this.records.set(record.id, { record, until });
+  }
+
   /**
    * An environment onboarded before the registry existed: its tokens are in the secret store and it
    * lives on the one cluster there was. It is recorded with them, so nothing is lost on upgrade.

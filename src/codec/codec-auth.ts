@@ -28,7 +28,9 @@ export class CodecAuthenticator {
 
   constructor(private readonly options: CodecAuthOptions) {
     if (!options.token && !options.oidc && !options.allowUnauthenticated) {
-      throw new Error(options.required ?? 'the codec server needs AUTOPILOT_CODEC_AUTH_TOKEN or AUTOPILOT_CODEC_OIDC_ISSUER');
+      throw new Error(
+        options.required ?? 'the codec server needs AUTOPILOT_CODEC_AUTH_TOKEN or AUTOPILOT_CODEC_OIDC_ISSUER',
+      );
     }
   }
 

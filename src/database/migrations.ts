@@ -75,7 +75,9 @@ const MIGRATIONS: Record<string, Migration> = {
         .addColumn('incident_id', 'text')
         .addPrimaryKeyConstraint('fleet_problems_pk', ['environment_id', 'problem_id'])
         .execute();
-      await sql`create index fleet_problems_open on fleet_problems (environment_id) where closed_at is null`.execute(db);
+      await sql`create index fleet_problems_open on fleet_problems (environment_id) where closed_at is null`.execute(
+        db,
+      );
       await db.schema.createIndex('fleet_problems_opened').on('fleet_problems').columns(['opened_at']).execute();
       await db.schema.createIndex('fleet_problems_closed').on('fleet_problems').columns(['closed_at']).execute();
       await db.schema
@@ -127,7 +129,11 @@ const MIGRATIONS: Record<string, Migration> = {
         .addColumn('closed_at', 'timestamptz')
         .addColumn('environments', 'jsonb', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('fleet_incidents_type').on('fleet_incidents').columns(['problem_type', 'closed_at']).execute();
+      await db.schema
+        .createIndex('fleet_incidents_type')
+        .on('fleet_incidents')
+        .columns(['problem_type', 'closed_at'])
+        .execute();
       await db.schema
         .createTable('fleet_scans')
         .addColumn('id', 'bigserial', (c) => c.primaryKey())

@@ -1,4 +1,4 @@
-import type { FleetEnvironmentCell, FleetStatus } from '../shared/fleet-status.js';
+import { runsUrl, type FleetEnvironmentCell, type FleetStatus } from '../shared/fleet-status.js';
 import { duration, escapeHtml, STATE_LABELS, utc } from './format.js';
 
 const age = (iso: string | undefined, at: string) =>
@@ -19,6 +19,7 @@ export function renderDetails(panel: HTMLElement, cell: FleetEnvironmentCell | u
     return;
   }
   panel.hidden = false;
+  const link = runsUrl(status.runsUrlTemplate, cell.id);
   const problems = status.problems.filter((p) => p.environmentId === cell.id);
   const versions = Object.entries(cell.agentVersions ?? {})
     .sort((a, b) => b[1] - a[1])
@@ -43,7 +44,5 @@ export function renderDetails(panel: HTMLElement, cell: FleetEnvironmentCell | u
           )
           .join('')}</ol>`
       : '<p class="empty">No open problem.</p>') +
-    (cell.runsUrl
-      ? `<p><a href="${escapeHtml(cell.runsUrl)}" target="_blank" rel="noopener">Runs in the Temporal UI</a></p>`
-      : '');
+    (link ? `<p><a href="${escapeHtml(link)}" target="_blank" rel="noopener">Runs in the Temporal UI</a></p>` : '');
 }

@@ -122,7 +122,6 @@ export class FleetStatusBuilder {
         ...(scan?.problemsOkAt ? { lastScanAt: scan.problemsOkAt.toISOString() } : {}),
         ...(scan?.problemsError ? { scanError: scan.problemsError } : {}),
         stale,
-        ...(this.settings.temporalUiUrl ? { runsUrl: this.runsUrl(environment.id) } : {}),
       });
     }
 
@@ -152,13 +151,15 @@ export class FleetStatusBuilder {
           .map(([version, hosts]) => ({ version, hosts }))
           .sort((a, b) => b.hosts - a.hosts || a.version.localeCompare(b.version)),
       },
-      ...(this.settings.temporalUiUrl ? { temporalUiUrl: this.settings.temporalUiUrl } : {}),
+      ...(this.settings.temporalUiUrl
+        ? { temporalUiUrl: this.settings.temporalUiUrl, runsUrlTemplate: this.runsUrlTemplate() }
+        : {}),
     };
   }
 
-  private runsUrl(environmentId: string): string {
+  private runsUrlTemplate(): string {
     const base = this.settings.temporalUiUrl!.replace(/\/$/, '');
-    const query = encodeURIComponent(`DtEnvironmentId="${environmentId}"`);
+    const query = `${encodeURIComponent('DtEnvironmentId=')}{environmentId}`;
     return `${base}/namespaces/${encodeURIComponent(this.settings.namespace)}/workflows?query=${query}`;
   }
 }

@@ -173,7 +173,8 @@ async function askOne(
         if (!retryable || attempt >= maxAttempts) {
           return { ...done(), error: explain(status, err) };
         }
-        const hinted = err instanceof DynatraceApiError ? msOptionalToNumber(err.nextRetryDelay ?? undefined) : undefined;
+        const hinted =
+          err instanceof DynatraceApiError ? msOptionalToNumber(err.nextRetryDelay ?? undefined) : undefined;
         await sleep(Math.min(10_000, hinted ?? 250 * 2 ** attempt * (0.5 + Math.random())));
       }
     }

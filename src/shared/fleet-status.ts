@@ -56,8 +56,11 @@ export interface FleetEnvironmentCell {
   scanError?: string;
   /** Its data is older than three scan intervals (a slow or unreachable cluster). */
   stale: boolean;
-  /** The Temporal UI's list of this environment's runs; absent when no UI is configured. */
-  runsUrl?: string;
+}
+
+/** The Temporal UI's list of an environment's runs, from the status's `runsUrlTemplate`. */
+export function runsUrl(template: string | undefined, environmentId: string): string | undefined {
+  return template?.replace('{environmentId}', encodeURIComponent(`"${environmentId}"`));
 }
 
 export interface FleetProblem {
@@ -130,6 +133,8 @@ export interface FleetStatus {
     agentVersions: { version: string; hosts: number }[];
   };
   temporalUiUrl?: string;
+  /** The Temporal UI's runs of one environment, with `{environmentId}` to fill in (once, not per cell: 5,000 cells). */
+  runsUrlTemplate?: string;
 }
 
 /** What `GET /fleet/events` sends: `event: scan` with this as data, after every scan that finished. */

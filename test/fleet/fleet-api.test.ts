@@ -203,6 +203,11 @@ describe('fleet API and fleet scan (worker + fleet server on PostgreSQL)', () =>
       expect(table.code).toBe(6);
       expect(table.stdout).toMatch(/f03-p1\s+default\s+ERROR 401/);
       expect(table.stdout).toContain('9 of 11 environment(s) answered, 2 failed');
+
+      // The scan has been held for more than three intervals: the status says its data is old.
+      const held = await status();
+      expect(held.scan.stale).toBe(true);
+      expect(held.environments.every((e) => e.stale)).toBe(true);
     } finally {
       await dt.control('/knobs', { faults: { rate500: 0, environments: [] } });
     }

@@ -194,7 +194,9 @@ describe('autopilot environments: adopt what exists, register by hand', () => {
     expect(shown.every).toHaveLength(1);
     expect(JSON.parse((await autopilot('schedules', 'pause', '--json')).stdout)).toMatchObject({ paused: true });
     // Applying again (as every worker start does) keeps the operator's pause.
-    expect((await autopilot('schedules', 'apply')).stdout.trim()).toBe('fleet-maintenance: updated\nfleet-scan: updated');
+    expect((await autopilot('schedules', 'apply')).stdout.trim()).toBe(
+      'fleet-maintenance: updated\nfleet-scan: updated',
+    );
     expect(JSON.parse((await autopilot('schedules', '--json')).stdout)).toMatchObject({ paused: true });
     expect(JSON.parse((await autopilot('schedules', 'unpause', '--json')).stdout)).toMatchObject({ paused: false });
     expect((await autopilot('schedules', 'sideways')).stderr).toContain('usage: autopilot schedules');

@@ -46,6 +46,7 @@ export function createFleetScanActivities(deps: FleetScanDeps) {
   async function scanFleet(input: FleetScanInput): Promise<FleetScanReport> {
     const startedAt = new Date();
     const fleet = await registry.list();
+    environments.remember(fleet);
     const scans = await history.environmentScans();
     const known = await history.knownProblems(new Date(startedAt.getTime() - MAX_LOOKBACK_MS));
     const failures: { environmentId: string; error: string }[] = [];

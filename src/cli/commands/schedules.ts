@@ -62,10 +62,7 @@ export async function schedulesCommand(argv: string[], print: Print): Promise<nu
       return 0;
     } catch (err) {
       if (err instanceof ScheduleNotFoundError) {
-        throw new CliError(
-          `no ${scheduleId} schedule yet: start a worker or run \`autopilot schedules apply\``,
-          1,
-        );
+        throw new CliError(`no ${scheduleId} schedule yet: start a worker or run \`autopilot schedules apply\``, 1);
       }
       throw err;
     }
