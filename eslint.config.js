@@ -57,6 +57,11 @@ export default tseslint.config(
     },
   },
   {
+    // The status page runs in the browser (its own tsconfig gives it the DOM lib, not Node's types).
+    files: ['src/fleet-page/**/*.ts'],
+    languageOptions: { globals: globals.browser },
+  },
+  {
     // Asymmetric matchers (expect.any, expect.objectContaining) are typed `any` by design.
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/no-unsafe-assignment': 'off' },

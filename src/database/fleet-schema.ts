@@ -15,6 +15,8 @@ export interface EnvironmentsTable {
   state: Generated<'active' | 'needs-attention'>;
   attention: ColumnType<string | null, string | null | undefined, string | null>;
   scopes_checked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** Operators' labels (`tier:gold`, `eu`), for selectors. */
+  tags: ColumnType<string[], string | undefined, string>;
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }

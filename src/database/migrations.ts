@@ -147,6 +147,14 @@ const MIGRATIONS: Record<string, Migration> = {
       await db.schema.createIndex('fleet_scans_finished').on('fleet_scans').columns(['finished_at']).execute();
     },
   },
+  '0003-environment-tags': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .alterTable('environments')
+        .addColumn('tags', 'jsonb', (c) => c.notNull().defaultTo(sql`'[]'::jsonb`))
+        .execute();
+    },
+  },
 };
 
 export const fleetMigrations: MigrationProvider = { getMigrations: async () => MIGRATIONS };

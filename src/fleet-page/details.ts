@@ -30,6 +30,7 @@ export function renderDetails(panel: HTMLElement, cell: FleetEnvironmentCell | u
     `<dl>` +
     `<dt>State</dt><dd>${STATE_LABELS[cell.state]}${cell.stale ? ' (data too old)' : ''}</dd>` +
     `<dt>Where</dt><dd>${cell.cluster ? `cluster ${escapeHtml(cell.cluster)}` : 'SaaS'} · ${cell.kind}${cell.customer ? ` · customer ${escapeHtml(cell.customer)}` : ''}${cell.stage ? ` · stage ${escapeHtml(cell.stage)}` : ''}</dd>` +
+    (cell.tags?.length ? `<dt>Tags</dt><dd>${cell.tags.map(escapeHtml).join(', ')}</dd>` : '') +
     `<dt>Hosts</dt><dd>${cell.hosts ?? 'not counted yet'}${versions ? ` (${versions})` : ''}</dd>` +
     `<dt>Tokens expire</dt><dd>${cell.tokensExpireAt ? utc(cell.tokensExpireAt) : '—'}</dd>` +
     `<dt>Last read</dt><dd>${age(cell.lastScanAt, status.at)}</dd>` +

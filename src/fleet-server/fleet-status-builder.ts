@@ -110,6 +110,7 @@ export class FleetStatusBuilder {
         cluster: environment.kind === 'saas' ? null : (environment.cluster ?? null),
         customer: environment.customer ?? null,
         stage: environment.stage ?? null,
+        ...(environment.tags.length ? { tags: environment.tags } : {}),
         state,
         ...(severity ? { severity } : {}),
         openProblems: open.length,

@@ -107,6 +107,23 @@ export class EnvironmentRegistry {
     return chosen.map((r) => environmentOf(r, byEnvironment.get(r.id) ?? []));
   }
 
+  /** Adds and removes an environment's tags; false when there is no such environment. */
+  async retag(
+    id: string,
+    add: readonly string[],
+    remove: readonly string[],
+  ): Promise<RegisteredEnvironment | undefined> {
+    const row = await this.db.selectFrom('environments').select('tags').where('id', '=', id).executeTakeFirst();
+    if (!row) return undefined;
+    const tags = [...new Set([...row.tags.filter((t) => !remove.includes(t)), ...add])].sort();
+    await this.db
+      .updateTable('environments')
+      .set({ tags: JSON.stringify(tags), updated_at: sql`now()` })
+      .where('id', '=', id)
+      .execute();
+    return this.get(id);
+  }
+
   /** Where each registered environment came from, by id (no tokens read). */
   async sources(): Promise<Map<string, RegisteredEnvironment['source']>> {
     const rows = await this.db.selectFrom('environments').select(['id', 'source']).execute();
@@ -296,6 +313,7 @@ function environmentOf(row: EnvironmentRow, tokens: TokenRow[]): RegisteredEnvir
     source: row.source,
     state: row.state,
     ...(row.attention ? { attention: row.attention } : {}),
+    tags: row.tags,
     ...(row.scopes_checked_at ? { scopesCheckedAt: iso(row.scopes_checked_at)! } : {}),
     createdAt: iso(row.created_at)!,
     updatedAt: iso(row.updated_at)!,

@@ -1,6 +1,6 @@
 /**
  * Which environments of the registry a command means: `*-p*` (every production stage), `abc-*`,
- * `cluster:eu1 kind:managed`, `customer:abc stage:p?`. Terms are separated by spaces or commas; a
+ * `cluster:eu1 kind:managed`, `customer:abc stage:p?`, `tag:tier:gold`. Terms are separated by spaces or commas; a
  * bare term is a glob over the environment id. Terms of the same key are alternatives (any may
  * match), terms of different keys must all match. Globs take `*` (any run) and `?` (one character).
  */
@@ -11,6 +11,8 @@ export interface EnvironmentSelector {
   stages: string[];
   clusters: string[];
   kinds: ('managed' | 'saas')[];
+  /** Globs of which an environment must carry at least one matching tag. */
+  tags: string[];
 }
 
 /** What a selector is matched against. */
@@ -20,6 +22,7 @@ export interface SelectableEnvironment {
   stage: string | null;
   cluster: string | null;
   kind: 'managed' | 'saas';
+  tags?: readonly string[];
 }
 
 export class SelectorError extends Error {
@@ -27,11 +30,13 @@ export class SelectorError extends Error {
 }
 
 const GLOB = /^[A-Za-z0-9_.*?-]{1,70}$/;
-const KEYS = ['id', 'customer', 'stage', 'cluster', 'kind'] as const;
+/** Dynatrace tags are `key` or `key:value`. */
+const TAG_GLOB = /^[A-Za-z0-9_.*?:=/-]{1,100}$/;
+const KEYS = ['id', 'customer', 'stage', 'cluster', 'kind', 'tag'] as const;
 
 /** Parses a selector, or throws SelectorError naming the term that is wrong. */
 export function parseEnvironmentSelector(text: string): EnvironmentSelector {
-  const selector: EnvironmentSelector = { text, ids: [], customers: [], stages: [], clusters: [], kinds: [] };
+  const selector: EnvironmentSelector = { text, ids: [], customers: [], stages: [], clusters: [], kinds: [], tags: [] };
   const terms = text.split(/[\s,]+/).filter(Boolean);
   if (terms.length === 0)
     throw new SelectorError('the selector is empty: give a glob like *-p* or a term like cluster:eu1');
@@ -48,6 +53,13 @@ export function parseEnvironmentSelector(text: string): EnvironmentSelector {
       if (value !== 'managed' && value !== 'saas')
         throw new SelectorError(`kind must be managed or saas, not ${JSON.stringify(value)}`);
       selector.kinds.push(value);
+      continue;
+    }
+    if (key === 'tag') {
+      if (!TAG_GLOB.test(value)) {
+        throw new SelectorError(`${JSON.stringify(term)} is not a tag glob like tag:tier:gold or tag:eu*`);
+      }
+      selector.tags.push(value);
       continue;
     }
     if (!GLOB.test(value)) {
@@ -74,6 +86,7 @@ export function selects(selector: EnvironmentSelector, environment: SelectableEn
     anyOf(selector.customers, environment.customer) &&
     anyOf(selector.stages, environment.stage) &&
     anyOf(selector.clusters, environment.cluster) &&
-    (selector.kinds.length === 0 || selector.kinds.includes(environment.kind))
+    (selector.kinds.length === 0 || selector.kinds.includes(environment.kind)) &&
+    (selector.tags.length === 0 || selector.tags.some((g) => (environment.tags ?? []).some((t) => globMatches(g, t))))
   );
 }

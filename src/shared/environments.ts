@@ -62,7 +62,8 @@ export type RegistryRequestInput =
   | { op: 'tokens'; expiringWithinDays?: number }
   | { op: 'discover'; cluster?: string }
   | { op: 'add'; environment: EnvironmentToAdd }
-  | { op: 'remove'; id: string };
+  | { op: 'remove'; id: string }
+  | { op: 'tag'; id: string; add: string[]; remove: string[] };
 
 export interface TokenListing extends RegisteredToken {
   daysLeft?: number;
@@ -74,4 +75,5 @@ export type RegistryRequestResult =
   | { op: 'tokens'; tokens: TokenListing[] }
   | { op: 'discover'; cluster: string; environments: DiscoveredEnvironment[] }
   | { op: 'add'; environment: RegisteredEnvironment }
-  | { op: 'remove'; removed: boolean; revoked: string[] };
+  | { op: 'remove'; removed: boolean; revoked: string[] }
+  | { op: 'tag'; environment?: RegisteredEnvironment };

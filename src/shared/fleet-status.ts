@@ -38,6 +38,8 @@ export interface FleetEnvironmentCell {
   cluster: string | null;
   customer: string | null;
   stage: string | null;
+  /** Only when it has any. */
+  tags?: string[];
   state: CellState;
   /** The worst severity of its open problems, when it has any. */
   severity?: string;

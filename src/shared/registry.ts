@@ -33,6 +33,8 @@ export interface RegisteredEnvironment {
   source: 'onboarded' | 'adopted' | 'registered';
   state: 'active' | 'needs-attention';
   attention?: string;
+  /** Operators' labels (`tier:gold`, `eu`), matched by `tag:` in selectors. */
+  tags: string[];
   scopesCheckedAt?: string;
   createdAt: string;
   updatedAt: string;

@@ -58,5 +58,11 @@ export async function RegistryRequest(input: RegistryRequestInput): Promise<Regi
           { id: input.id },
         ])),
       };
+    case 'tag': {
+      const environment = await act.tagEnvironment.executeWithOptions({ summary: `Tag ${input.id}` }, [
+        { id: input.id, add: input.add, remove: input.remove },
+      ]);
+      return { op: 'tag', ...(environment ? { environment } : {}) };
+    }
   }
 }

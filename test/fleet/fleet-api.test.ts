@@ -199,6 +199,21 @@ describe('fleet API and fleet scan (worker + fleet server on PostgreSQL)', () =>
       );
       for (const token of tokens) expect(result.stdout).not.toContain(token);
 
+      // Tags an operator gave select too.
+      const tagged = await autopilot('environments', 'tag', 'f07-p1', 'tier:gold');
+      expect(tagged.stdout.trim()).toBe('f07-p1: tier:gold');
+      const gold = await autopilot(
+        'fleet',
+        'query',
+        'GET',
+        '/api/v2/problems',
+        '--environments',
+        'tag:tier:*',
+        '--json',
+      );
+      expect(gold.code).toBe(0);
+      expect(gold.stdout.trim().split('\n').at(-1)).toContain('"environments":1,"ok":1');
+
       const table = await autopilot('fleet', 'query', 'GET', '/api/v2/problems', '--environments', 'f0?-p1,f11-p1');
       expect(table.code).toBe(6);
       expect(table.stdout).toMatch(/f03-p1\s+default\s+ERROR 401/);

@@ -2,9 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { parseEnvironmentSelector, SelectorError, selects } from '../../src/shared/environment-selector.js';
 import { thrownBy } from '../helpers/thrown.js';
 
-const env = (id: string, extra: Partial<{ cluster: string; kind: 'managed' | 'saas' }> = {}) => {
+const env = (id: string, extra: Partial<{ cluster: string; kind: 'managed' | 'saas'; tags: string[] }> = {}) => {
   const [customer = null, stage = null] = id.split('-');
-  return { id, customer, stage, cluster: extra.cluster ?? 'eu1', kind: extra.kind ?? ('managed' as const) };
+  return {
+    id,
+    customer,
+    stage,
+    cluster: extra.cluster ?? 'eu1',
+    kind: extra.kind ?? ('managed' as const),
+    tags: extra.tags ?? [],
+  };
 };
 
 describe('environment selectors', () => {
@@ -17,6 +24,16 @@ describe('environment selectors', () => {
     expect(pick('kind:saas')).toEqual(['saas9']);
     expect(pick('customer:abc,customer:xyz stage:p*')).toEqual(['abc-p1', 'xyz-p2']);
     expect(pick('abc-p1 xyz-p2')).toEqual(['abc-p1', 'xyz-p2']);
+  });
+
+  it('matches tags, `key` or `key:value`, by glob; any matching tag will do', () => {
+    const all = [env('abc-p1', { tags: ['tier:gold', 'eu'] }), env('abc-t1', { tags: ['tier:bronze'] }), env('xyz-p2')];
+    const pick = (text: string) => all.filter((e) => selects(parseEnvironmentSelector(text), e)).map((e) => e.id);
+    expect(pick('tag:tier:gold')).toEqual(['abc-p1']);
+    expect(pick('tag:tier:*')).toEqual(['abc-p1', 'abc-t1']);
+    expect(pick('tag:eu,tag:tier:bronze')).toEqual(['abc-p1', 'abc-t1']);
+    expect(pick('*-p* tag:eu')).toEqual(['abc-p1']);
+    expect(thrownBy(() => parseEnvironmentSelector('tag:<x>'), SelectorError).message).toMatch(/not a tag glob/);
   });
 
   it('refuses a malformed selector naming the term', () => {

@@ -182,6 +182,17 @@ export function createRegistryActivities(deps: RegistryDeps) {
   }
 
   /** Forgets an environment: the tokens Autopilot minted there are revoked, their secrets deleted. */
+  /** Operators' labels for selectors (`tag:tier:gold`); the environment itself is not touched. */
+  async function tagEnvironment(input: {
+    id: string;
+    add: string[];
+    remove: string[];
+  }): Promise<RegisteredEnvironment | undefined> {
+    const environment = await registry.retag(input.id, input.add, input.remove);
+    environments.forget(input.id);
+    return environment;
+  }
+
   async function forgetEnvironment(input: { id: string }): Promise<{ removed: boolean; revoked: string[] }> {
     const record = await registry.get(input.id);
     if (!record) return { removed: false, revoked: [] };
@@ -234,6 +245,7 @@ export function createRegistryActivities(deps: RegistryDeps) {
     adoptEnvironments,
     registerEnvironment,
     forgetEnvironment,
+    tagEnvironment,
     listEnvironments,
     showEnvironment,
     listTokens,

@@ -27,14 +27,16 @@ import { connect } from '../context.js';
 import { table, type Print } from '../output.js';
 
 export const environmentsUsage =
-  'autopilot environments list [<selector>] [--json] | show <id> | discover [--cluster c] | adopt <selector> [--cluster c] | add --id x --url <api url> --token-file f [--cluster c] | remove <id>';
+  'autopilot environments list [<selector>] [--json] | show <id> | discover [--cluster c] | adopt <selector> [--cluster c] | add --id x --url <api url> --token-file f [--cluster c] | remove <id> | tag <id> <tag>... [--remove <tag>]';
 
 const registryRequestId = (input: RegistryRequestInput) =>
   input.op === 'add'
     ? `registry-add:${input.environment.id}`
     : input.op === 'remove'
       ? `registry-remove:${input.id}`
-      : `registry-${input.op}:${randomUUID()}`;
+      : input.op === 'tag'
+        ? `registry-tag:${input.id}:${randomUUID()}`
+        : `registry-${input.op}:${randomUUID()}`;
 
 /** The cluster a command means without `--cluster`: the one there is (the worker refuses when there are several). */
 function onlyClusterName(config: AutopilotConfig): string {
@@ -74,6 +76,8 @@ const checkSelector = (text: string) => {
   }
 };
 
+const TAG = /^[A-Za-z0-9_.:=/-]{1,100}$/;
+
 const tokenLine = (e: RegisteredEnvironment) =>
   e.tokens
     .filter((t) => t.state === 'current')
@@ -92,6 +96,7 @@ export async function environmentsCommand(argv: string[], print: Print): Promise
       url: { type: 'string' },
       'token-file': { type: 'string' },
       kind: { type: 'string' },
+      remove: { type: 'string', multiple: true },
     },
   });
   if (values.cluster !== undefined && !CLUSTER_NAME.test(values.cluster))
@@ -110,6 +115,14 @@ export async function environmentsCommand(argv: string[], print: Print): Promise
       if (!subject) throw new CliError('usage: autopilot environments adopt <selector> (e.g. "*-p*")');
       checkSelector(subject);
       break;
+    case 'tag': {
+      const tags = [...positionals.slice(1), ...(values.remove ?? [])];
+      if (!subject || !ENVIRONMENT_ID.test(subject) || tags.length === 0)
+        throw new CliError('usage: autopilot environments tag <environment id> <tag>... [--remove <tag>]');
+      const bad = tags.find((t) => !TAG.test(t));
+      if (bad) throw new CliError(`${JSON.stringify(bad)} is not a tag: letters, digits and . _ - : = / (tier:gold)`);
+      break;
+    }
     case 'add':
       return addEnvironment(values, print);
     case 'discover':
@@ -132,14 +145,16 @@ export async function environmentsCommand(argv: string[], print: Print): Promise
           ? { op: 'show', id: subject! }
           : action === 'remove'
             ? { op: 'remove', id: subject! }
-            : { op: 'discover', ...(values.cluster ? { cluster: values.cluster } : {}) };
+            : action === 'tag'
+              ? { op: 'tag', id: subject!, add: positionals.slice(1), remove: values.remove ?? [] }
+              : { op: 'discover', ...(values.cluster ? { cluster: values.cluster } : {}) };
     const result = await askRegistry(ctx.client, taskQueue, request);
     if (values.json) {
       print(JSON.stringify(result));
       return 0;
     }
     printResult(result, subject, print);
-    return result.op === 'show' && !result.environment ? 1 : 0;
+    return (result.op === 'show' || result.op === 'tag') && !result.environment ? 1 : 0;
   } finally {
     await ctx.close();
   }
@@ -153,8 +168,16 @@ function printResult(result: RegistryRequestResult, subject: string | undefined,
         return;
       }
       table([
-        ['ENVIRONMENT', 'KIND', 'CLUSTER', 'SOURCE', 'STATE', 'TOKENS'],
-        ...result.environments.map((e) => [e.id, e.kind, e.cluster ?? '', e.source, e.state, tokenLine(e)]),
+        ['ENVIRONMENT', 'KIND', 'CLUSTER', 'SOURCE', 'STATE', 'TAGS', 'TOKENS'],
+        ...result.environments.map((e) => [
+          e.id,
+          e.kind,
+          e.cluster ?? '',
+          e.source,
+          e.state,
+          e.tags.join(',') || '—',
+          tokenLine(e),
+        ]),
       ]).forEach(print);
       return;
     case 'show': {
@@ -168,6 +191,7 @@ function printResult(result: RegistryRequestResult, subject: string | undefined,
       );
       print(`  API          ${e.apiUrl}`);
       if (e.customer) print(`  customer     ${e.customer}${e.stage ? `, stage ${e.stage}` : ''}`);
+      if (e.tags.length) print(`  tags         ${e.tags.join(', ')}`);
       print(`  scopes       ${e.scopesCheckedAt ? `checked ${e.scopesCheckedAt}` : 'not checked yet'}`);
       for (const t of e.tokens) {
         print(
@@ -185,6 +209,13 @@ function printResult(result: RegistryRequestResult, subject: string | undefined,
       ]).forEach(print);
       return;
     }
+    case 'tag':
+      print(
+        result.environment
+          ? `${result.environment.id}: ${result.environment.tags.join(', ') || 'no tags'}`
+          : `${subject} is not in the registry`,
+      );
+      return;
     case 'remove':
       print(
         result.removed
