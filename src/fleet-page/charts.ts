@@ -12,7 +12,7 @@ import {
   Tooltip,
 } from 'chart.js';
 import { PROBLEM_SEVERITIES, type FleetStatus } from '../shared/fleet-status.js';
-import { SEVERITY_COLOURS } from './format.js';
+import { SEVERITY_COLOURS, severityLabel } from './format.js';
 
 Chart.register(
   LineController,
@@ -36,6 +36,9 @@ export class FleetCharts {
   private readonly versions: Chart<'bar'>;
 
   constructor(problemsCanvas: HTMLCanvasElement, versionsCanvas: HTMLCanvasElement) {
+    // The page's own fonts: looking up Chart.js's default family as well costs a cold start dearly.
+    Chart.defaults.font.family = getComputedStyle(document.documentElement).fontFamily;
+    Chart.defaults.font.size = 11;
     this.problems = new Chart(problemsCanvas, {
       type: 'line',
       data: { labels: [], datasets: [] },
@@ -46,6 +49,7 @@ export class FleetCharts {
           y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } },
           x: { ticks: { maxTicksLimit: 6 } },
         },
+        // The grid's legend already says which colour is which severity; the chart keeps the room.
         plugins: { legend: { display: false } },
         elements: { point: { radius: 0 } },
       },
@@ -67,12 +71,14 @@ export class FleetCharts {
     const points = status.charts.problemsOverTime;
     this.problems.data.labels = points.map((p) => p.at.slice(11, 16));
     this.problems.data.datasets = PROBLEM_SEVERITIES.filter((s) => points.some((p) => p.bySeverity[s])).map(
-      (severity) => ({
-        label: severity,
+      (severity, i) => ({
+        label: severityLabel(severity),
         data: points.map((p) => p.bySeverity[severity] ?? 0),
         borderColor: SEVERITY_COLOURS[severity],
         backgroundColor: `${SEVERITY_COLOURS[severity]}66`,
-        fill: true,
+        // Each band fills down to the one below it: a stacked area, not overlapping ones.
+        fill: i === 0 ? 'origin' : '-1',
+        borderWidth: 1,
         tension: 0.2,
       }),
     );

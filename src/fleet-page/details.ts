@@ -1,14 +1,16 @@
 import { runsUrl, type FleetEnvironmentCell, type FleetStatus } from '../shared/fleet-status.js';
-import { duration, escapeHtml, STATE_LABELS, utc } from './format.js';
+import { duration, escapeHtml, SEVERITY_COLOURS, severityLabel, STATE_LABELS, utc } from './format.js';
 
-const age = (iso: string | undefined, at: string) =>
-  iso ? `${duration((Date.parse(at) - Date.parse(iso)) / 1000)} ago` : 'never';
+/** How old at the moment shown: now while live (the status itself ages), else the moment chosen. */
+const age = (iso: string | undefined, status: FleetStatus) =>
+  iso ? `${duration(((status.live ? Date.now() : Date.parse(status.at)) - Date.parse(iso)) / 1000)} ago` : 'never';
 
 export function tooltipHtml(cell: FleetEnvironmentCell, status: FleetStatus): string {
   return (
-    `<b>${escapeHtml(cell.id)}</b> · ${STATE_LABELS[cell.state]}` +
-    `<br>${cell.openProblems} open problem(s)${cell.hosts !== undefined ? ` · ${cell.hosts} host(s)` : ''}` +
-    `<br>data ${age(cell.lastScanAt, status.at)}`
+    `<b>${escapeHtml(cell.id)}</b> · ${STATE_LABELS[cell.state]}${cell.stale ? ' (data too old)' : ''}` +
+    `<br><span class="muted">${cell.cluster ? escapeHtml(cell.cluster) : 'SaaS'} · ${cell.customer ? escapeHtml(cell.customer) : 'no customer'}</span>` +
+    `<br>${cell.openProblems} open problem(s)${cell.severity ? ` (worst: ${escapeHtml(severityLabel(cell.severity))})` : ''}${cell.hosts !== undefined ? ` · ${cell.hosts} host(s)` : ''}` +
+    `<br>data ${age(cell.lastScanAt, status)}`
   );
 }
 
@@ -33,15 +35,15 @@ export function renderDetails(panel: HTMLElement, cell: FleetEnvironmentCell | u
     (cell.tags?.length ? `<dt>Tags</dt><dd>${cell.tags.map(escapeHtml).join(', ')}</dd>` : '') +
     `<dt>Hosts</dt><dd>${cell.hosts ?? 'not counted yet'}${versions ? ` (${versions})` : ''}</dd>` +
     `<dt>Tokens expire</dt><dd>${cell.tokensExpireAt ? utc(cell.tokensExpireAt) : '—'}</dd>` +
-    `<dt>Last read</dt><dd>${age(cell.lastScanAt, status.at)}</dd>` +
-    (cell.scanError ? `<dt>Last scan</dt><dd class="warn">${escapeHtml(cell.scanError)}</dd>` : '') +
+    `<dt>Last scan</dt><dd>${cell.lastScanAt ? `${utc(cell.lastScanAt)} (${age(cell.lastScanAt, status)})` : 'never'}</dd>` +
+    (cell.scanError ? `<dt>Scan error</dt><dd class="warn">${escapeHtml(cell.scanError)}</dd>` : '') +
     (cell.attention ? `<dt>Needs attention</dt><dd class="warn">${escapeHtml(cell.attention)}</dd>` : '') +
     `</dl>` +
     (problems.length
       ? `<ol class="problems">${problems
           .map(
             (p) =>
-              `<li><span class="duration">${duration(p.openSeconds)}</span><span class="title">${escapeHtml(p.title)}</span><span class="where">${escapeHtml(p.displayId)} · ${escapeHtml(p.severity)}</span></li>`,
+              `<li><span class="dot" style="background:${SEVERITY_COLOURS[p.severity] ?? '#8b8d98'}"></span><span class="duration">${duration(p.openSeconds)}</span><span class="title">${escapeHtml(p.title)}</span><span class="where">${escapeHtml(p.displayId)} · ${escapeHtml(severityLabel(p.severity))}</span></li>`,
           )
           .join('')}</ol>`
       : '<p class="empty">No open problem.</p>') +

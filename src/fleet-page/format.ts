@@ -35,3 +35,8 @@ export const STATE_LABELS: Record<string, string> = {
   stale: 'Data too old',
   healthy: 'Healthy',
 };
+
+/** `RESOURCE_CONTENTION` -> `resource contention`. */
+export function severityLabel(severity: string): string {
+  return severity.toLowerCase().replace(/_/g, ' ');
+}

@@ -3,7 +3,7 @@ import type { FleetStatus } from '../shared/fleet-status.js';
 import { FleetCharts } from './charts.js';
 import { renderDetails, tooltipHtml } from './details.js';
 import { duration, utc } from './format.js';
-import { renderGrid, renderLegend } from './grid.js';
+import { installSeverityColours, renderGrid, renderLegend } from './grid.js';
 import { renderActivity, renderIncidents, renderProblems, renderSummary } from './side-panels.js';
 import { fetchStatus, NotSignedInError, subscribeToScans } from './status-api.js';
 
@@ -15,19 +15,31 @@ const view = {
   at: undefined as number | undefined,
   selected: undefined as string | undefined,
   rendered: false,
+  signedOut: false,
   loading: 0,
 };
 
 const grid = $('grid');
 const slider = $<HTMLInputElement>('time-slider');
 const tooltip = $('tooltip');
-const charts = new FleetCharts($<HTMLCanvasElement>('problems-chart'), $<HTMLCanvasElement>('versions-chart'));
+// Made while the first status downloads (see the end), not before its request goes out.
+let charts: FleetCharts | undefined;
+installSeverityColours();
 
-function notice(text: string | undefined): void {
+function notice(text: string | undefined, link?: { href: string; text: string }): void {
   const box = $('notice');
   box.hidden = text === undefined;
   box.textContent = text ?? '';
+  if (link) {
+    const a = document.createElement('a');
+    a.href = link.href;
+    a.textContent = link.text;
+    box.append(' ', a);
+  }
 }
+
+const makeCharts = () =>
+  new FleetCharts($<HTMLCanvasElement>('problems-chart'), $<HTMLCanvasElement>('versions-chart'));
 
 function render(status: FleetStatus): void {
   view.status = status;
@@ -42,6 +54,7 @@ function render(status: FleetStatus): void {
     status.environments.find((e) => e.id === view.selected),
     status,
   );
+  charts ??= makeCharts();
   charts.update(status);
   const from = Date.parse(status.history.from);
   const to = Date.parse(status.history.to);
@@ -65,13 +78,15 @@ async function load(): Promise<void> {
     const status = await fetchStatus(view.at);
     // A slower answer for an earlier slider position must not replace a newer one.
     if (ticket === view.loading) {
+      view.signedOut = false;
       notice(undefined);
       render(status);
     }
   } catch (err) {
     if (err instanceof NotSignedInError) {
-      notice('Not signed in: opening the sign-in page.');
-      window.location.assign('/login');
+      // No automatic redirect: with OIDC there is no sign-in page here, and a loop would hide why.
+      view.signedOut = true;
+      notice('Not signed in: the fleet server refused this browser.', { href: '/login', text: 'Sign in' });
       return;
     }
     notice(`The fleet server cannot be reached (${(err as Error).message}); showing what was last known.`);
@@ -115,7 +130,14 @@ $('live-button').addEventListener('click', () => {
   void load();
 });
 
+let hoveredCustomer: Element | null = null;
 grid.addEventListener('mouseover', (e) => {
+  const group = (e.target as HTMLElement).closest('.customer');
+  if (group !== hoveredCustomer) {
+    hoveredCustomer?.classList.remove('hovered');
+    group?.classList.add('hovered');
+    hoveredCustomer = group;
+  }
   const target = (e.target as HTMLElement).closest<HTMLElement>('[data-environment-id]');
   const cell = target && view.status?.environments.find((c) => c.id === target.dataset.environmentId);
   if (!cell || !view.status) {
@@ -128,7 +150,11 @@ grid.addEventListener('mouseover', (e) => {
   tooltip.style.left = `${Math.min(window.innerWidth - 260, box.right + 8)}px`;
   tooltip.style.top = `${box.top + window.scrollY - 4}px`;
 });
-grid.addEventListener('mouseleave', () => (tooltip.hidden = true));
+grid.addEventListener('mouseleave', () => {
+  tooltip.hidden = true;
+  hoveredCustomer?.classList.remove('hovered');
+  hoveredCustomer = null;
+});
 grid.addEventListener('click', (e) => {
   const target = (e.target as HTMLElement).closest<HTMLElement>('[data-environment-id]');
   if (!target || !view.status) return;
@@ -146,9 +172,12 @@ subscribeToScans(
     if (view.at === undefined) void load();
   },
   (trouble) => {
+    // The event stream fails too when signed out; that message matters more.
+    if (view.signedOut) return;
     if (trouble) notice('Live updates interrupted; reconnecting…');
     else if ($('notice').textContent?.startsWith('Live updates')) notice(undefined);
   },
 );
 window.setInterval(tickDataAge, 1000);
 void load();
+charts = makeCharts();

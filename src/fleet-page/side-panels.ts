@@ -1,5 +1,5 @@
 import type { FleetStatus } from '../shared/fleet-status.js';
-import { duration, escapeHtml, SEVERITY_COLOURS, utc } from './format.js';
+import { duration, escapeHtml, SEVERITY_COLOURS, severityLabel, utc } from './format.js';
 
 const MAX_PROBLEMS = 200;
 
@@ -14,7 +14,7 @@ export function renderProblems(list: HTMLElement, count: HTMLElement, status: Fl
           `<span class="dot" style="background:${SEVERITY_COLOURS[p.severity] ?? '#8b8d98'}"></span>` +
           `<span class="duration">${duration(p.openSeconds)}</span>` +
           `<span class="title">${escapeHtml(p.title)}</span>` +
-          `<span class="where">${escapeHtml(p.environmentId)} · ${escapeHtml(p.displayId)}${p.incidentId ? ' · incident' : ''}</span></li>`,
+          `<span class="where">${escapeHtml(p.environmentId)} · ${escapeHtml(p.displayId)} · ${escapeHtml(severityLabel(p.severity))}${p.incidentId ? ' · incident' : ''}</span></li>`,
       )
       .join('') +
       (status.problems.length > MAX_PROBLEMS
