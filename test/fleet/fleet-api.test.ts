@@ -156,77 +156,85 @@ describe('fleet API and fleet scan (worker + fleet server on PostgreSQL)', () =>
     expect(routes(after).map((k) => [k, after[k]])).toEqual(routes(before).map((k) => [k, before[k]]));
   });
 
-  it('fleet query: 48 answers, a revoked token and a failing environment as rows with reasons, exit "partial"', async () => {
-    await openProblem('f07-p1');
-    const revoked = [...dt.simulator.state.environments.get('f03-p1')!.tokens.values()].find(
-      (t) => t.kind === 'api' && t.name === 'dynatrace-autopilot-automation',
-    )!;
-    await dt.control(`/environments/f03-p1/tokens/${revoked.id}/revoke`, {});
-    await dt.control('/knobs', { faults: { rate500: 1, environments: ['f11-p1'] } });
-    try {
-      const result = await autopilot(
-        'fleet',
-        'query',
-        'GET',
-        '/api/v2/problems?problemSelector=status("open")',
-        '--environments',
-        '*-p*',
-        '--json',
-      );
-      expect(result.code, result.stderr).toBe(6);
-      const lines = result.stdout
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as FleetAnswer & { done?: true });
-      const summary = lines.at(-1)!;
-      expect(summary).toMatchObject({ done: true, environments: 50, ok: 48, failed: 2, outcome: 'partial' });
-      const rows = lines.slice(0, -1);
-      expect(rows.map((r) => r.environmentId).sort()).toEqual(PRODUCTION);
-      const failed = rows.filter((r) => !r.ok);
-      expect(failed.map((r) => [r.environmentId, r.status])).toEqual(
-        expect.arrayContaining([
-          ['f03-p1', 401],
-          ['f11-p1', 500],
-        ]),
-      );
-      expect(failed.find((r) => r.environmentId === 'f03-p1')!.error).toContain('token refused (401)');
-      expect(failed.find((r) => r.environmentId === 'f11-p1')!.attempts).toBeGreaterThan(1);
-      const f07 = rows.find((r) => r.environmentId === 'f07-p1')!;
-      expect((f07.body as { problems: { title: string }[] }).problems.map((p) => p.title)).toEqual(['CPU saturation']);
-      // No token anywhere in what the caller sees.
-      const tokens = [...dt.simulator.state.environments.values()].flatMap((e) =>
-        [...e.tokens.values()].map((t) => t.token),
-      );
-      for (const token of tokens) expect(result.stdout).not.toContain(token);
+  it(
+    'fleet query: 48 answers, a revoked token and a failing environment as rows with reasons, exit "partial"',
+    {
+      timeout: 120_000,
+    },
+    async () => {
+      await openProblem('f07-p1');
+      const revoked = [...dt.simulator.state.environments.get('f03-p1')!.tokens.values()].find(
+        (t) => t.kind === 'api' && t.name === 'dynatrace-autopilot-automation',
+      )!;
+      await dt.control(`/environments/f03-p1/tokens/${revoked.id}/revoke`, {});
+      await dt.control('/knobs', { faults: { rate500: 1, environments: ['f11-p1'] } });
+      try {
+        const result = await autopilot(
+          'fleet',
+          'query',
+          'GET',
+          '/api/v2/problems?problemSelector=status("open")',
+          '--environments',
+          '*-p*',
+          '--json',
+        );
+        expect(result.code, result.stderr).toBe(6);
+        const lines = result.stdout
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as FleetAnswer & { done?: true });
+        const summary = lines.at(-1)!;
+        expect(summary).toMatchObject({ done: true, environments: 50, ok: 48, failed: 2, outcome: 'partial' });
+        const rows = lines.slice(0, -1);
+        expect(rows.map((r) => r.environmentId).sort()).toEqual(PRODUCTION);
+        const failed = rows.filter((r) => !r.ok);
+        expect(failed.map((r) => [r.environmentId, r.status])).toEqual(
+          expect.arrayContaining([
+            ['f03-p1', 401],
+            ['f11-p1', 500],
+          ]),
+        );
+        expect(failed.find((r) => r.environmentId === 'f03-p1')!.error).toContain('token refused (401)');
+        expect(failed.find((r) => r.environmentId === 'f11-p1')!.attempts).toBeGreaterThan(1);
+        const f07 = rows.find((r) => r.environmentId === 'f07-p1')!;
+        expect((f07.body as { problems: { title: string }[] }).problems.map((p) => p.title)).toEqual([
+          'CPU saturation',
+        ]);
+        // No token anywhere in what the caller sees.
+        const tokens = [...dt.simulator.state.environments.values()].flatMap((e) =>
+          [...e.tokens.values()].map((t) => t.token),
+        );
+        for (const token of tokens) expect(result.stdout).not.toContain(token);
 
-      // Tags an operator gave select too.
-      const tagged = await autopilot('environments', 'tag', 'f07-p1', 'tier:gold');
-      expect(tagged.stdout.trim()).toBe('f07-p1: tier:gold');
-      const gold = await autopilot(
-        'fleet',
-        'query',
-        'GET',
-        '/api/v2/problems',
-        '--environments',
-        'tag:tier:*',
-        '--json',
-      );
-      expect(gold.code).toBe(0);
-      expect(gold.stdout.trim().split('\n').at(-1)).toContain('"environments":1,"ok":1');
+        // Tags an operator gave select too.
+        const tagged = await autopilot('environments', 'tag', 'f07-p1', 'tier:gold');
+        expect(tagged.stdout.trim()).toBe('f07-p1: tier:gold');
+        const gold = await autopilot(
+          'fleet',
+          'query',
+          'GET',
+          '/api/v2/problems',
+          '--environments',
+          'tag:tier:*',
+          '--json',
+        );
+        expect(gold.code).toBe(0);
+        expect(gold.stdout.trim().split('\n').at(-1)).toContain('"environments":1,"ok":1');
 
-      const table = await autopilot('fleet', 'query', 'GET', '/api/v2/problems', '--environments', 'f0?-p1,f11-p1');
-      expect(table.code).toBe(6);
-      expect(table.stdout).toMatch(/f03-p1\s+default\s+ERROR 401/);
-      expect(table.stdout).toContain('9 of 11 environment(s) answered, 2 failed');
+        const table = await autopilot('fleet', 'query', 'GET', '/api/v2/problems', '--environments', 'f0?-p1,f11-p1');
+        expect(table.code).toBe(6);
+        expect(table.stdout).toMatch(/f03-p1\s+default\s+ERROR 401/);
+        expect(table.stdout).toContain('9 of 11 environment(s) answered, 2 failed');
 
-      // The scan has been held for more than three intervals: the status says its data is old.
-      const held = await status();
-      expect(held.scan.stale).toBe(true);
-      expect(held.environments.every((e) => e.stale)).toBe(true);
-    } finally {
-      await dt.control('/knobs', { faults: { rate500: 0, environments: [] } });
-    }
-  });
+        // The scan has been held for more than three intervals: the status says its data is old.
+        const held = await status();
+        expect(held.scan.stale).toBe(true);
+        expect(held.environments.every((e) => e.stale)).toBe(true);
+      } finally {
+        await dt.control('/knobs', { faults: { rate500: 0, environments: [] } });
+      }
+    },
+  );
 
   it('the scan records problems as they open and close, finds a fleet incident, and rebuilds an earlier moment', async () => {
     expect((await autopilot('schedules', 'unpause', 'fleet-scan')).code).toBe(0);
@@ -251,7 +259,8 @@ describe('fleet API and fleet scan (worker + fleet server on PostgreSQL)', () =>
     await dt.control(`/problems/${opened[0]!.problemId}/resolve`, {});
     await until('the resolved problem cleared', async () => {
       const s = await status();
-      return s.environments.find((e) => e.id === burst[0])?.state === 'healthy' ? s : undefined;
+      // Not "healthy": on a busy machine a 2 s scan interval can leave a cell briefly "stale" instead.
+      return s.environments.find((e) => e.id === burst[0])?.openProblems === 0 ? s : undefined;
     });
 
     // The moment before the burst: f07-p1's problem, no memory problems, no incident.
@@ -265,5 +274,6 @@ describe('fleet API and fleet scan (worker + fleet server on PostgreSQL)', () =>
     expect(metrics).toMatch(/autopilot_fleet_open_problems\{severity="RESOURCE_CONTENTION",cluster="default"\} 6/);
     expect(metrics).toMatch(/autopilot_fleet_open_incidents 1/);
     expect(metrics).toMatch(/autopilot_fleet_environments\{state="healthy",cluster="default"\} \d+/);
-  });
+    // Each wait is for a scan or two; on a machine busy with the rest of the suite a scan can take a while.
+  }, 240_000);
 });
