@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
-import type { FleetSchema } from '../database/fleet-schema.js';
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { FleetProblemsTable, FleetSchema } from '../database/fleet-schema.js';
 import type { FleetIncident, ProblemsOverTimePoint } from '../shared/fleet-status.js';
 import type { KnownOpenProblem, ProblemChange } from './problem-changes.js';
 
@@ -49,6 +49,8 @@ export interface EnvironmentScanRow {
 }
 
 const ts = (d: Date) => d.toISOString();
+
+type FleetProblemRow = Selectable<FleetProblemsTable>;
 
 /**
  * The fleet database's memory of what the scans saw: problems as their changes (opened, updated,
@@ -362,17 +364,7 @@ export class FleetHistory {
         .execute();
       return rows.map(toOpenProblem);
     }
-    const result = await sql<{
-      environment_id: string;
-      problem_id: string;
-      display_id: string;
-      opened_at: Date;
-      incident_id: string | null;
-      title: string;
-      severity: string;
-      impact: string;
-      affected_entities: number;
-    }>`
+    const result = await sql<Omit<FleetProblemRow, 'closed_at'>>`
       select p.environment_id, p.problem_id, p.display_id, p.opened_at, p.incident_id,
              c.title, c.severity, c.impact, c.affected_entities
       from fleet_problems p
@@ -481,17 +473,7 @@ function sameCounts(a: Record<string, number>, b: Record<string, number>): boole
   return [...keys].every((k) => a[k] === b[k]);
 }
 
-function toOpenProblem(r: {
-  environment_id: string;
-  problem_id: string;
-  display_id: string;
-  title: string;
-  severity: string;
-  impact: string;
-  affected_entities: number;
-  opened_at: Date;
-  incident_id: string | null;
-}): OpenProblemRow {
+function toOpenProblem(r: Omit<FleetProblemRow, 'closed_at'>): OpenProblemRow {
   return {
     environmentId: r.environment_id,
     problemId: r.problem_id,
