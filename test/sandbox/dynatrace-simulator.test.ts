@@ -91,8 +91,9 @@ describe('simulator: problem notifications like a custom-integration webhook', (
     await configureWebhook(defaultProfileId, 'default-profile-hook');
     const early = await dt.control<{ problemId: string }>('/problems', { environmentId: 'abc-p1', hostName: 'vm-1' });
     await dt.control(`/problems/${encodeURIComponent(early.problemId)}/resolve`, {});
-    const late = await dt.control<{ problemId: string }>('/problems', { environmentId: 'abc-p1', hostName: 'vm-1' });
+    // Taken before the request: the simulator's delay starts when it opens the problem, before its answer arrives.
     const opened = Date.now();
+    const late = await dt.control<{ problemId: string }>('/problems', { environmentId: 'abc-p1', hostName: 'vm-1' });
     await waitFor(() => receiver.received.some((r) => r.body.PID === late.problemId), 5000);
     const delivery = receiver.received.find((r) => r.body.PID === late.problemId)!;
     expect(delivery.at - opened).toBeGreaterThanOrEqual(30 * 40 - 50);
