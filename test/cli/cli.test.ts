@@ -169,68 +169,77 @@ describe('autopilot CLI against npm start', () => {
     expect(refused.stderr).toContain('line 3: os only linux hosts are supported');
   });
 
-  it('enroll-fleet --skip-invalid starts the valid rows and lists each bad one; without it nothing starts', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'autopilot-inventory-'));
-    const inventory = path.join(dir, 'hosts.csv');
-    writeFileSync(
-      inventory,
-      [
-        '# two hosts, one of them twice, and a typo',
-        'hostname,address,customer,stage,os',
-        'skip-a,127.0.0.1,abc,p1,linux',
-        '',
-        'skip-b,127.0.0.1,abc,p1,linux',
-        'SKIP-A,127.0.0.1,abc,p1,Linux',
-        'skip-c,127.0.0.1,abc,p_1,linux',
-      ].join('\n') + '\n',
-    );
-    const fleets = async () =>
-      (JSON.parse((await autopilot('runs', '--type', ENROLL_FLEET, '--json')).stdout) as unknown[]).length;
-    const fleetsBefore = await fleets();
+  // Nine CLI runs, each a process of its own: on a machine busy with the rest of the suite that takes over a minute.
+  it(
+    'enroll-fleet --skip-invalid starts the valid rows and lists each bad one; without it nothing starts',
+    { timeout: 150_000 },
+    async () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'autopilot-inventory-'));
+      const inventory = path.join(dir, 'hosts.csv');
+      writeFileSync(
+        inventory,
+        [
+          '# two hosts, one of them twice, and a typo',
+          'hostname,address,customer,stage,os',
+          'skip-a,127.0.0.1,abc,p1,linux',
+          '',
+          'skip-b,127.0.0.1,abc,p1,linux',
+          'SKIP-A,127.0.0.1,abc,p1,Linux',
+          'skip-c,127.0.0.1,abc,p_1,linux',
+        ].join('\n') + '\n',
+      );
+      const fleets = async () =>
+        (JSON.parse((await autopilot('runs', '--type', ENROLL_FLEET, '--json')).stdout) as unknown[]).length;
+      const fleetsBefore = await fleets();
 
-    const refused = await autopilot('enroll-fleet', '--inventory', inventory);
-    expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain(`${inventory} has 1 bad row(s); nothing was started:\n  line 7: stage must be`);
-    expect(refused.stderr).toContain('run again with --skip-invalid to start the 2 valid host(s)');
-    expect(refused.stdout).toContain(`note: ${inventory} line 6: SKIP-A repeats line 3 exactly; enrolled once`);
-    const refusedAt = Date.now();
-    expect(await fleets()).toBe(fleetsBefore);
+      const refused = await autopilot('enroll-fleet', '--inventory', inventory);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain(`${inventory} has 1 bad row(s); nothing was started:\n  line 7: stage must be`);
+      expect(refused.stderr).toContain('run again with --skip-invalid to start the 2 valid host(s)');
+      expect(refused.stdout).toContain(`note: ${inventory} line 6: SKIP-A repeats line 3 exactly; enrolled once`);
+      const refusedAt = Date.now();
+      expect(await fleets()).toBe(fleetsBefore);
 
-    const human = await autopilot('enroll-fleet', '--inventory', inventory, '--skip-invalid', '--no-wait');
-    expect(human.code).toBe(0);
-    expect(human.stdout).toContain(`note: ${inventory} line 6: SKIP-A repeats line 3 exactly; enrolled once`);
-    expect(human.stdout).toContain(`Skipping 1 bad row(s) of ${inventory} (--skip-invalid):\n  line 7: stage must be`);
-    expect(human.stdout).toMatch(/Enrolling 2 hosts into 1 environments: workflow enroll-fleet:[0-9a-f]{16}/);
+      const human = await autopilot('enroll-fleet', '--inventory', inventory, '--skip-invalid', '--no-wait');
+      expect(human.code).toBe(0);
+      expect(human.stdout).toContain(`note: ${inventory} line 6: SKIP-A repeats line 3 exactly; enrolled once`);
+      expect(human.stdout).toContain(
+        `Skipping 1 bad row(s) of ${inventory} (--skip-invalid):\n  line 7: stage must be`,
+      );
+      expect(human.stdout).toMatch(/Enrolling 2 hosts into 1 environments: workflow enroll-fleet:[0-9a-f]{16}/);
 
-    const { code, stdout } = await autopilot('enroll-fleet', '--inventory', inventory, '--skip-invalid', '--json');
-    expect(code).toBe(0);
-    const summary = JSON.parse(stdout) as { workflowId: string } & Record<string, unknown>;
-    expect(summary).toMatchObject({
-      status: 'COMPLETED',
-      total: 2,
-      done: 2,
-      failed: 0,
-      notes: [{ line: 6, message: 'SKIP-A repeats line 3 exactly; enrolled once' }],
-      skipped: [
-        { line: 7, message: expect.stringMatching(/^stage must be 1-16 lowercase letters or digits/) as string },
-      ],
-    });
-    // The refused attempt started nothing: the fleet of these two hosts began only after it.
-    const fleet = JSON.parse((await autopilot('status', summary.workflowId, '--json')).stdout) as { startTime: string };
-    expect(Date.parse(fleet.startTime)).toBeGreaterThan(refusedAt);
-    for (const host of ['skip-a', 'skip-b']) {
-      const enrollment = await autopilot('status', `enroll:abc-p1:${host}`, '--json');
-      expect(JSON.parse(enrollment.stdout)).toMatchObject({ status: 'COMPLETED' });
-    }
+      const { code, stdout } = await autopilot('enroll-fleet', '--inventory', inventory, '--skip-invalid', '--json');
+      expect(code).toBe(0);
+      const summary = JSON.parse(stdout) as { workflowId: string } & Record<string, unknown>;
+      expect(summary).toMatchObject({
+        status: 'COMPLETED',
+        total: 2,
+        done: 2,
+        failed: 0,
+        notes: [{ line: 6, message: 'SKIP-A repeats line 3 exactly; enrolled once' }],
+        skipped: [
+          { line: 7, message: expect.stringMatching(/^stage must be 1-16 lowercase letters or digits/) as string },
+        ],
+      });
+      // The refused attempt started nothing: the fleet of these two hosts began only after it.
+      const fleet = JSON.parse((await autopilot('status', summary.workflowId, '--json')).stdout) as {
+        startTime: string;
+      };
+      expect(Date.parse(fleet.startTime)).toBeGreaterThan(refusedAt);
+      for (const host of ['skip-a', 'skip-b']) {
+        const enrollment = await autopilot('status', `enroll:abc-p1:${host}`, '--json');
+        expect(JSON.parse(enrollment.stdout)).toMatchObject({ status: 'COMPLETED' });
+      }
 
-    const onlyBad = path.join(dir, 'only-bad.csv');
-    writeFileSync(onlyBad, 'hostname,address,customer,stage,os\nvm_1,127.0.0.1,abc,p1,linux\n');
-    const nothing = await autopilot('enroll-fleet', '--inventory', onlyBad, '--skip-invalid');
-    expect(nothing.code).toBe(2);
-    expect(nothing.stderr).toBe(
-      `autopilot: ${onlyBad} has no valid host; nothing was started:\n  line 2: hostname must be a host name like vm-17 or web-1.example.com\n`,
-    );
-  });
+      const onlyBad = path.join(dir, 'only-bad.csv');
+      writeFileSync(onlyBad, 'hostname,address,customer,stage,os\nvm_1,127.0.0.1,abc,p1,linux\n');
+      const nothing = await autopilot('enroll-fleet', '--inventory', onlyBad, '--skip-invalid');
+      expect(nothing.code).toBe(2);
+      expect(nothing.stderr).toBe(
+        `autopilot: ${onlyBad} has no valid host; nothing was started:\n  line 2: hostname must be a host name like vm-17 or web-1.example.com\n`,
+      );
+    },
+  );
 
   it('secrets set-ssh-key stores a key for enrollments to name', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'autopilot-key-'));
