@@ -83,9 +83,105 @@ const notification = z.object({
     .optional(),
 });
 
+export const MANAGEMENT_ZONE_SCHEMA = 'builtin:management-zones';
+export const AUTO_TAGGING_SCHEMA = 'builtin:tags.auto-tagging';
+
+/** A missing required property is reported like the server does, not as zod's type mismatch. */
+const required = {
+  error: (issue: { input: unknown }) =>
+    issue.input === undefined || issue.input === null ? 'must not be null' : undefined,
+};
+
+const attributeRule = z.object({
+  entityType: z.enum(
+    [
+      'HOST',
+      'SERVICE',
+      'PROCESS_GROUP',
+      'APPLICATION',
+      'WEB_APPLICATION',
+      'CLOUD_APPLICATION',
+      'KUBERNETES_CLUSTER',
+      'HTTP_CHECK',
+      'CUSTOM_DEVICE',
+    ],
+    required,
+  ),
+  conditions: z
+    .array(
+      z.object({
+        key: z.string(required),
+        operator: z.enum(['EQUALS', 'BEGINS_WITH', 'CONTAINS', 'EXISTS', 'REGEX_MATCHES'], required),
+        stringValue: z.string().optional(),
+        caseSensitive: z.boolean().default(true),
+      }),
+      required,
+    )
+    .min(1, 'must contain at least 1 element'),
+  hostToPGPropagation: z.boolean().default(true),
+  serviceToHostPropagation: z.boolean().default(false),
+  serviceToPGPropagation: z.boolean().default(false),
+});
+
+/**
+ * The schemas make `entitySelector` and `attributeRule` depend on the rule's `type` (a
+ * precondition, not a plain required flag), so zod's shape alone would accept a rule without them.
+ */
+const ruleTypePreconditions = (
+  rule: { type: string; entitySelector?: string; attributeRule?: unknown },
+  ctx: z.RefinementCtx,
+): void => {
+  if (rule.type === 'SELECTOR' && !rule.entitySelector?.trim()) {
+    ctx.addIssue({ code: 'custom', path: ['entitySelector'], message: 'must not be empty when type is SELECTOR' });
+  }
+  if (rule.type === 'ME' && rule.attributeRule === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['attributeRule'], message: 'must not be null when type is ME' });
+  }
+};
+
+const managementZone = z.object({
+  name: z.string(required).min(1, 'must not be empty').max(500, 'must have at most 500 characters'),
+  description: z.string().nullable().default(null),
+  rules: z
+    .array(
+      z
+        .object({
+          enabled: z.boolean().default(true),
+          type: z.enum(['ME', 'SELECTOR', 'DIMENSION'], required),
+          entitySelector: z.string().optional(),
+          attributeRule: attributeRule.optional(),
+        })
+        .superRefine(ruleTypePreconditions),
+    )
+    .default([]),
+});
+
+const autoTagging = z.object({
+  name: z.string(required).min(1, 'must not be empty').max(200, 'must have at most 200 characters'),
+  description: z.string().nullable().default(null),
+  rules: z
+    .array(
+      z
+        .object({
+          enabled: z.boolean().default(true),
+          type: z.enum(['ME', 'SELECTOR'], required),
+          valueFormat: z.string().nullable().default(null),
+          valueNormalization: z
+            .enum(['Leave text as-is', 'To lower case', 'To upper case'])
+            .default('Leave text as-is'),
+          entitySelector: z.string().optional(),
+          attributeRule: attributeRule.optional(),
+        })
+        .superRefine(ruleTypePreconditions),
+    )
+    .default([]),
+});
+
 export const SCHEMAS: Record<string, { version: string; schema: z.ZodType<Record<string, unknown>> }> = {
   [ALERTING_PROFILE_SCHEMA]: { version: '8.6.3', schema: alertingProfile },
   [NOTIFICATION_SCHEMA]: { version: '1.7.4', schema: notification },
+  [MANAGEMENT_ZONE_SCHEMA]: { version: '1.0.6', schema: managementZone },
+  [AUTO_TAGGING_SCHEMA]: { version: '1.0.3', schema: autoTagging },
 };
 
 /** The built-in profile every environment has; its name is protected (reference §13). */
@@ -95,11 +191,17 @@ export const DEFAULT_PROFILE_NAME = 'Default';
 const SET_TYPED: Record<string, string[]> = {
   [ALERTING_PROFILE_SCHEMA]: ['severityRules', 'eventFilters', 'severityRules.*.tagFilter'],
   [NOTIFICATION_SCHEMA]: ['webHookNotification.headers'],
+  [MANAGEMENT_ZONE_SCHEMA]: ['rules', 'rules.*.attributeRule.conditions'],
+  [AUTO_TAGGING_SCHEMA]: ['rules', 'rules.*.attributeRule.conditions'],
 };
 
 const text = (v: unknown): string => (typeof v === 'string' ? v : v === undefined ? '' : JSON.stringify(v));
 
-/** Sort key of a set element: name, severity level or filter type first, then the whole element. */
+/**
+ * Sort key of a set element: name, severity level or filter/rule type first, then the whole
+ * element, so elements that tie on the first key (two `ME` rules, conditions) still land in one
+ * order that does not depend on the order they were sent in.
+ */
 const setOrderKey = (item: unknown): string[] => {
   if (typeof item !== 'object' || item === null) return [text(item).toLowerCase()];
   const o = item as Record<string, unknown>;
@@ -128,7 +230,7 @@ function reorder(value: unknown, path: string[], sets: string[]): unknown {
 
 /**
  * Set-typed properties come back in the server's own order, not the order they were sent in
- * (reference §13): here sorted by name (headers), severity level or filter type, as a set
+ * (reference §13): here sorted by name (headers), severity level, filter or rule type, as a set
  * serialised by a sorted store would. Clients must compare them order-insensitively.
  */
 export function inServerOrder(schemaId: string, value: Record<string, unknown>): Record<string, unknown> {

@@ -240,6 +240,7 @@ export function registerSettingsRoutes(router: Router, svc: SimulatorServices): 
     const environment = environmentOf(ctx);
     findObject(environment, ctx.params.objectId!);
     environment.settings.delete(ctx.params.objectId!);
+    stats.create('settingsDeletes', environment.id);
     svc.changed();
     return { status: 204 };
   });
