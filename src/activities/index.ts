@@ -5,6 +5,7 @@ import { createMaintenanceActivities, type MaintenanceDeps } from './maintenance
 import { createOnboardingActivities, type OnboardingDeps } from './onboarding/index.js';
 import { createRegistryActivities, type RegistryDeps } from './registry/index.js';
 import { createRemediationActivities, type RemediationDeps } from './remediation/index.js';
+import { createStandardsActivities, type StandardsDeps } from './standards/index.js';
 import { createWorkerInfoActivities, type WorkerInfoDeps } from './worker-info.js';
 
 /** Everything the activities need from the outside world, injected by the worker process or a test. */
@@ -15,7 +16,8 @@ export type ActivityDeps = WorkerInfoDeps &
   FleetScanDeps &
   RemediationDeps &
   MaintenanceDeps &
-  RegistryDeps;
+  RegistryDeps &
+  StandardsDeps;
 
 export function createActivities(deps: ActivityDeps) {
   return {
@@ -27,6 +29,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createRemediationActivities(deps),
     ...createMaintenanceActivities(deps),
     ...createRegistryActivities(deps),
+    ...createStandardsActivities(deps),
   };
 }
 

@@ -11,6 +11,7 @@ import { enrollCommand, enrollUsage } from './commands/enroll.js';
 import { environmentsCommand, environmentsUsage } from './commands/environments.js';
 import { fleetCommand, fleetUsage } from './commands/fleet.js';
 import { schedulesCommand, schedulesUsage } from './commands/schedules.js';
+import { standardsCommand, standardsUsage } from './commands/standards.js';
 import { tokensCommand, tokensUsage } from './commands/tokens.js';
 import { secretsCommand, secretsUsage } from './commands/secrets.js';
 import { onboardCommand, onboardUsage } from './commands/onboard.js';
@@ -32,11 +33,12 @@ const USAGE = [
   `  ${environmentsUsage}`,
   `  ${tokensUsage}`,
   `  ${fleetUsage}`,
+  `  ${standardsUsage}`,
   `  ${schedulesUsage}`,
   `  ${secretsUsage}`,
   `  ${doctorUsage}`,
   '',
-  'Exit codes: 0 done, 1 failed, 2 usage or configuration error, 3 needs attention, 4 still running, 6 partial (fleet query).',
+  'Exit codes: 0 done, 1 failed, 2 usage or configuration error, 3 needs attention, 4 still running, 5 changes planned (standards plan), 6 partial (fleet query).',
   'Connection: TEMPORAL_ADDRESS (default: the local dev server of `npm start`), TEMPORAL_NAMESPACE, AUTOPILOT_TASK_QUEUE.',
 ].join('\n');
 
@@ -65,6 +67,8 @@ export async function runCli(
       return tokensCommand(rest, print);
     case 'fleet':
       return fleetCommand(rest, print);
+    case 'standards':
+      return standardsCommand(rest, print);
     case 'schedules':
       return schedulesCommand(rest, print);
     case 'secrets':

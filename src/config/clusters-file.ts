@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import type { ClusterEndpoint } from '../dynatrace/dynatrace-clients.js';
 import { CLUSTER_NAME } from '../shared/environments.js';
 import { ConfigError } from './config-error.js';
 import { FileSecret } from './secret.js';
+import { fieldPath, nodeAt } from './yaml-location.js';
 
 /** Requests in flight to one cluster in all, per worker, unless its entry says otherwise. */
 export const DEFAULT_CLUSTER_CONCURRENCY = 50;
@@ -53,10 +54,7 @@ export function readClustersFile(
   const parsed = fileSchema.safeParse(doc.toJS());
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const where = issue.path
-      .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
-      .join('')
-      .replace(/^\./, '');
+    const where = fieldPath(issue.path);
     const field = issue.code === 'unrecognized_keys' ? `${where ? `${where}.` : ''}${issue.keys[0]}` : where;
     fail(lineOf(nodeAt(doc.contents, issue.path)?.range?.[0]), `${field || 'clusters'} ${issue.message}`);
   }
@@ -92,15 +90,4 @@ export function readClustersFile(
         c.maxConcurrentRequestsPerEnvironment ?? defaults.maxConcurrentRequestsPerEnvironment,
     };
   });
-}
-
-/** The YAML node at a path of keys and indexes, or the deepest one that exists. */
-function nodeAt(root: unknown, keys: readonly PropertyKey[]): Node | undefined {
-  let node = root as Node | undefined;
-  for (const key of keys) {
-    const next: unknown = isMap(node) ? node.get(key, true) : isSeq(node) ? node.get(key, true) : undefined;
-    if (!next) return node;
-    node = next as Node;
-  }
-  return node;
 }

@@ -724,6 +724,25 @@ export const configuration = {
       doc: '... within this many minutes is a fleet incident',
     }),
   },
+  /** Configuration standards as code: where the CLI reads them, how often drift is checked. */
+  standards: {
+    dir: optionalSetting('AUTOPILOT_STANDARDS_DIR', z.string().min(1), {
+      table: 'fleet',
+      defaultDoc: '`standards`',
+      doc: 'the standards folder `autopilot standards` reads when `--standards` is not given',
+      then: (dir) => dir ?? 'standards',
+    }),
+    driftIntervalSeconds: setting('AUTOPILOT_STANDARDS_DRIFT_INTERVAL_SECONDS', positiveInt, {
+      table: 'fleet',
+      default: 900,
+      doc: 'how often the `standards-drift` schedule checks the standards applied last (`enforce` ones are re-applied)',
+    }),
+    concurrency: setting('AUTOPILOT_STANDARDS_CONCURRENCY', positiveInt, {
+      table: 'fleet',
+      default: 100,
+      doc: "environments a standards apply or drift run writes at once; each cluster's caps still apply",
+    }),
+  },
   /** The fleet server: status page, its events, `/fleet/api` and `/metrics`. */
   fleetServer: {
     host: setting('AUTOPILOT_FLEET_HOST', z.string().min(1), {

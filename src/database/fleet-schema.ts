@@ -119,6 +119,64 @@ export interface FleetScansTable {
   changes: number;
 }
 
+/** A validated standards folder by its content hash, as the CLI handed it over. */
+export interface StandardSetsTable {
+  hash: string;
+  document: ColumnType<unknown, string, string>;
+  origin_path: string;
+  commit: string | null;
+  dirty: boolean | null;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+/** Each finished apply: the last one is what the drift schedule holds the fleet to. */
+export interface StandardsAppliedTable {
+  id: Generated<number>;
+  set_hash: string;
+  selector: string;
+  workflow_id: string;
+  applied_at: Timestamp;
+  counts: ColumnType<unknown, string, string>;
+}
+
+export interface StandardsPlansTable {
+  id: string;
+  set_hash: string;
+  selector: string;
+  purpose: 'plan' | 'apply' | 'drift';
+  created_at: Timestamp;
+  counts: ColumnType<unknown, string, string>;
+}
+
+/** The objects of a plan that need something (unchanged ones are only counted). */
+export interface StandardsPlanItemsTable {
+  seq: Generated<number>;
+  plan_id: string;
+  environment_id: string;
+  standard: string;
+  kind: string;
+  object: string;
+  action: string;
+  mode: string;
+  differences: ColumnType<unknown, string, string>;
+  error: string | null;
+}
+
+export interface StandardsDriftTable {
+  id: Generated<number>;
+  environment_id: string;
+  standard: string;
+  object: string;
+  field: string;
+  old_value: ColumnType<unknown, string | null, string | null>;
+  new_value: ColumnType<unknown, string | null, string | null>;
+  mode: string;
+  action: 'reapplied' | 'reported';
+  found_at: Timestamp;
+  last_seen_at: Timestamp;
+  resolved_at: OptionalTimestamp;
+}
+
 export interface FleetSchema {
   environments: EnvironmentsTable;
   environment_tokens: EnvironmentTokensTable;
@@ -129,6 +187,11 @@ export interface FleetSchema {
   fleet_host_snapshots: FleetHostSnapshotsTable;
   fleet_incidents: FleetIncidentsTable;
   fleet_scans: FleetScansTable;
+  standard_sets: StandardSetsTable;
+  standards_applied: StandardsAppliedTable;
+  standards_plans: StandardsPlansTable;
+  standards_plan_items: StandardsPlanItemsTable;
+  standards_drift: StandardsDriftTable;
 }
 
 export type EnvironmentRow = Selectable<EnvironmentsTable>;

@@ -155,6 +155,76 @@ const MIGRATIONS: Record<string, Migration> = {
         .execute();
     },
   },
+  '0004-standards': {
+    // Standards sets by content hash, plans as their changes only, and drift kept until resolved.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('standard_sets')
+        .addColumn('hash', 'text', (c) => c.primaryKey())
+        .addColumn('document', 'jsonb', (c) => c.notNull())
+        .addColumn('origin_path', 'text', (c) => c.notNull())
+        .addColumn('commit', 'text')
+        .addColumn('dirty', 'boolean')
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema
+        .createTable('standards_applied')
+        .addColumn('id', 'bigserial', (c) => c.primaryKey())
+        .addColumn('set_hash', 'text', (c) => c.notNull().references('standard_sets.hash'))
+        .addColumn('selector', 'text', (c) => c.notNull())
+        .addColumn('workflow_id', 'text', (c) => c.notNull())
+        .addColumn('applied_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('counts', 'jsonb', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('standards_plans')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('set_hash', 'text', (c) => c.notNull())
+        .addColumn('selector', 'text', (c) => c.notNull())
+        .addColumn('purpose', 'text', (c) => c.notNull().check(sql`purpose in ('plan', 'apply', 'drift')`))
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('counts', 'jsonb', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('standards_plans_created').on('standards_plans').columns(['created_at']).execute();
+      await db.schema
+        .createTable('standards_plan_items')
+        .addColumn('seq', 'bigserial', (c) => c.primaryKey())
+        .addColumn('plan_id', 'text', (c) => c.notNull().references('standards_plans.id').onDelete('cascade'))
+        .addColumn('environment_id', 'text', (c) => c.notNull())
+        .addColumn('standard', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('object', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('mode', 'text', (c) => c.notNull())
+        .addColumn('differences', 'jsonb', (c) => c.notNull())
+        .addColumn('error', 'text')
+        .execute();
+      await db.schema
+        .createIndex('standards_plan_items_plan')
+        .on('standards_plan_items')
+        .columns(['plan_id', 'seq'])
+        .execute();
+      await db.schema
+        .createTable('standards_drift')
+        .addColumn('id', 'bigserial', (c) => c.primaryKey())
+        .addColumn('environment_id', 'text', (c) => c.notNull())
+        .addColumn('standard', 'text', (c) => c.notNull())
+        .addColumn('object', 'text', (c) => c.notNull())
+        .addColumn('field', 'text', (c) => c.notNull())
+        .addColumn('old_value', 'jsonb')
+        .addColumn('new_value', 'jsonb')
+        .addColumn('mode', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull().check(sql`action in ('reapplied', 'reported')`))
+        .addColumn('found_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('last_seen_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('resolved_at', 'timestamptz')
+        .execute();
+      await sql`create index standards_drift_open on standards_drift (environment_id, standard) where resolved_at is null`.execute(
+        db,
+      );
+      await db.schema.createIndex('standards_drift_found').on('standards_drift').columns(['found_at']).execute();
+    },
+  },
 };
 
 export const fleetMigrations: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -8,6 +8,7 @@ export const settingsObjectSchema = z.object({
   value: z.record(z.string(), z.unknown()),
   externalId: z.string().optional(),
   schemaId: z.string().optional(),
+  scope: z.string().optional(),
   /**
    * Creation time, to tell the oldest of several objects apart: epoch ms per the docs; an ISO
    * string is read too, and anything else leaves it unknown rather than failing the whole list.
@@ -72,7 +73,7 @@ export class SettingsApi {
           schemaIds: options.schemaIds?.join(','),
           externalIds: options.externalIds?.join(','),
           scopes: options.scopes?.join(','),
-          fields: 'objectId,value,externalId,schemaId,created',
+          fields: 'objectId,value,externalId,schemaId,scope,created',
           pageSize: options.pageSize ?? 500,
         },
       },
@@ -83,6 +84,18 @@ export class SettingsApi {
 
   /** Creates the objects; any item the server refused becomes a typed error naming the reason. */
   async create(objects: NewSettingsObject[]): Promise<string[]> {
+    const results = await this.createEach(objects);
+    const failed = results.find((r) => r.error);
+    if (failed?.error) throw failed.error;
+    return results.map((r) => r.objectId!);
+  }
+
+  /**
+   * Creates the objects in one call and says for each whether it was created (its objectId) or
+   * refused (a typed error with the settings API's violation messages): a 207 creates some and
+   * refuses others, and the caller must know which.
+   */
+  async createEach(objects: NewSettingsObject[]): Promise<{ objectId?: string; error?: DynatraceApiError }[]> {
     const path = this.path();
     const response = await this.http.send({
       method: 'POST',
@@ -90,29 +103,50 @@ export class SettingsApi {
       token: this.token,
       pool: this.environment.id,
       json: objects,
-      ok: [200, 207],
+      ok: [200, 207, 400, 404, 409],
     });
-    const results = this.http.parse(itemResultSchema, response.body, { method: 'POST', path });
-    const failed = results.find((r) => r.code >= 300);
-    if (failed) {
+    if (response.status >= 400 && !Array.isArray(response.body)) {
+      // The whole request was refused (an envelope, not per-item results).
+      const envelope = response.body as { error?: { message?: string } } | undefined;
       throw new DynatraceApiError(
         { method: 'POST', path },
-        failed.code,
-        failureTypeForStatus(failed.code),
-        failed.error?.message ?? `settings object refused with ${failed.code}`,
-        (failed.error?.constraintViolations ?? []).map((v) => ({ path: v.path ?? null, message: v.message })),
+        response.status,
+        failureTypeForStatus(response.status),
+        envelope?.error?.message ?? `settings objects refused with ${response.status}`,
+      );
+    }
+    const results = this.http.parse(itemResultSchema, response.body, { method: 'POST', path });
+    if (results.length !== objects.length) {
+      throw new DynatraceApiError(
+        { method: 'POST', path },
+        response.status,
+        DynatraceFailureType.unexpectedResponse,
+        `${results.length} result(s) for ${objects.length} object(s)`,
       );
     }
     return results.map((r) => {
-      if (!r.objectId) {
-        throw new DynatraceApiError(
-          { method: 'POST', path },
-          r.code,
-          DynatraceFailureType.unexpectedResponse,
-          'no objectId returned',
-        );
+      if (r.code >= 300) {
+        return {
+          error: new DynatraceApiError(
+            { method: 'POST', path },
+            r.code,
+            failureTypeForStatus(r.code),
+            r.error?.message ?? `settings object refused with ${r.code}`,
+            (r.error?.constraintViolations ?? []).map((v) => ({ path: v.path ?? null, message: v.message })),
+          ),
+        };
       }
-      return r.objectId;
+      if (!r.objectId) {
+        return {
+          error: new DynatraceApiError(
+            { method: 'POST', path },
+            r.code,
+            DynatraceFailureType.unexpectedResponse,
+            'no objectId returned',
+          ),
+        };
+      }
+      return { objectId: r.objectId };
     });
   }
 

@@ -1,4 +1,5 @@
 import { FleetHistory } from '../fleet/fleet-history.js';
+import { StandardsStore } from '../standards/standards-store.js';
 import { createDynatraceAccess } from '../activities/dynatrace-access.js';
 import type { EnvironmentAccess } from '../activities/environment-access.js';
 import type { TokenPolicy } from '../activities/tokens/token-keeper.js';
@@ -54,6 +55,7 @@ export function buildActivityDeps(
     reportingPollMs: config.hosts.reportingPollMs,
     maintenance: { scopeCheckHours: config.maintenance.scopeCheckHours },
     fleetHistory: new FleetHistory(options.registry.db),
+    standards: new StandardsStore(options.registry.db),
     inventories: new InventoryStore(config.inventoryDir),
     aws: options.aws ?? (config.aws.region ? createAwsClients({ region: config.aws.region }) : undefined),
     catalog: {

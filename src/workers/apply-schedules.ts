@@ -5,6 +5,8 @@ import { ensureMaintenanceSchedule } from '../client/maintenance-schedule.js';
 import type { AutopilotConfig } from '../config/config.js';
 import { FLEET_SCAN_SCHEDULE_ID } from '../shared/fleet-scan.js';
 import { FLEET_MAINTENANCE_SCHEDULE_ID } from '../shared/maintenance.js';
+import { STANDARDS_DRIFT_SCHEDULE_ID } from '../shared/standards.js';
+import { ensureStandardsDriftSchedule } from '../client/standards-drift-schedule.js';
 
 /** The schedules this configuration wants, as `autopilot schedules apply` and every worker start apply them. */
 export function maintenanceScheduleSettings(config: AutopilotConfig) {
@@ -27,6 +29,14 @@ export function fleetScanScheduleSettings(config: AutopilotConfig) {
   };
 }
 
+export function standardsDriftScheduleSettings(config: AutopilotConfig) {
+  return {
+    taskQueue: config.temporal.taskQueue,
+    intervalSeconds: config.standards.driftIntervalSeconds,
+    concurrency: config.standards.concurrency,
+  };
+}
+
 /** Every schedule of Autopilot's, by id, applied from this configuration. */
 export function autopilotSchedules(config: AutopilotConfig) {
   return [
@@ -39,6 +49,11 @@ export function autopilotSchedules(config: AutopilotConfig) {
       id: FLEET_SCAN_SCHEDULE_ID,
       every: `${config.fleetScan.intervalSeconds} seconds`,
       apply: (client: Client) => ensureFleetScanSchedule(client, fleetScanScheduleSettings(config)),
+    },
+    {
+      id: STANDARDS_DRIFT_SCHEDULE_ID,
+      every: `${config.standards.driftIntervalSeconds} seconds`,
+      apply: (client: Client) => ensureStandardsDriftSchedule(client, standardsDriftScheduleSettings(config)),
     },
   ];
 }

@@ -8,3 +8,7 @@ export { FleetMaintenance } from './fleet-maintenance.js';
 export { AdoptEnvironments } from './adopt-environments.js';
 export { RegistryRequest } from './registry-request.js';
 export { FleetScan } from './fleet-scan.js';
+export { StandardsPlan } from './standards-plan.js';
+export { StandardsApply } from './standards-apply.js';
+export { StandardsDrift } from './standards-drift.js';
+export { StandardsRequest } from './standards-request.js';

@@ -6,6 +6,7 @@ import { FLEET_MAINTENANCE } from '../../src/shared/maintenance.js';
 import { ONBOARD_CUSTOMER } from '../../src/shared/onboarding.js';
 import { ROUTE_PROBLEM_NOTIFICATION } from '../../src/shared/problem-routing.js';
 import { REMEDIATE_CPU_SATURATION } from '../../src/shared/remediation.js';
+import { STANDARDS_APPLY, STANDARDS_DRIFT, STANDARDS_PLAN, STANDARDS_REQUEST } from '../../src/shared/standards.js';
 import { WORKER_SELF_CHECK } from '../../src/shared/worker-self-check.js';
 import * as workflows from '../../src/workflows/index.js';
 
@@ -23,6 +24,10 @@ describe('workflow type names', () => {
       ADOPT_ENVIRONMENTS,
       REGISTRY_REQUEST,
       FLEET_SCAN,
+      STANDARDS_PLAN,
+      STANDARDS_APPLY,
+      STANDARDS_DRIFT,
+      STANDARDS_REQUEST,
     ];
     const registered = Object.entries(workflows).map(([exported, fn]) => {
       // The type Temporal records is the function's own name, not the name it is exported under.

@@ -1,4 +1,5 @@
 import { FleetHistory } from '../../src/fleet/fleet-history.js';
+import { StandardsStore } from '../../src/standards/standards-store.js';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
@@ -100,6 +101,7 @@ export function testActivityDeps(options: {
     reportingPollMs: 200,
     maintenance: { scopeCheckHours: 24 },
     fleetHistory: new FleetHistory(options.registry.db),
+    standards: new StandardsStore(options.registry.db),
     inventories: new InventoryStore(path.join(options.dir, 'inventories')),
     aws: options.aws?.clients,
     catalog: {

@@ -195,7 +195,7 @@ describe('autopilot environments: adopt what exists, register by hand', () => {
     expect(JSON.parse((await autopilot('schedules', 'pause', '--json')).stdout)).toMatchObject({ paused: true });
     // Applying again (as every worker start does) keeps the operator's pause.
     expect((await autopilot('schedules', 'apply')).stdout.trim()).toBe(
-      'fleet-maintenance: updated\nfleet-scan: updated',
+      'fleet-maintenance: updated\nfleet-scan: updated\nstandards-drift: updated',
     );
     expect(JSON.parse((await autopilot('schedules', '--json')).stdout)).toMatchObject({ paused: true });
     expect(JSON.parse((await autopilot('schedules', 'unpause', '--json')).stdout)).toMatchObject({ paused: false });

@@ -7,9 +7,9 @@ import { connect } from '../context.js';
 import type { Print } from '../output.js';
 
 export const schedulesUsage =
-  'autopilot schedules [list|apply|pause|unpause|trigger] [fleet-maintenance|fleet-scan] [--json]';
+  'autopilot schedules [list|apply|pause|unpause|trigger] [fleet-maintenance|fleet-scan|standards-drift] [--json]';
 
-/** Autopilot's schedules (fleet-maintenance by default, fleet-scan): what they do and when, and an operator's levers. */
+/** Autopilot's schedules (fleet-maintenance by default, fleet-scan, standards-drift): what they do and when, and an operator's levers. */
 export async function schedulesCommand(argv: string[], print: Print): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
