@@ -129,14 +129,16 @@ export interface StandardSetsTable {
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
-/** Each finished apply: the last one is what the drift schedule holds the fleet to. */
+/** Each apply an operator started: the last one is what the drift schedule holds the fleet to. */
 export interface StandardsAppliedTable {
   id: Generated<number>;
   set_hash: string;
   selector: string;
-  workflow_id: string;
-  applied_at: Timestamp;
-  counts: ColumnType<unknown, string, string>;
+  /** `workflowId/runId` of the StandardsApply run. */
+  run: string;
+  started_at: Timestamp;
+  finished_at: OptionalTimestamp;
+  counts: ColumnType<unknown, string | null | undefined, string | null>;
 }
 
 export interface StandardsPlansTable {

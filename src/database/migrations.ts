@@ -172,9 +172,10 @@ const MIGRATIONS: Record<string, Migration> = {
         .addColumn('id', 'bigserial', (c) => c.primaryKey())
         .addColumn('set_hash', 'text', (c) => c.notNull().references('standard_sets.hash'))
         .addColumn('selector', 'text', (c) => c.notNull())
-        .addColumn('workflow_id', 'text', (c) => c.notNull())
-        .addColumn('applied_at', 'timestamptz', (c) => c.notNull())
-        .addColumn('counts', 'jsonb', (c) => c.notNull())
+        .addColumn('run', 'text', (c) => c.notNull().unique())
+        .addColumn('started_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('finished_at', 'timestamptz')
+        .addColumn('counts', 'jsonb')
         .execute();
       await db.schema
         .createTable('standards_plans')

@@ -209,6 +209,8 @@ export interface StandardsDriftReport {
   reapplied: number;
   reported: number;
   needsAttention: number;
+  /** The apply this check gave way to (it writes the same set). */
+  skippedFor?: string;
 }
 
 /** A drift the schedule found: a field of an object of ours that differs from its standard. */
@@ -228,9 +230,15 @@ export interface DriftRecord {
 }
 
 export type StandardsRequestInput =
-  | { op: 'plan-items'; planId: string; after?: number; limit: number; changesOnly: boolean }
+  | {
+      op: 'plan-items';
+      planId: string;
+      after?: { environmentId: string; seq: number };
+      limit: number;
+      changesOnly: boolean;
+    }
   | { op: 'drift'; selector?: string; since?: string; openOnly: boolean; limit: number };
 
 export type StandardsRequestResult =
-  | { op: 'plan-items'; items: (PlannedObject & { seq: number })[]; next?: number }
+  | { op: 'plan-items'; items: (PlannedObject & { seq: number })[]; next?: { environmentId: string; seq: number } }
   | { op: 'drift'; records: DriftRecord[] };

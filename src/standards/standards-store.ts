@@ -65,33 +65,45 @@ export class StandardsStore {
     return [...ids].sort();
   }
 
-  async recordApplied(entry: {
-    setHash: string;
-    selector: string;
-    workflowId: string;
-    counts: unknown;
-  }): Promise<void> {
+  /**
+   * An operator's apply of a set: from now on it is what the fleet is held to. Recorded once per run
+   * (a retried activity changes nothing).
+   */
+  async applyStarted(entry: { setHash: string; selector: string; run: string }): Promise<void> {
     await this.db
       .insertInto('standards_applied')
-      .values({
-        set_hash: entry.setHash,
-        selector: entry.selector,
-        workflow_id: entry.workflowId,
-        applied_at: new Date(),
-        counts: JSON.stringify(entry.counts),
-      })
+      .values({ set_hash: entry.setHash, selector: entry.selector, run: entry.run, started_at: new Date() })
+      .onConflict((oc) => oc.column('run').doNothing())
       .execute();
   }
 
-  /** The set the fleet was last held to, with the selector it was applied with. */
-  async lastApplied(): Promise<{ setHash: string; selector: string; appliedAt: Date } | undefined> {
+  async applyFinished(run: string, counts: unknown): Promise<void> {
+    await this.db
+      .updateTable('standards_applied')
+      .set({ finished_at: new Date(), counts: JSON.stringify(counts) })
+      .where('run', '=', run)
+      .execute();
+  }
+
+  /** The set the fleet is held to (the last apply started), and whether that apply still runs. */
+  async lastApplied(): Promise<
+    { setHash: string; selector: string; run: string; startedAt: Date; finished: boolean } | undefined
+  > {
     const row = await this.db
       .selectFrom('standards_applied')
-      .select(['set_hash', 'selector', 'applied_at'])
+      .select(['set_hash', 'selector', 'run', 'started_at', 'finished_at'])
       .orderBy('id', 'desc')
       .limit(1)
       .executeTakeFirst();
-    return row ? { setHash: row.set_hash, selector: row.selector, appliedAt: row.applied_at } : undefined;
+    return row
+      ? {
+          setHash: row.set_hash,
+          selector: row.selector,
+          run: row.run,
+          startedAt: row.started_at,
+          finished: row.finished_at !== null,
+        }
+      : undefined;
   }
 
   /** A new plan, replacing one of the same id (a retried activity); plans past their retention go. */
@@ -151,17 +163,27 @@ export class StandardsStore {
       .execute();
   }
 
+  /** A plan's rows by environment (then as found), a page at a time after the last row of the previous page. */
   async planItems(
     planId: string,
-    options: { after?: number; limit: number; changesOnly: boolean },
+    options: { after?: { environmentId: string; seq: number }; limit: number; changesOnly: boolean },
   ): Promise<(PlannedObject & { seq: number })[]> {
     let query = this.db
       .selectFrom('standards_plan_items')
       .selectAll()
       .where('plan_id', '=', planId)
+      .orderBy('environment_id')
       .orderBy('seq')
       .limit(options.limit);
-    if (options.after !== undefined) query = query.where('seq', '>', options.after);
+    const after = options.after;
+    if (after) {
+      query = query.where((eb) =>
+        eb.or([
+          eb('environment_id', '>', after.environmentId),
+          eb.and([eb('environment_id', '=', after.environmentId), eb('seq', '>', after.seq)]),
+        ]),
+      );
+    }
     if (options.changesOnly) query = query.where('action', 'in', ['create', 'update', 'delete', 'refused']);
     const rows = await query.execute();
     return rows.map((r) => ({

@@ -90,6 +90,14 @@ export async function StandardsApply(input: StandardsApplyInput): Promise<Standa
     enforceOnly,
   });
   state.planned(planned);
+  const run = `${workflowId}/${workflowInfo().runId}`;
+  if (!enforceOnly) {
+    // From here on this set is what the fleet is held to, whatever the operator decides below.
+    await standardsActivities.recordApplyStarted.executeWithOptions(
+      { summary: `Hold the fleet to standards ${input.set.hash.slice(0, 12)} from now on` },
+      [{ setHash: input.set.hash, selector: input.selector, run }],
+    );
+  }
   const hasGroups = input.set.standards.some((s) => s.kind === 'user-group');
 
   const grantGroups = async (environmentIds: string[]) => {
@@ -139,13 +147,15 @@ export async function StandardsApply(input: StandardsApplyInput): Promise<Standa
   }
   await Promise.all(running);
 
-  await standardsActivities.recordStandardsApplied.executeWithOptions(
-    { summary: `Record standards ${input.set.hash.slice(0, 12)} as applied` },
-    [{ setHash: input.set.hash, selector: input.selector, workflowId, counts: state.progress.writes }],
-  );
+  if (!enforceOnly) {
+    await standardsActivities.recordApplyFinished.executeWithOptions(
+      { summary: `Record standards ${input.set.hash.slice(0, 12)} as applied` },
+      [{ run, counts: state.progress.writes }],
+    );
+  }
   phase(AutopilotPhase.Completed);
   setCurrentDetails(`Done: ${details(state, input.set.hash)}`);
-  return { ...state.progress, planId: `${workflowId}/${workflowInfo().runId}` };
+  return { ...state.progress, planId: run };
 }
 
 function details(state: StandardsApplyState, hash: string): string {

@@ -12,6 +12,12 @@ import {
 } from './standards/standards-steps.js';
 
 /**
+ * An apply still running this long (waiting for an operator) no longer holds drift checks back: its
+ * set is the one the fleet is held to either way.
+ */
+const APPLY_QUIET_MINUTES = 60;
+
+/**
  * One run of the `standards-drift` schedule: the set applied last is planned again over the fleet;
  * every difference is recorded as drift, `enforce` standards are written back at once and `report`
  * ones only recorded. A refusal is counted and stays recorded (an operator's `apply` deals with it):
@@ -27,12 +33,18 @@ export async function StandardsDrift(input: StandardsDriftInput = {}): Promise<S
     reported: 0,
     needsAttention: 0,
   };
-  const last = await standardsActivities.lastAppliedStandards.executeWithOptions(
+  const last = await standardsActivities.standardsToHold.executeWithOptions(
     { summary: 'Find the standards applied last' },
-    [],
+    [{ quietMinutes: APPLY_QUIET_MINUTES }],
   );
   if (!last) {
     setCurrentDetails('No standards were ever applied: nothing to hold the fleet to');
+    return report;
+  }
+  if (last.applying) {
+    report.setHash = last.setHash;
+    report.skippedFor = last.applying;
+    setCurrentDetails(`Standards ${last.setHash.slice(0, 12)} are being applied by ${last.applying}: checked after it`);
     return report;
   }
   report.setHash = last.setHash;

@@ -9,7 +9,7 @@ export async function StandardsRequest(input: StandardsRequestInput): Promise<St
   switch (input.op) {
     case 'plan-items': {
       const items = await act.standardsPlanItems.executeWithOptions(
-        { summary: `Read plan ${input.planId}${input.after ? ` after row ${input.after}` : ''}` },
+        { summary: `Read plan ${input.planId}${input.after ? ` after ${input.after.environmentId}` : ''}` },
         [
           {
             planId: input.planId,
@@ -19,7 +19,12 @@ export async function StandardsRequest(input: StandardsRequestInput): Promise<St
           },
         ],
       );
-      return { op: 'plan-items', items, ...(items.length === input.limit ? { next: items.at(-1)!.seq } : {}) };
+      const last = items.at(-1);
+      return {
+        op: 'plan-items',
+        items,
+        ...(last && items.length === input.limit ? { next: { environmentId: last.environmentId, seq: last.seq } } : {}),
+      };
     }
     case 'drift':
       return {

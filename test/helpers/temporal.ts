@@ -146,3 +146,47 @@ export async function decodedPayloadTexts(node: unknown): Promise<string[]> {
   const decoded = await codec.decode(payloads);
   return decoded.map((p) => Buffer.from(p.data ?? new Uint8Array()).toString('utf8'));
 }
+
+/**
+ * A namespace of the test's own on the run-wide dev server, with our search attributes: schedules
+ * have fixed ids (`standards-drift`), so a test whose worker applies them must not share a
+ * namespace with another such test running beside it.
+ */
+export async function ownNamespace(name: string): Promise<string> {
+  const { Connection } = await import('@temporalio/client');
+  const { msToTs } = await import('@temporalio/common/lib/time.js');
+  const connection = await Connection.connect({ address: inject('temporalAddress') });
+  try {
+    try {
+      await connection.workflowService.registerNamespace({
+        namespace: name,
+        workflowExecutionRetentionPeriod: { seconds: msToTs('1 day').seconds },
+      });
+    } catch (err) {
+      if (!/already|exists/i.test((err as Error).message)) throw err;
+    }
+    // A fresh namespace answers only once the server's namespace cache has it (a few seconds).
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        const existing = await connection.operatorService.listSearchAttributes({ namespace: name });
+        const known = new Set(Object.keys(existing.customAttributes ?? {}));
+        const missing = AUTOPILOT_SEARCH_ATTRIBUTES.filter((key) => !known.has(key.name));
+        if (missing.length > 0) {
+          await connection.operatorService.addSearchAttributes({
+            namespace: name,
+            searchAttributes: Object.fromEntries(
+              missing.map((key) => [key.name, encodeSearchAttributeIndexedValueType(key.type)!]),
+            ),
+          });
+        }
+        return name;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  } finally {
+    await connection.close();
+  }
+}

@@ -217,19 +217,26 @@ export function createStandardsActivities(deps: StandardsDeps) {
     return heartbeatWhile({ groups: fleet.length }, () => run.applyGroups(fleet));
   }
 
-  async function recordStandardsApplied(input: {
-    setHash: string;
-    selector: string;
-    workflowId: string;
-    counts: unknown;
-  }): Promise<void> {
-    await deps.standards.recordApplied(input);
+  /** From the start of an operator's apply, its set is what the drift schedule holds the fleet to. */
+  async function recordApplyStarted(input: { setHash: string; selector: string; run: string }): Promise<void> {
+    await deps.standards.applyStarted(input);
   }
 
-  /** The set the drift schedule holds the fleet to: the last one applied. */
-  async function lastAppliedStandards(): Promise<{ setHash: string; selector: string } | undefined> {
+  async function recordApplyFinished(input: { run: string; counts: unknown }): Promise<void> {
+    await deps.standards.applyFinished(input.run, input.counts);
+  }
+
+  /**
+   * The set the drift schedule holds the fleet to: the one applied last. While that apply still
+   * writes (for up to `quietMinutes`), a drift run would only write the same objects beside it.
+   */
+  async function standardsToHold(input: {
+    quietMinutes: number;
+  }): Promise<{ setHash: string; selector: string; applying?: string } | undefined> {
     const last = await deps.standards.lastApplied();
-    return last ? { setHash: last.setHash, selector: last.selector } : undefined;
+    if (!last) return undefined;
+    const applying = !last.finished && Date.now() - last.startedAt.getTime() < input.quietMinutes * 60_000;
+    return { setHash: last.setHash, selector: last.selector, ...(applying ? { applying: last.run } : {}) };
   }
 
   /** Drift that was just re-applied in these environments is resolved. */
@@ -237,7 +244,12 @@ export function createStandardsActivities(deps: StandardsDeps) {
     await deps.standards.resolveDrift(input.environmentIds, new Set(), new Date(), 'reapplied');
   }
 
-  async function standardsPlanItems(input: { planId: string; after?: number; limit: number; changesOnly: boolean }) {
+  async function standardsPlanItems(input: {
+    planId: string;
+    after?: { environmentId: string; seq: number };
+    limit: number;
+    changesOnly: boolean;
+  }) {
     return deps.standards.planItems(input.planId, input);
   }
 
@@ -261,8 +273,9 @@ export function createStandardsActivities(deps: StandardsDeps) {
     planStandards,
     applyStandards,
     applyUserGroupStandards,
-    recordStandardsApplied,
-    lastAppliedStandards,
+    recordApplyStarted,
+    recordApplyFinished,
+    standardsToHold,
     resolveReappliedDrift,
     standardsPlanItems,
     standardsDrift,

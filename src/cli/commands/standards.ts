@@ -152,7 +152,7 @@ async function plan(
   const { summary } = result;
   if (!options.json) print(`Plan of standards ${set.hash.slice(0, 12)} (${origin(set)}) over ${selector}`);
   let current: string | undefined;
-  let after: number | undefined;
+  let after: { environmentId: string; seq: number } | undefined;
   do {
     const page = await standardsRequest<Extract<StandardsRequestResult, { op: 'plan-items' }>>(
       ctx.client,
