@@ -265,6 +265,33 @@ describe('autopilot CLI against npm start', () => {
     const runs = await autopilot('runs', '--type', REMEDIATE_CPU_SATURATION, '--json');
     expect(JSON.parse(runs.stdout)).toEqual([expect.objectContaining({ environment: 'demo-p1', phase: 'Waiting' })]);
   });
+
+  it("standards: the example folder plans and applies in the sandbox; onboarding's own objects are taken over, not doubled", async () => {
+    const folder = path.join(projectRoot, 'examples/standards');
+    const planned = await autopilot('standards', 'plan', '--standards', folder, '--environments', 'demo-p1');
+    expect(planned.stderr).toBe('');
+    expect(planned.code).toBe(5);
+    expect(planned.stdout).toContain('+ builtin:management-zones "Customer demo" (customer-zone)');
+    expect(planned.stdout).toContain('+ builtin:tags.auto-tagging "stage" (stage-tag) [report]');
+    expect(planned.stdout).toContain('+ user group "demo-operators" (customer-operators)');
+    expect(planned.stdout).toMatch(/~ environment quotas \(host-unit-quota\)\n\s+hostUnits\.maxLimit: null → 200/);
+    // Onboarding's alerting profile and webhook are the example's self-healing standards, already right.
+    expect(planned.stdout).toContain('4 to create, 1 to update, 0 to delete, 2 unchanged');
+
+    const applied = await autopilot('standards', 'apply', '--standards', folder, '--environments', 'demo-p1', '--wait');
+    expect(applied.code).toBe(0);
+    expect(applied.stdout).toContain(
+      'Completed: 1 environment(s) written, 0 already right, 0 skipped; 4 object(s) created, 1 updated',
+    );
+    const again = await autopilot('standards', 'plan', '--standards', folder, '--environments', 'demo-p1');
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('Nothing to do');
+    // Still one webhook: the test notification the simulator sends goes to exactly one target.
+    const test = await fetch(`http://127.0.0.1:${simulatorPort}/_sim/environments/demo-p1/test-notification`, {
+      method: 'POST',
+    });
+    expect(((await test.json()) as { results: unknown[] }).results).toHaveLength(1);
+  });
 });
 
 function inventoryPath(): string {

@@ -133,7 +133,7 @@ export function createStandardsActivities(deps: StandardsDeps) {
                 environmentId: row.environmentId,
                 standard: row.standard,
                 object: row.object,
-                field: row.action === 'create' ? '(object removed)' : d.field,
+                field: row.action === 'create' ? '(missing)' : d.field,
                 old: row.action === 'create' ? null : d.old,
                 new: d.new,
                 mode: row.mode,

@@ -194,6 +194,7 @@ async function plan(
 }
 
 function bar(p: StandardsApplyProgress, width = 30): string {
+  if (p.planned.environments === 0 && p.environments === 0) return 'planning …';
   const done = p.applied + p.unchanged + p.skipped;
   const filled = Math.round((done / Math.max(1, p.environments)) * width);
   return (
