@@ -7,6 +7,8 @@ import { runFleetBenchmark } from './fleet/fleet-benchmark.js';
 import { startBenchStack } from './harness/bench-stack.js';
 import { runMaintenanceBenchmark } from './maintenance/maintenance-benchmark.js';
 import { runFleetViewBenchmark } from './fleet-view/fleet-view-benchmark.js';
+import { runStandardsBenchmark } from './standards/standards-benchmark.js';
+import { standardsMarkdown } from './report/standards-report.js';
 import { fleetViewMarkdown } from './report/fleet-view-report.js';
 import { fleetCharts, fleetMarkdown } from './report/fleet-report.js';
 import { maintenanceMarkdown } from './report/maintenance-report.js';
@@ -37,6 +39,8 @@ const { values } = parseArgs({
     'maintenance-capacity': { type: 'string', default: '2' },
     'no-fleet-view': { type: 'boolean', default: false },
     'fleet-view-environments': { type: 'string', default: '5000' },
+    'no-standards': { type: 'boolean', default: false },
+    'standards-environments': { type: 'string', default: '5000' },
     out: { type: 'string', default: path.join(projectRoot, 'bench', 'results') },
   },
 });
@@ -104,13 +108,25 @@ if (!values['no-fleet-view']) {
   });
 }
 
+let standards: Awaited<ReturnType<typeof runStandardsBenchmark>> | undefined;
+if (!values['no-standards']) {
+  log(`Standards: ${values['standards-environments']} environments`);
+  standards = await runStandardsBenchmark({
+    environments: Number(values['standards-environments']),
+    latencyMs: 40,
+    latencyJitterMs: 20,
+    capacityPerEnvironment: 5,
+    log,
+  });
+}
+
 mkdirSync(values.out, { recursive: true });
 const charts = { ...(fleet ? fleetCharts(fleet) : {}), ...(storm ? stormCharts(storm) : {}) };
 for (const [file, svg] of Object.entries(charts)) writeFileSync(path.join(values.out, file), svg);
 writeFileSync(
   path.join(values.out, 'latest.json'),
   JSON.stringify(
-    { startedAt, finishedAt: new Date().toISOString(), machine, fleet, storm, maintenance, fleetView },
+    { startedAt, finishedAt: new Date().toISOString(), machine, fleet, storm, maintenance, fleetView, standards },
     null,
     2,
   ) + '\n',
@@ -121,7 +137,8 @@ const report = [
   `${startedAt} on ${machine.cpus} cores (${machine.cpuModel ?? 'unknown CPU'}), ${machine.memoryGiB} GiB; ` +
     'everything (Temporal dev server with SQLite, worker, simulator, load generator) on this one machine. ' +
     'Reproduce with `npm run bench` (options: `--hosts`, `--environments`, `--install-ms`, `--concurrency`, `--notifications`, ' +
-    '`--maintenance-environments`, `--fleet-view-environments`; `--no-fleet`, `--no-storm`, `--no-maintenance`, `--no-fleet-view` skip a section).',
+    '`--maintenance-environments`, `--fleet-view-environments`, `--standards-environments`; `--no-fleet`, `--no-storm`, `--no-maintenance`, ' +
+    '`--no-fleet-view`, `--no-standards` skip a section).',
   '',
   ...(fleet ? fleetMarkdown(fleet) : []),
   '',
@@ -129,6 +146,7 @@ const report = [
   '',
   ...(maintenance ? [...maintenanceMarkdown(maintenance), ''] : []),
   ...(fleetView ? [...fleetViewMarkdown(fleetView), ''] : []),
+  ...(standards ? [...standardsMarkdown(standards), ''] : []),
 ];
 writeFileSync(path.join(values.out, 'report.md'), report.join('\n'));
 rmSync(path.join(values.out, 'fleet.partial.json'), { force: true });

@@ -22,6 +22,7 @@ import { FileSecretStore } from '../../src/secrets/file-secret-store.js';
 import { secretRefs } from '../../src/secrets/secret-store.js';
 import type { FleetScanInput, FleetScanReport } from '../../src/shared/fleet-scan.js';
 import { TOKEN_PURPOSES } from '../../src/shared/registry.js';
+import { StandardsStore } from '../../src/standards/standards-store.js';
 import { startDynatraceSimulator, type DynatraceSimulator } from '../../sandbox/dynatrace/server.js';
 
 export interface FleetViewBenchmarkOptions {
@@ -219,11 +220,13 @@ async function measurePage(
     log('  page: skipped (no Chromium; scripts/setup-tools.sh installs it)');
     return undefined;
   }
-  const status = new FleetStatusBuilder(registry, history, undefined, {
-    scanIntervalSeconds: 30,
-    retentionDays: 30,
-    namespace: 'default',
-  });
+  const status = new FleetStatusBuilder(
+    registry,
+    history,
+    undefined,
+    { scanIntervalSeconds: 30, retentionDays: 30, namespace: 'default' },
+    new StandardsStore(registry.db),
+  );
   const built = performance.now();
   const body = JSON.stringify(await status.build());
   const statusBuildMs = performance.now() - built;
