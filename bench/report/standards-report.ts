@@ -8,11 +8,11 @@ export function standardsMarkdown(r: StandardsBenchmarkResult): string[] {
     `${r.standards} standards over ${r.schemas} settings schemas and one user group per customer; simulator latency ${r.latency}; ` +
       'four clusters of 50 requests in flight each; plan concurrency 200, apply in batches of 25, four at a time.',
     '',
-    '| Step | Seconds | Settings reads | Writes | Create | Update | Unchanged |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| Step | Seconds | CPU seconds | Settings reads | Writes | Create | Update | Unchanged |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...r.steps.map(
       (s) =>
-        `| ${s.name} | ${s.seconds.toFixed(1)} | ${s.reads} | ${s.writes} | ${s.counts?.create ?? ''} | ` +
+        `| ${s.name} | ${s.seconds.toFixed(1)} | ${s.cpuSeconds.toFixed(1)} | ${s.reads} | ${s.writes} | ${s.counts?.create ?? ''} | ` +
         `${s.counts?.update ?? ''} | ${s.counts?.unchanged ?? ''} |`,
     ),
     '',

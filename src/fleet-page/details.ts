@@ -10,6 +10,7 @@ export function tooltipHtml(cell: FleetEnvironmentCell, status: FleetStatus): st
     `<b>${escapeHtml(cell.id)}</b> · ${STATE_LABELS[cell.state]}${cell.stale ? ' (data too old)' : ''}` +
     `<br><span class="muted">${cell.cluster ? escapeHtml(cell.cluster) : 'SaaS'} · ${cell.customer ? escapeHtml(cell.customer) : 'no customer'}</span>` +
     `<br>${cell.openProblems} open problem(s)${cell.severity ? ` (worst: ${escapeHtml(severityLabel(cell.severity))})` : ''}${cell.hosts !== undefined ? ` · ${cell.hosts} host(s)` : ''}` +
+    (cell.drifted ? `<br>${cell.drifted} field(s) differ from the standards` : '') +
     `<br>data ${age(cell.lastScanAt, status)}`
   );
 }
@@ -38,6 +39,9 @@ export function renderDetails(panel: HTMLElement, cell: FleetEnvironmentCell | u
     `<dt>Last scan</dt><dd>${cell.lastScanAt ? `${utc(cell.lastScanAt)} (${age(cell.lastScanAt, status)})` : 'never'}</dd>` +
     (cell.scanError ? `<dt>Scan error</dt><dd class="warn">${escapeHtml(cell.scanError)}</dd>` : '') +
     (cell.attention ? `<dt>Needs attention</dt><dd class="warn">${escapeHtml(cell.attention)}</dd>` : '') +
+    (cell.drifted
+      ? `<dt>Drift</dt><dd>${cell.drifted} field(s) differ from the standards — <code class="command">autopilot standards drift --environments ${escapeHtml(cell.id)}</code></dd>`
+      : '') +
     `</dl>` +
     (problems.length
       ? `<ol class="problems">${problems

@@ -46,7 +46,7 @@ export function installSeverityColours(): void {
 
 function cellHtml(cell: FleetEnvironmentCell, selected: string | undefined): string {
   return (
-    `<span class="cell s-${cell.state}${cell.stale ? ' stale' : ''}${cell.id === selected ? ' selected' : ''}"` +
+    `<span class="cell s-${cell.state}${cell.stale ? ' stale' : ''}${cell.drifted ? ' drifted' : ''}${cell.id === selected ? ' selected' : ''}"` +
     ` data-environment-id="${escapeHtml(cell.id)}" data-state="${cell.state}"` +
     (cell.severity ? ` data-severity="${escapeHtml(cell.severity)}"` : '') +
     `></span>`
@@ -80,8 +80,10 @@ export function renderGrid(container: HTMLElement, cells: FleetEnvironmentCell[]
 export function renderLegend(container: HTMLElement, cells: FleetEnvironmentCell[]): void {
   const counts = new Map<string, number>();
   const severities = new Map<string, number>();
+  let drifted = 0;
   for (const cell of cells) {
     counts.set(cell.state, (counts.get(cell.state) ?? 0) + 1);
+    if (cell.drifted) drifted++;
     if (cell.state === 'problems' && cell.severity)
       severities.set(cell.severity, (severities.get(cell.severity) ?? 0) + 1);
   }
@@ -96,5 +98,8 @@ export function renderLegend(container: HTMLElement, cells: FleetEnvironmentCell
     CELL_STATES.map(
       (state) =>
         `<span class="legend-item"><span class="cell s-${state}"></span>${STATE_LABELS[state]} <b>${counts.get(state) ?? 0}</b></span>`,
-    ).join('') + (bySeverity ? `<span class="legend-sub">worst severity:</span>${bySeverity}` : '');
+    ).join('') +
+    // Drift is a marker over any state's colour, so it is listed apart from the states.
+    `<span class="legend-item" title="Fields differ from the standards applied last"><span class="cell s-healthy drifted"></span>Drifted from standards <b>${drifted}</b></span>` +
+    (bySeverity ? `<span class="legend-sub">worst severity:</span>${bySeverity}` : '');
 }

@@ -61,5 +61,6 @@ export function renderSummary(container: HTMLElement, status: FleetStatus): void
     `<span><b>${withProblems}</b> with problems</span>` +
     `<span><b>${status.problems.length}</b> open problems</span>` +
     `<span><b>${healing}</b> healing</span>` +
+    `<span><b>${status.driftedEnvironments}</b> drifted</span>` +
     `<span><b>${status.incidents.filter((i) => i.open).length}</b> incidents</span>`;
 }

@@ -36,6 +36,11 @@ export class FleetMetrics {
     help: 'Environments whose problems the last scan could not read.',
     registers: [this.registry],
   });
+  private readonly drifted = new Gauge({
+    name: 'autopilot_fleet_drifted_environments',
+    help: 'Environments with open drift from the standards applied last (fields that differ).',
+    registers: [this.registry],
+  });
   private readonly hosts = new Gauge({
     name: 'autopilot_fleet_hosts',
     help: 'Hosts with OneAgent by agent version, from the last host censuses.',
@@ -59,6 +64,7 @@ export class FleetMetrics {
     this.incidents.set(status.incidents.filter((i) => i.open).length);
     if (status.scan.ageSeconds !== undefined) this.scanAge.set(status.scan.ageSeconds);
     this.failing.set(status.scan.environmentsFailing);
+    this.drifted.set(status.driftedEnvironments);
     for (const v of status.charts.agentVersions) this.hosts.set({ version: v.version }, v.hosts);
     for (const [kind, count] of Object.entries(status.autopilot?.running ?? {})) this.running.set({ kind }, count);
     return this.registry.metrics();

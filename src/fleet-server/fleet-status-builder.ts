@@ -1,5 +1,6 @@
 import type { EnvironmentScanRow, FleetHistory } from '../fleet/fleet-history.js';
 import type { EnvironmentRegistry } from '../registry/environment-registry.js';
+import type { StandardsStore } from '../standards/standards-store.js';
 import { ONBOARD_CUSTOMER } from '../shared/onboarding.js';
 import { REMEDIATE_CPU_SATURATION } from '../shared/remediation.js';
 import {
@@ -24,8 +25,8 @@ const STALE_INTERVALS = 3;
 
 /**
  * Builds what the status page shows for now or for a moment of the retention: the registry's
- * environments, the problems open then (from the fleet history), incidents, host censuses, and
- * Autopilot's own runs from Temporal's visibility.
+ * environments, the problems open then (from the fleet history), incidents, host censuses, drift
+ * from the standards, and Autopilot's own runs from Temporal's visibility.
  */
 export class FleetStatusBuilder {
   constructor(
@@ -33,26 +34,39 @@ export class FleetStatusBuilder {
     private readonly history: FleetHistory,
     private readonly visibility: AutopilotVisibility | undefined,
     private readonly settings: FleetStatusSettings,
+    private readonly standards: StandardsStore,
   ) {}
 
   async build(requestedAt?: Date): Promise<FleetStatus> {
     const now = new Date();
     const live = !requestedAt || requestedAt.getTime() >= now.getTime() - LIVE_WITHIN_MS;
     const at = live ? now : requestedAt;
-    const [environments, problems, incidents, overTime, censuses, scans, lastScan, firstScan, healing, onboarding] =
-      await Promise.all([
-        this.registry.list(),
-        this.history.openProblemsAt(at, live),
-        this.history.incidentsAt(at),
-        this.history.problemsOverTime(at),
-        this.history.latestHostSnapshots(at),
-        live ? this.history.environmentScans() : Promise.resolve(new Map<string, EnvironmentScanRow>()),
-        this.history.lastScan(at),
-        this.history.firstRecord(),
-        this.visibility?.environmentsWith(REMEDIATE_CPU_SATURATION, live ? undefined : at) ??
-          new Map<string, string[]>(),
-        this.visibility?.environmentsWith(ONBOARD_CUSTOMER, live ? undefined : at) ?? new Map<string, string[]>(),
-      ]);
+    const [
+      environments,
+      problems,
+      incidents,
+      overTime,
+      censuses,
+      scans,
+      lastScan,
+      firstScan,
+      healing,
+      onboarding,
+      drift,
+    ] = await Promise.all([
+      this.registry.list(),
+      this.history.openProblemsAt(at, live),
+      this.history.incidentsAt(at),
+      this.history.problemsOverTime(at),
+      this.history.latestHostSnapshots(at),
+      live ? this.history.environmentScans() : Promise.resolve(new Map<string, EnvironmentScanRow>()),
+      this.history.lastScan(at),
+      this.history.firstRecord(),
+      this.visibility?.environmentsWith(REMEDIATE_CPU_SATURATION, live ? undefined : at) ?? new Map<string, string[]>(),
+      this.visibility?.environmentsWith(ONBOARD_CUSTOMER, live ? undefined : at) ?? new Map<string, string[]>(),
+      // Resolved drift is kept, so the slider's moments get their drift rebuilt rather than left out.
+      live ? this.standards.openDriftCounts() : this.standards.openDriftCountsAt(at),
+    ]);
     const intervalMs = this.settings.scanIntervalSeconds * 1000;
     const staleBefore = at.getTime() - STALE_INTERVALS * intervalMs;
 
@@ -100,6 +114,7 @@ export class FleetStatusBuilder {
       for (const [version, hosts] of Object.entries(census?.agentVersions ?? {})) {
         agentVersions.set(version, (agentVersions.get(version) ?? 0) + hosts);
       }
+      const drifted = drift.get(environment.id) ?? 0;
       const expiries = environment.tokens
         .filter((t) => t.state === 'current' && t.expiresAt)
         .map((t) => t.expiresAt!)
@@ -123,6 +138,7 @@ export class FleetStatusBuilder {
         ...(scan?.problemsOkAt ? { lastScanAt: scan.problemsOkAt.toISOString() } : {}),
         ...(scan?.problemsError ? { scanError: scan.problemsError } : {}),
         stale,
+        ...(drifted > 0 ? { drifted } : {}),
       });
     }
 
@@ -143,6 +159,7 @@ export class FleetStatusBuilder {
       },
       history: { from: historyFrom.toISOString(), to: now.toISOString() },
       environments: cells,
+      driftedEnvironments: cells.filter((c) => c.drifted !== undefined).length,
       problems: fleetProblems.filter((p) => known.has(p.environmentId)),
       incidents,
       ...(live && this.visibility ? { autopilot: await this.visibility.activity(healing) } : {}),

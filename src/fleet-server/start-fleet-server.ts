@@ -5,6 +5,7 @@ import { ConfigError } from '../config/config-error.js';
 import type { AutopilotConfig } from '../config/config.js';
 import type { DynatraceAccess } from '../activities/dynatrace-access.js';
 import { FleetHistory } from '../fleet/fleet-history.js';
+import { StandardsStore } from '../standards/standards-store.js';
 import { AutopilotVisibility } from './autopilot-visibility.js';
 import { FleetMetrics } from './fleet-metrics.js';
 import { createFleetServer } from './fleet-server.js';
@@ -47,12 +48,18 @@ export async function startFleetServer(
   const history = new FleetHistory(registry.db);
   const uiUrl = mode.temporalUiUrl ?? config.temporal.uiUrl;
   const app = createFleetServer({
-    status: new FleetStatusBuilder(registry, history, deps.client ? new AutopilotVisibility(deps.client) : undefined, {
-      scanIntervalSeconds: config.fleetScan.intervalSeconds,
-      retentionDays: config.fleetScan.retentionDays,
-      temporalUiUrl: uiUrl,
-      namespace: config.temporal.namespace,
-    }),
+    status: new FleetStatusBuilder(
+      registry,
+      history,
+      deps.client ? new AutopilotVisibility(deps.client) : undefined,
+      {
+        scanIntervalSeconds: config.fleetScan.intervalSeconds,
+        retentionDays: config.fleetScan.retentionDays,
+        temporalUiUrl: uiUrl,
+        namespace: config.temporal.namespace,
+      },
+      new StandardsStore(registry.db),
+    ),
     history,
     query: { registry, clients, tokens },
     metrics: new FleetMetrics(),

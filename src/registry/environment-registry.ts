@@ -89,7 +89,17 @@ export class EnvironmentRegistry {
   async list(selectorText?: string): Promise<RegisteredEnvironment[]> {
     const selector = selectorText ? parseEnvironmentSelector(selectorText) : undefined;
     const rows = await this.db.selectFrom('environments').selectAll().orderBy('id').execute();
-    const chosen = selector ? rows.filter((r) => selects(selector, r)) : rows;
+    return this.withTokens(selector ? rows.filter((r) => selects(selector, r)) : rows);
+  }
+
+  /** These environments (those that exist), in id order: a batch costs two queries, not two per environment. */
+  async getMany(ids: readonly string[]): Promise<RegisteredEnvironment[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db.selectFrom('environments').selectAll().where('id', 'in', ids).orderBy('id').execute();
+    return this.withTokens(rows);
+  }
+
+  private async withTokens(chosen: EnvironmentRow[]): Promise<RegisteredEnvironment[]> {
     if (chosen.length === 0) return [];
     const tokens = await this.db
       .selectFrom('environment_tokens')

@@ -58,6 +58,8 @@ export interface FleetEnvironmentCell {
   scanError?: string;
   /** Its data is older than three scan intervals (a slow or unreachable cluster). */
   stale: boolean;
+  /** Fields that differ from the standards applied last (open drift rows at the moment shown); only when any. */
+  drifted?: number;
 }
 
 /** The Temporal UI's list of an environment's runs, from the status's `runsUrlTemplate`. */
@@ -122,6 +124,8 @@ export interface FleetStatus {
   /** The span the time slider may choose from (the retention). */
   history: { from: string; to: string };
   environments: FleetEnvironmentCell[];
+  /** Environments with open drift from the standards at `at` (the cells with `drifted`). */
+  driftedEnvironments: number;
   /** Open at `at`, longest open first. */
   problems: FleetProblem[];
   /** Open at `at`, and those closed within the last day before it. */

@@ -5,6 +5,12 @@ import type { DriftRecord, PlanCounts, PlannedObject, StandardMode, StandardsSet
 /** Plans are for reading soon after they were made; a week covers any investigation. */
 const PLAN_RETENTION_MS = 7 * 86_400_000;
 const INSERT_BATCH = 500;
+/** Resolved drift is history for audits and the time slider; a quarter of a year of it is kept. */
+const DRIFT_RETENTION_MS = 90 * 86_400_000;
+
+/** One drifting field of one object, as drift checks and their resolution compare them. */
+export const driftKey = (environmentId: string, standard: string, object: string, field: string) =>
+  `${environmentId}|${standard}|${object}|${field}`;
 
 export interface DriftFound {
   environmentId: string;
@@ -200,23 +206,30 @@ export class StandardsStore {
   }
 
   /**
-   * Records what a drift check found. A drift already open for the same object and field is only
-   * seen again (a `report` standard drifts until somebody acts), not recorded twice.
+   * Records what a drift check found. A drift already open for the same field with the same value
+   * is only seen again (a `report` standard drifts until somebody acts), not recorded twice; one
+   * whose value changed since is resolved and the new value recorded. Resolved drift past its
+   * retention is forgotten.
    */
   async recordDrift(found: readonly DriftFound[], at: Date): Promise<number> {
     let recorded = 0;
     for (const d of found) {
       const open = await this.db
         .selectFrom('standards_drift')
-        .select(['id', 'new_value', 'old_value'])
+        .select(['id', 'old_value'])
         .where('environment_id', '=', d.environmentId)
         .where('standard', '=', d.standard)
         .where('object', '=', d.object)
         .where('field', '=', d.field)
         .where('resolved_at', 'is', null)
-        .executeTakeFirst();
-      if (open && JSON.stringify(open.old_value) === JSON.stringify(d.old ?? null)) {
-        await this.db.updateTable('standards_drift').set({ last_seen_at: at }).where('id', '=', open.id).execute();
+        .execute();
+      const same = open.find((o) => JSON.stringify(o.old_value) === JSON.stringify(d.old ?? null));
+      const superseded = open.filter((o) => o !== same).map((o) => o.id);
+      if (superseded.length > 0) {
+        await this.db.updateTable('standards_drift').set({ resolved_at: at }).where('id', 'in', superseded).execute();
+      }
+      if (same) {
+        await this.db.updateTable('standards_drift').set({ last_seen_at: at }).where('id', '=', same.id).execute();
         continue;
       }
       await this.db
@@ -236,12 +249,16 @@ export class StandardsStore {
         .execute();
       recorded++;
     }
+    await this.db
+      .deleteFrom('standards_drift')
+      .where('resolved_at', '<', new Date(at.getTime() - DRIFT_RETENTION_MS))
+      .execute();
     return recorded;
   }
 
   /**
-   * Drift that a check no longer finds is resolved: re-applied, or put right by hand. `stillDrifting`
-   * holds `environment|standard|object` of what the check did find.
+   * Drift that a check no longer finds is resolved: re-applied, or put right by hand.
+   * `stillDrifting` holds `environment|standard|object|field` of what the check did find.
    */
   async resolveDrift(
     environmentIds: readonly string[],
@@ -252,13 +269,13 @@ export class StandardsStore {
     for (let i = 0; i < environmentIds.length; i += INSERT_BATCH) {
       let query = this.db
         .selectFrom('standards_drift')
-        .select(['id', 'environment_id', 'standard', 'object'])
+        .select(['id', 'environment_id', 'standard', 'object', 'field'])
         .where('resolved_at', 'is', null)
         .where('environment_id', 'in', environmentIds.slice(i, i + INSERT_BATCH));
       if (onlyAction) query = query.where('action', '=', onlyAction);
       const rows = await query.execute();
       const resolved = rows
-        .filter((r) => !stillDrifting.has(`${r.environment_id}|${r.standard}|${r.object}`))
+        .filter((r) => !stillDrifting.has(driftKey(r.environment_id, r.standard, r.object, r.field)))
         .map((r) => r.id);
       if (resolved.length > 0) {
         await this.db.updateTable('standards_drift').set({ resolved_at: at }).where('id', 'in', resolved).execute();
@@ -293,6 +310,18 @@ export class StandardsStore {
       .selectFrom('standards_drift')
       .select(['environment_id', sql<number>`count(*)::int`.as('n')])
       .where('resolved_at', 'is', null)
+      .groupBy('environment_id')
+      .execute();
+    return new Map(rows.map((r) => [r.environment_id, Number(r.n)]));
+  }
+
+  /** Open drift per environment as it was at a past moment of the retention (the fleet page's time slider). */
+  async openDriftCountsAt(at: Date): Promise<Map<string, number>> {
+    const rows = await this.db
+      .selectFrom('standards_drift')
+      .select(['environment_id', sql<number>`count(*)::int`.as('n')])
+      .where('found_at', '<=', at)
+      .where((eb) => eb.or([eb('resolved_at', 'is', null), eb('resolved_at', '>', at)]))
       .groupBy('environment_id')
       .execute();
     return new Map(rows.map((r) => [r.environment_id, Number(r.n)]));

@@ -14,7 +14,7 @@ import {
 } from '../../shared/standards.js';
 import { standardsEnvironment } from '../../standards/desired-objects.js';
 import { invalidStandardsSet } from '../../standards/validate-standards-set.js';
-import type { DriftFound, StandardsStore } from '../../standards/standards-store.js';
+import { driftKey, type DriftFound, type StandardsStore } from '../../standards/standards-store.js';
 import { heartbeatWhile } from '../heartbeat-while.js';
 import { StandardsRun, type StandardsRunDeps } from './standards-run.js';
 
@@ -155,7 +155,7 @@ export function createStandardsActivities(deps: StandardsDeps) {
       await deps.standards.recordDrift(drift, at);
       await deps.standards.resolveDrift(
         targets.map((t) => t.id),
-        new Set(drift.map((d) => `${d.environmentId}|${d.standard}|${d.object}`)),
+        new Set(drift.map((d) => driftKey(d.environmentId, d.standard, d.object, d.field))),
         at,
       );
     }
@@ -185,9 +185,11 @@ export function createStandardsActivities(deps: StandardsDeps) {
     const set = await setOf(input.setHash);
     const run = new StandardsRun(deps, set, { enforceOnly: input.enforceOnly });
     const schemaIds = await schemaIdsFor(run);
+    const records = new Map((await registry.getMany(input.environmentIds)).map((e) => [e.id, e]));
+    environments.remember([...records.values()]);
     return heartbeatWhile({ first: input.environmentIds[0] }, () =>
       mapWithConcurrency(input.environmentIds, input.concurrency, async (environmentId) => {
-        const environment = await registry.get(environmentId);
+        const environment = records.get(environmentId);
         if (!environment) {
           return {
             environmentId,
@@ -212,8 +214,7 @@ export function createStandardsActivities(deps: StandardsDeps) {
     const set = await setOf(input.setHash);
     if (!set.standards.some((s) => s.kind === 'user-group')) return [];
     const run = new StandardsRun(deps, set, { enforceOnly: input.enforceOnly });
-    const wanted = new Set(input.environmentIds);
-    const fleet = (await registry.list()).filter((e) => wanted.has(e.id));
+    const fleet = await registry.getMany(input.environmentIds);
     return heartbeatWhile({ groups: fleet.length }, () => run.applyGroups(fleet));
   }
 

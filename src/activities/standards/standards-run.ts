@@ -4,11 +4,11 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Environment, UserGroup } from '../../dynatrace/cluster-api.js';
 import { DynatraceApiError, NON_RETRYABLE_DYNATRACE_FAILURES } from '../../dynatrace/errors.js';
 import { collect } from '../../dynatrace/pagination.js';
+import { mapWithConcurrency } from '../../concurrency/map-with-concurrency.js';
 import type { NewSettingsObject, SettingsApi } from '../../dynatrace/settings-api.js';
 import type { SecretSource } from '../../config/secret.js';
 import type { SecretStore } from '../../secrets/secret-store.js';
 import { DEFAULT_WEBHOOK_KEY_HEADER } from '../../shared/webhook.js';
-import { FailureType } from '../../shared/failure-types.js';
 import type { RegisteredEnvironment } from '../../shared/registry.js';
 import type { EnvironmentApplyOutcome, PlannedObject, StandardMode, StandardsSet } from '../../shared/standards.js';
 import { CompiledStandards, standardsEnvironment, type DesiredQuotas } from '../../standards/desired-objects.js';
@@ -39,6 +39,8 @@ export interface EnvironmentPlan {
 }
 
 const WRITES = new Set(['create', 'update', 'delete']);
+/** Distinct groups written at once per cluster; each group is written once, so they cannot undo each other. */
+const GROUP_WRITES_AT_ONCE = 10;
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 1000);
 
@@ -435,58 +437,60 @@ export class StandardsRun {
       if (e.kind !== 'managed' || !e.cluster) continue;
       byCluster.set(e.cluster, [...(byCluster.get(e.cluster) ?? []), e]);
     }
-    for (const [cluster, members] of byCluster) {
-      const { api } = clusterApi(this.deps.dynatrace, cluster);
-      const groups = await api.listGroups();
-      // Per group name: the permissions to add on which environments, and the LDAP names.
-      type Wanted = { rights: Map<string, Set<string>>; ldap: Set<string>; environments: Set<string> };
-      const wanted = new Map<string, Wanted>();
-      for (const e of members) {
-        const desired = this.compiled.desiredFor(standardsEnvironment(e)).groups.filter((g) => this.writes(g.mode));
-        for (const g of desired) {
-          if (planGroup(g, e.id, groups).action === 'unchanged') continue;
-          const w: Wanted = wanted.get(g.group.name) ?? { rights: new Map(), ldap: new Set(), environments: new Set() };
-          for (const p of g.group.permissions) w.rights.set(p, (w.rights.get(p) ?? new Set<string>()).add(e.id));
-          for (const n of g.group.ldapGroupNames) w.ldap.add(n);
-          w.environments.add(e.id);
-          wanted.set(g.group.name, w);
-        }
-      }
-      for (const [name, w] of wanted) {
-        const existing = groups.find((g) => g.name === name);
-        const accessRight: Record<string, string[]> = { ...(existing?.accessRight ?? {}) };
-        for (const [permission, ids] of w.rights) {
-          accessRight[permission] = [...new Set([...(accessRight[permission] ?? []), ...ids])];
-        }
-        const ldapGroupNames = [...new Set([...(existing?.ldapGroupNames ?? []), ...w.ldap])];
-        try {
-          if (existing) {
-            await api.updateGroup({ ...existing, accessRight, ldapGroupNames });
-            for (const id of w.environments) outcomeOf(id).updated++;
-          } else {
-            await api.createGroup({ name, accessRight, ldapGroupNames });
-            for (const id of w.environments) outcomeOf(id).created++;
-          }
-        } catch (err) {
-          if (!isRefusal(err)) throw err;
-          for (const id of w.environments) {
-            const o = outcomeOf(id);
-            o.outcome = 'needs-attention';
-            o.reason = `${o.reason ? `${o.reason}; ` : ''}user group "${name}": ${message(err)}`;
-          }
-        }
-      }
-    }
-    for (const o of outcomes.values())
+    await Promise.all([...byCluster].map(([cluster, members]) => this.applyClusterGroups(cluster, members, outcomeOf)));
+    for (const o of outcomes.values()) {
       if (o.outcome !== 'needs-attention' && o.created + o.updated > 0) o.outcome = 'applied';
+    }
     return [...outcomes.values()];
   }
-}
 
-/** An environment the standards cannot be applied to at all: a typed, non-retryable failure. */
-export function unknownEnvironment(environmentId: string): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(
-    `${environmentId} is not in the environment registry`,
-    FailureType.UnknownEnvironment,
-  );
+  /** One cluster's groups: each written once, several at a time within the cluster's own cap. */
+  private async applyClusterGroups(
+    cluster: string,
+    members: readonly RegisteredEnvironment[],
+    outcomeOf: (environmentId: string) => EnvironmentApplyOutcome,
+  ): Promise<void> {
+    const { api } = clusterApi(this.deps.dynatrace, cluster);
+    const groups = await api.listGroups();
+    // Per group name: the permissions to add on which environments, and the LDAP names.
+    type Wanted = { rights: Map<string, Set<string>>; ldap: Set<string>; environments: Set<string> };
+    const wanted = new Map<string, Wanted>();
+    for (const e of members) {
+      const desired = this.compiled
+        .desiredFor(standardsEnvironment(e), this.own)
+        .groups.filter((g) => this.writes(g.mode));
+      for (const g of desired) {
+        if (planGroup(g, e.id, groups).action === 'unchanged') continue;
+        const w: Wanted = wanted.get(g.group.name) ?? { rights: new Map(), ldap: new Set(), environments: new Set() };
+        for (const p of g.group.permissions) w.rights.set(p, (w.rights.get(p) ?? new Set<string>()).add(e.id));
+        for (const n of g.group.ldapGroupNames) w.ldap.add(n);
+        w.environments.add(e.id);
+        wanted.set(g.group.name, w);
+      }
+    }
+    await mapWithConcurrency([...wanted], GROUP_WRITES_AT_ONCE, async ([name, w]) => {
+      const existing = groups.find((g) => g.name === name);
+      const accessRight: Record<string, string[]> = { ...(existing?.accessRight ?? {}) };
+      for (const [permission, ids] of w.rights) {
+        accessRight[permission] = [...new Set([...(accessRight[permission] ?? []), ...ids])];
+      }
+      const ldapGroupNames = [...new Set([...(existing?.ldapGroupNames ?? []), ...w.ldap])];
+      try {
+        if (existing) {
+          await api.updateGroup({ ...existing, accessRight, ldapGroupNames });
+          for (const id of w.environments) outcomeOf(id).updated++;
+        } else {
+          await api.createGroup({ name, accessRight, ldapGroupNames });
+          for (const id of w.environments) outcomeOf(id).created++;
+        }
+      } catch (err) {
+        if (!isRefusal(err)) throw err;
+        for (const id of w.environments) {
+          const o = outcomeOf(id);
+          o.outcome = 'needs-attention';
+          o.reason = `${o.reason ? `${o.reason}; ` : ''}user group "${name}": ${message(err)}`;
+        }
+      }
+    });
+  }
 }
