@@ -7,7 +7,6 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { sql } from 'kysely';
 import { createDynatraceAccess } from '../../src/activities/dynatrace-access.js';
 import { createFleetScanActivities } from '../../src/activities/fleet-scan/index.js';
-import { tokenName } from '../../src/activities/tokens/token-keeper.js';
 import { CodecAuthenticator } from '../../src/codec/codec-auth.js';
 import { Secret } from '../../src/config/secret.js';
 import { openFleetDatabase, type FleetDatabase } from '../../src/database/open-fleet-database.js';
@@ -19,10 +18,9 @@ import { createFleetServer } from '../../src/fleet-server/fleet-server.js';
 import { FleetStatusBuilder } from '../../src/fleet-server/fleet-status-builder.js';
 import { EnvironmentRegistry } from '../../src/registry/environment-registry.js';
 import { FileSecretStore } from '../../src/secrets/file-secret-store.js';
-import { secretRefs } from '../../src/secrets/secret-store.js';
 import type { FleetScanInput, FleetScanReport } from '../../src/shared/fleet-scan.js';
-import { TOKEN_PURPOSES } from '../../src/shared/registry.js';
 import { StandardsStore } from '../../src/standards/standards-store.js';
+import { seedRegisteredEnvironment } from '../harness/seed-environment.js';
 import { startDynatraceSimulator, type DynatraceSimulator } from '../../sandbox/dynatrace/server.js';
 
 export interface FleetViewBenchmarkOptions {
@@ -126,32 +124,11 @@ async function benchmark(
 
   const seedStart = performance.now();
   for (const [i, id] of ids.entries()) {
-    const environment = simulator.state.createEnvironment({ id, name: id, state: 'ENABLED', trial: false, tags: [] });
-    const token = simulator.state.createEnvironmentToken(environment, {
-      name: tokenName('automation'),
-      scopes: [...TOKEN_PURPOSES.automation],
-      owner: 'admin',
-      kind: 'api',
-    });
-    await secrets.put(secretRefs.environmentToken(id, 'automation'), token.token, { tokenId: token.id });
-    await registry.record({
+    await seedRegisteredEnvironment(simulator, registry, secrets, {
       id,
-      kind: 'managed',
       cluster: `c${i % 4}`,
-      apiUrl: `${simulator.url}/e/${id}`,
       customer: id.slice(0, 5),
       stage: 'p1',
-      source: 'onboarded',
-    });
-    await registry.tokenMinted({
-      environmentId: id,
-      purpose: 'automation',
-      tokenId: token.id,
-      secretRef: secretRefs.environmentToken(id, 'automation'),
-      scopes: TOKEN_PURPOSES.automation,
-      mintedByUs: true,
-      reason: 'bench: seeded',
-      replacedRevokeAfter: new Date(),
     });
     await control(`/environments/${id}/hosts`, { hostName: `${id}-vm` });
     // One environment in twenty has an open problem when the first scan comes.

@@ -12,16 +12,8 @@ const DRIFT_RETENTION_MS = 90 * 86_400_000;
 export const driftKey = (environmentId: string, standard: string, object: string, field: string) =>
   `${environmentId}|${standard}|${object}|${field}`;
 
-export interface DriftFound {
-  environmentId: string;
-  standard: string;
-  object: string;
-  field: string;
-  old?: unknown;
-  new?: unknown;
-  mode: StandardMode;
-  action: 'reapplied' | 'reported';
-}
+/** What a drift check found, before the store gives it an id and a time. */
+export type DriftFound = Omit<DriftRecord, 'id' | 'foundAt' | 'resolvedAt'>;
 
 const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
 

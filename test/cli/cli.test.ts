@@ -1,16 +1,12 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../src/config/config.js';
 import { ENROLL_FLEET } from '../../src/shared/enrollment.js';
 import { ONBOARD_CUSTOMER } from '../../src/shared/onboarding.js';
 import { REMEDIATE_CPU_SATURATION } from '../../src/shared/remediation.js';
-import { cleanEnv, freePort, spawnEntryPoint, type SpawnedProcess } from '../helpers/processes.js';
-
-const run = promisify(execFile);
+import { autopilotCli, cleanEnv, freePort, spawnEntryPoint, type SpawnedProcess } from '../helpers/processes.js';
 
 /** The `autopilot` CLI as a provisioning system runs it, against `npm start` (sandbox mode). */
 describe('autopilot CLI against npm start', () => {
@@ -18,18 +14,7 @@ describe('autopilot CLI against npm start', () => {
   let env: Record<string, string | undefined>;
   let simulatorPort: number;
 
-  const autopilot = async (...args: string[]) => {
-    try {
-      const { stdout, stderr } = await run(process.execPath, [path.join(projectRoot, 'bin/autopilot'), ...args], {
-        env: env,
-        cwd: projectRoot,
-      });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  };
+  const autopilot = autopilotCli(() => env);
 
   beforeAll(async () => {
     const [port, uiPort] = [await freePort(), await freePort()];

@@ -1,21 +1,17 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startPostgresServer, type PostgresServer } from '../../sandbox/postgres-server.js';
-import { projectRoot } from '../../src/config/config.js';
 import { mapWithConcurrency } from '../../src/concurrency/map-with-concurrency.js';
 import type { FleetAnswer } from '../../src/fleet/fleet-query.js';
 import type { FleetStatus } from '../../src/shared/fleet-status.js';
-import { cleanEnv, freePort, spawnEntryPoint, type SpawnedProcess } from '../helpers/processes.js';
+import { autopilotCli, cleanEnv, freePort, spawnEntryPoint, type SpawnedProcess } from '../helpers/processes.js';
 import { startTestCluster, type TestCluster } from '../helpers/simulator.js';
-import { TEST_CODEC_KEYS_TEXT, uniqueTaskQueue } from '../helpers/temporal.js';
+import { ownNamespace, TEST_CODEC_KEYS_TEXT, uniqueTaskQueue } from '../helpers/temporal.js';
 
-const run = promisify(execFile);
 const FLEET_TOKEN = 'fleet-test-token-0123456789';
 const PRODUCTION = Array.from({ length: 50 }, (_, i) => `f${String(i).padStart(2, '0')}-p1`);
 
@@ -33,19 +29,7 @@ describe('fleet API and fleet scan (worker + fleet server on PostgreSQL)', () =>
   let fleetUrl: string;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'autopilot-fleet-'));
 
-  const autopilot = async (...args: string[]) => {
-    try {
-      const { stdout, stderr } = await run(process.execPath, [path.join(projectRoot, 'bin/autopilot'), ...args], {
-        env,
-        cwd: projectRoot,
-        maxBuffer: 64 * 1024 * 1024,
-      });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  };
+  const autopilot = autopilotCli(() => env);
   const authorized = { authorization: `Bearer ${FLEET_TOKEN}` };
   const status = async (at?: string) => {
     const response = await fetch(`${fleetUrl}/fleet/status${at ? `?at=${encodeURIComponent(at)}` : ''}`, {
@@ -78,7 +62,8 @@ describe('fleet API and fleet scan (worker + fleet server on PostgreSQL)', () =>
     fleetUrl = `http://127.0.0.1:${fleetPort}`;
     env = cleanEnv({
       TEMPORAL_ADDRESS: inject('temporalAddress'),
-      TEMPORAL_NAMESPACE: inject('temporalNamespace'),
+      // A namespace of its own: the worker applies Autopilot's schedules, whose ids are fixed.
+      TEMPORAL_NAMESPACE: await ownNamespace('fleet-api-test'),
       AUTOPILOT_CODEC_KEYS: TEST_CODEC_KEYS_TEXT,
       AUTOPILOT_TASK_QUEUE: uniqueTaskQueue('fleet'),
       AUTOPILOT_METRICS_ADDRESS: 'off',

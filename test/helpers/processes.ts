@@ -1,8 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { projectRoot } from '../../src/config/config.js';
 
 export { freePort } from '../../sandbox/free-port.js';
+
+const runFile = promisify(execFile);
 
 export interface SpawnedProcess {
   child: ChildProcess;
@@ -70,4 +74,30 @@ export function cleanEnv(extra: Record<string, string>): Record<string, string |
     if (key.startsWith('TEMPORAL_') || key.startsWith('AUTOPILOT_') || key.startsWith('DT_')) delete env[key];
   }
   return { ...env, ...extra };
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * `bin/autopilot` as a provisioning system runs it: a process of its own with the environment the
+ * test sets up (read when each command runs, so a test may fill it in `beforeAll`).
+ */
+export function autopilotCli(env: () => Record<string, string | undefined>) {
+  return async (...args: string[]): Promise<CliResult> => {
+    try {
+      const { stdout, stderr } = await runFile(process.execPath, [path.join(projectRoot, 'bin/autopilot'), ...args], {
+        env: env(),
+        cwd: projectRoot,
+        maxBuffer: 64 * 1024 * 1024,
+      });
+      return { code: 0, stdout, stderr };
+    } catch (err) {
+      const e = err as { code: number; stdout: string; stderr: string };
+      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    }
+  };
 }

@@ -1,19 +1,17 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { projectRoot } from '../../src/config/config.js';
 import { mapWithConcurrency } from '../../src/concurrency/map-with-concurrency.js';
 import { TOKEN_PURPOSES, type RegisteredEnvironment } from '../../src/shared/registry.js';
-import { cleanEnv, spawnEntryPoint, type SpawnedProcess } from '../helpers/processes.js';
+import { autopilotCli, cleanEnv, spawnEntryPoint, type SpawnedProcess } from '../helpers/processes.js';
 import { startTestCluster, startTestSaasEnvironment, type TestCluster } from '../helpers/simulator.js';
-import { TEST_CODEC_KEYS_TEXT, uniqueTaskQueue } from '../helpers/temporal.js';
+import { ownNamespace, TEST_CODEC_KEYS_TEXT, uniqueTaskQueue } from '../helpers/temporal.js';
 
-const run = promisify(execFile);
 const CUSTOMERS = 500;
 
 /**
@@ -31,18 +29,7 @@ describe('autopilot environments: adopt what exists, register by hand', () => {
     worker = spawnEntryPoint('src/workers/main.ts', env);
     await worker.waitForOutput(/"msg":"Worker started"/, 60_000);
   };
-  const autopilot = async (...args: string[]) => {
-    try {
-      const { stdout, stderr } = await run(process.execPath, [path.join(projectRoot, 'bin/autopilot'), ...args], {
-        env,
-        cwd: projectRoot,
-      });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  };
+  const autopilot = autopilotCli(() => env);
   const apiTokensOf = (id: string) =>
     [...dt.simulator.state.environments.get(id)!.tokens.values()].filter((t) => t.kind === 'api');
 
@@ -56,7 +43,8 @@ describe('autopilot environments: adopt what exists, register by hand', () => {
     await mapWithConcurrency(ids, 8, (id) => cluster.putEnvironment(id, { name: `Existing ${id}` }));
     env = cleanEnv({
       TEMPORAL_ADDRESS: inject('temporalAddress'),
-      TEMPORAL_NAMESPACE: inject('temporalNamespace'),
+      // A namespace of its own: the worker applies Autopilot's schedules, whose ids are fixed.
+      TEMPORAL_NAMESPACE: await ownNamespace('environments-cli-test'),
       AUTOPILOT_CODEC_KEYS: TEST_CODEC_KEYS_TEXT,
       AUTOPILOT_TASK_QUEUE: taskQueue,
       AUTOPILOT_METRICS_ADDRESS: 'off',

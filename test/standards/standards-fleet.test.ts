@@ -1,10 +1,8 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startPostgresServer, type PostgresServer } from '../../sandbox/postgres-server.js';
 import { projectRoot } from '../../src/config/config.js';
@@ -17,11 +15,10 @@ import {
   type StandardsApplyResult,
 } from '../../src/shared/standards.js';
 import { standardExternalId } from '../../src/standards/desired-objects.js';
-import { cleanEnv, spawnEntryPoint, type SpawnedProcess } from '../helpers/processes.js';
+import { autopilotCli, cleanEnv, spawnEntryPoint, type SpawnedProcess } from '../helpers/processes.js';
 import { startTestCluster, type TestCluster } from '../helpers/simulator.js';
 import { ownNamespace, TEST_CODEC_KEYS_TEXT, uniqueTaskQueue } from '../helpers/temporal.js';
 
-const run = promisify(execFile);
 const CUSTOMERS = Array.from({ length: 40 }, (_, i) => `c${String(i).padStart(2, '0')}`);
 const STAGES = ['p1', 'p2', 't1', 't2', 'd1'];
 const FLEET = CUSTOMERS.flatMap((c) => STAGES.map((s) => `${c}-${s}`));
@@ -102,19 +99,7 @@ describe('standards: plan, apply and drift across 200 environments', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'autopilot-standards-'));
   const standards = path.join(dir, 'standards');
 
-  const autopilot = async (...args: string[]) => {
-    try {
-      const { stdout, stderr } = await run(process.execPath, [path.join(projectRoot, 'bin/autopilot'), ...args], {
-        env,
-        cwd: projectRoot,
-        maxBuffer: 64 * 1024 * 1024,
-      });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  };
+  const autopilot = autopilotCli(() => env);
   const jsonLines = <T>(stdout: string) =>
     stdout
       .trim()
