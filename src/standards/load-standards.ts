@@ -198,6 +198,17 @@ function issuesOf(
   });
 }
 
+/** Write-only fields (a secret header's value) whose text is not a `{{ secret "…" }}` reference. */
+function inlineSecrets(value: unknown, path: (string | number)[] = []): (string | number)[][] {
+  if (Array.isArray(value)) return value.flatMap((v, i) => inlineSecrets(v, [...path, i]));
+  if (!value || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([k, v]) =>
+    k === 'secretValue' && typeof v === 'string' && !/^\s*\{\{\s*secret\s+"[^"]+"\s*\}\}\s*$/.test(v)
+      ? [[...path, k]]
+      : inlineSecrets(v, [...path, k]),
+  );
+}
+
 /** What only the whole folder can tell: unique names, placeholders, references and their cycles. */
 export function crossChecks(located: Located[]): StandardsProblem[] {
   const problems: StandardsProblem[] = [];
@@ -237,6 +248,19 @@ export function crossChecks(located: Located[]): StandardsProblem[] {
       if (d.externalId) check(d.externalId, ['externalId'], noSecretsOrRefs);
       check(d.value, ['value'], context);
       d.overrides.forEach((o, i) => check(o.value, ['overrides', i, 'value'], context));
+      const inline = (value: unknown, at: (string | number)[]) => {
+        for (const path of inlineSecrets(value)) {
+          const keys = [...at, ...path];
+          problems.push({
+            file: l.file,
+            line: l.lineOf(keys),
+            field: fieldPath(keys),
+            message: 'is a secret: give it by reference, {{ secret "name" }}, never inline',
+          });
+        }
+      };
+      inline(d.value, ['value']);
+      d.overrides.forEach((o, i) => inline(o.value, ['overrides', i, 'value']));
     } else if (d.kind === 'user-group') {
       check(d.group, ['group'], noSecretsOrRefs);
       d.overrides.forEach((o, i) => check(o.group, ['overrides', i, 'group'], noSecretsOrRefs));

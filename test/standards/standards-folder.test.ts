@@ -77,12 +77,15 @@ describe('standards folders', () => {
         'name: refs\nkind: settings\nschemaId: builtin:problem.notifications\nvalue:\n  alertingProfile: \'{{ ref "nope" }}\'\n',
       'twice.yaml': zone,
       'broken.yaml': 'name: broken\nkind: settings\nvalue: [unclosed\n',
+      'inline.yaml':
+        "name: inline\nkind: settings\nschemaId: builtin:problem.notifications\nvalue:\n  webHookNotification:\n    headers:\n      - { name: Authorization, secret: true, secretValue: 'Bearer abc' }\n",
       'secret.yaml':
         'name: leaky\nkind: user-group\ngroup:\n  name: \'{{ secret "team/key" }}\'\n  permissions: [VIEWER]\n',
     });
     expect(problemsOf(dir).sort()).toEqual(
       [
         'broken.yaml:4: is not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]',
+        'inline.yaml:7: value.webHookNotification.headers[0].secretValue is a secret: give it by reference, {{ secret "name" }}, never inline',
         'mode.yaml:3: mode must be enforce or report',
         'nested/selector.yaml:3: environments is not a valid selector: unknown selector key in "colour:red": use id, customer, stage, cluster, kind, tag (or a bare glob)',
         'placeholder.yaml:7: value.rules[0].name unknown environment field "customr" in {{ environment.customr }}: use id, customer, stage, cluster, kind, tags',
