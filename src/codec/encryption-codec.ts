@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { ApplicationFailure, METADATA_ENCODING_KEY } from '@temporalio/common';
 import proto from '@temporalio/proto';
-import type { CodecKeyring } from './codec-keyring.js';
+import type { CodecKey, CodecKeyring } from './codec-keyring.js';
 import { FailureType } from '../shared/failure-types.js';
 
 const { Payload: PayloadMessage } = proto.temporal.api.common.v1;
@@ -16,6 +16,24 @@ const utf8 = (text: string) => new TextEncoder().encode(text);
 const text = (bytes: Uint8Array | null | undefined) => (bytes ? Buffer.from(bytes).toString('utf8') : undefined);
 
 /**
+ * Seals one payload exactly as docs/contract/codec.md specifies: AES-256-GCM over the serialized
+ * `temporal.api.common.v1.Payload`, the key id as additional authenticated data, and
+ * `nonce (12) ‖ ciphertext ‖ tag (16)` as the new payload's data. The nonce is a parameter only so
+ * the published test vectors can be made; the codec always draws a fresh random one.
+ */
+export function sealPayload(payload: Payload, key: CodecKey, nonce: Uint8Array = randomBytes(NONCE_BYTES)): Payload {
+  if (nonce.length !== NONCE_BYTES) throw new RangeError(`a nonce is ${NONCE_BYTES} bytes`);
+  const cipher = createCipheriv('aes-256-gcm', key.key, nonce);
+  cipher.setAAD(Buffer.from(key.id));
+  const plain = PayloadMessage.encode(payload).finish();
+  const sealed = Buffer.concat([nonce, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
+  return {
+    metadata: { [METADATA_ENCODING_KEY]: utf8(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: utf8(key.id) },
+    data: new Uint8Array(sealed),
+  };
+}
+
+/**
  * AES-256-GCM over the whole serialized payload (its metadata too, so even the encoding of a value
  * is hidden), a fresh random nonce per payload, and the key id in clear metadata so the right key
  * is found after a rotation. The key id is also authenticated data: a payload cannot be passed off
@@ -25,18 +43,7 @@ export class EncryptionCodec implements PayloadCodec {
   constructor(private readonly keys: CodecKeyring) {}
 
   async encode(payloads: Payload[]): Promise<Payload[]> {
-    const { id, key } = this.keys.primary;
-    return payloads.map((payload) => {
-      const nonce = randomBytes(NONCE_BYTES);
-      const cipher = createCipheriv('aes-256-gcm', key, nonce);
-      cipher.setAAD(Buffer.from(id));
-      const plain = PayloadMessage.encode(payload).finish();
-      const sealed = Buffer.concat([nonce, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
-      return {
-        metadata: { [METADATA_ENCODING_KEY]: utf8(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: utf8(id) },
-        data: new Uint8Array(sealed),
-      };
-    });
+    return payloads.map((payload) => sealPayload(payload, this.keys.primary));
   }
 
   async decode(payloads: Payload[]): Promise<Payload[]> {

@@ -97,16 +97,19 @@ export function planEnrollment(
   return { ok: true, plan: { ...parsed.data, environmentId: environmentIdOf(parsed.data) } };
 }
 
-export type EnrollmentOutcome = 'installed' | 'upgraded' | 'already-enrolled';
+export const enrollmentOutcomeSchema = z.enum(['installed', 'upgraded', 'already-enrolled']);
+export type EnrollmentOutcome = z.infer<typeof enrollmentOutcomeSchema>;
 
-export interface HostEnrollmentResult {
-  hostname: string;
-  environmentId: string;
-  outcome: EnrollmentOutcome;
-  version: string;
-  previousVersion?: string;
-  entityId: string;
-}
+/** What a HostEnrollment run returns; a contract with every client (docs/contract). */
+export const hostEnrollmentResultSchema = z.object({
+  hostname: z.string(),
+  environmentId: z.string(),
+  outcome: enrollmentOutcomeSchema,
+  version: z.string(),
+  previousVersion: z.string().optional(),
+  entityId: z.string(),
+});
+export type HostEnrollmentResult = z.infer<typeof hostEnrollmentResultSchema>;
 
 /** What a HostEnrollment tells its fleet whenever its state changes. */
 export interface HostStatusReport {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { addressSchema, hostEnrollmentInputSchema, hostnameSchema } from './enrollment.js';
 import { onboardCustomerInputSchema } from './onboarding.js';
-import type { AutopilotPhase } from './phases.js';
+import { AUTOPILOT_PHASES } from './phases.js';
 
 export const enrollFleetWorkflowId = (inventoryRef: string) =>
   `enroll-fleet:${inventoryRef.replace(/^sha256:/, '').slice(0, 16)}`;
@@ -37,38 +37,43 @@ export const enrollFleetInputSchema = z.object({
 });
 export type EnrollFleetInput = z.input<typeof enrollFleetInputSchema>;
 
-export interface EnvironmentTally {
-  total: number;
-  done: number;
-  running: number;
-  needsAttention: number;
-  failed: number;
-  installed: number;
-  upgraded: number;
-  alreadyEnrolled: number;
-}
+export const environmentTallySchema = z.object({
+  total: z.number(),
+  done: z.number(),
+  running: z.number(),
+  needsAttention: z.number(),
+  failed: z.number(),
+  installed: z.number(),
+  upgraded: z.number(),
+  alreadyEnrolled: z.number(),
+});
+export type EnvironmentTally = z.infer<typeof environmentTallySchema>;
 
-export interface FleetIssue {
-  hostname: string;
-  environmentId: string;
-  workflowId: string;
-  reason: string;
-}
+export const fleetIssueSchema = z.object({
+  hostname: z.string(),
+  environmentId: z.string(),
+  workflowId: z.string(),
+  reason: z.string(),
+});
+export type FleetIssue = z.infer<typeof fleetIssueSchema>;
 
-export interface FleetProgress {
-  phase: AutopilotPhase;
-  total: number;
-  started: number;
-  done: number;
-  running: number;
-  needsAttention: number;
-  failed: number;
-  perEnvironment: Record<string, EnvironmentTally>;
+/** The `fleetProgress` query of an EnrollFleet run; with `finishedAt`, its result. */
+export const fleetProgressSchema = z.object({
+  phase: z.enum(AUTOPILOT_PHASES),
+  total: z.number(),
+  started: z.number(),
+  done: z.number(),
+  running: z.number(),
+  needsAttention: z.number(),
+  failed: z.number(),
+  perEnvironment: z.record(z.string(), environmentTallySchema),
   /** Runs of this fleet so far (it continues as new to keep each history bounded). */
-  runs: number;
-  startedAt: string;
-  attention: FleetIssue[];
-  failures: FleetIssue[];
-}
+  runs: z.number(),
+  startedAt: z.string(),
+  attention: z.array(fleetIssueSchema),
+  failures: z.array(fleetIssueSchema),
+});
+export type FleetProgress = z.infer<typeof fleetProgressSchema>;
 
-export type FleetReport = FleetProgress & { finishedAt: string };
+export const fleetReportSchema = fleetProgressSchema.extend({ finishedAt: z.string() });
+export type FleetReport = z.infer<typeof fleetReportSchema>;

@@ -28,12 +28,13 @@ export const ENVIRONMENT_FIELDS = ['name', 'tags', 'state'] as const;
 export type EnvironmentField = (typeof ENVIRONMENT_FIELDS)[number];
 
 /** A field where the cluster and the onboarding input disagree, and what the run did about it. */
-export interface EnvironmentDifference {
-  field: EnvironmentField;
-  inCluster: string;
-  requested: string;
-  action: 'kept' | 'overwritten';
-}
+export const environmentDifferenceSchema = z.object({
+  field: z.enum(ENVIRONMENT_FIELDS),
+  inCluster: z.string(),
+  requested: z.string(),
+  action: z.enum(['kept', 'overwritten']),
+});
+export type EnvironmentDifference = z.infer<typeof environmentDifferenceSchema>;
 
 /** `5 seconds`, `2m`, `1 hour`: the Temporal duration strings the timeouts accept. */
 export const durationSchema = z
@@ -165,26 +166,38 @@ export function planOnboarding(input: unknown): { ok: true; plan: OnboardingPlan
   };
 }
 
-export interface EnrollmentSettings {
-  environmentId: string;
-  hostGroup: string;
-  monitoringMode: 'fullstack' | 'infra-only' | 'discovery';
-  hostTags: Record<string, string>;
-  installPath?: string;
-  arch: string;
-}
+export const enrollmentSettingsSchema = z.object({
+  environmentId: z.string(),
+  hostGroup: z.string(),
+  monitoringMode: z.enum(['fullstack', 'infra-only', 'discovery']),
+  hostTags: z.record(z.string(), z.string()),
+  installPath: z.string().optional(),
+  arch: z.string(),
+});
+export type EnrollmentSettings = z.infer<typeof enrollmentSettingsSchema>;
 
-export interface OnboardCustomerResult {
-  environmentId: string;
-  environmentUrl: string;
-  createdEnvironment: boolean;
+/** What an OnboardCustomer run returns; a contract with every client (docs/contract). */
+export const onboardCustomerResultSchema = z.object({
+  environmentId: z.string(),
+  environmentUrl: z.string(),
+  createdEnvironment: z.boolean(),
   /** What differs between the existing environment and this input (kept unless `overwrite` names it). */
-  environmentDifferences: EnvironmentDifference[];
-  groups: { name: string; id: string; action: string }[];
-  installer?: { version: string; sha256: string; size: number; fileName: string; signature: string };
+  environmentDifferences: z.array(environmentDifferenceSchema),
+  groups: z.array(z.object({ name: z.string(), id: z.string(), action: z.string() })),
+  installer: z
+    .object({ version: z.string(), sha256: z.string(), size: z.number(), fileName: z.string(), signature: z.string() })
+    .optional(),
   /** References into the secret store, never values. */
-  secrets: { tokenManagement?: string; installerDownload?: string; automation?: string };
-  notifications: { status: 'configured' | 'updated' | 'unchanged' | 'skipped'; detail: string };
-  enrollment: EnrollmentSettings;
-  skippedSteps: string[];
-}
+  secrets: z.object({
+    tokenManagement: z.string().optional(),
+    installerDownload: z.string().optional(),
+    automation: z.string().optional(),
+  }),
+  notifications: z.object({
+    status: z.enum(['configured', 'updated', 'unchanged', 'skipped']),
+    detail: z.string(),
+  }),
+  enrollment: enrollmentSettingsSchema,
+  skippedSteps: z.array(z.string()),
+});
+export type OnboardCustomerResult = z.infer<typeof onboardCustomerResultSchema>;

@@ -11,3 +11,6 @@ export const AutopilotPhase = {
 } as const;
 
 export type AutopilotPhase = (typeof AutopilotPhase)[keyof typeof AutopilotPhase];
+
+/** Every phase, for schemas and validation. */
+export const AUTOPILOT_PHASES = Object.values(AutopilotPhase) as [AutopilotPhase, ...AutopilotPhase[]];

@@ -16,15 +16,16 @@ export const HOST_ENTITY_ID = /^HOST-[0-9A-F]{16}$/;
 export const rolledArtifactName = (targetType: string) => `${targetType}-dynatrace-autopilot`;
 
 /** What the webhook forwards of a Dynatrace problem notification (never trusted: validated via the API). */
-export interface ProblemNotification {
-  problemId: string;
-  state: string;
-  displayId?: string;
-  title?: string;
-  hostEntityId: string;
-  hostName?: string;
-  receivedAt: string;
-}
+export const problemNotificationSchema = z.object({
+  problemId: z.string(),
+  state: z.string(),
+  displayId: z.string().optional(),
+  title: z.string().optional(),
+  hostEntityId: z.string(),
+  hostName: z.string().optional(),
+  receivedAt: z.string(),
+});
+export type ProblemNotification = z.infer<typeof problemNotificationSchema>;
 
 export const remediationPolicySchema = z.object({
   /** Act when this many distinct validated problems fall within `window`. */
@@ -49,53 +50,67 @@ export const remediationInputSchema = z.object({
 });
 export type RemediationInput = z.input<typeof remediationInputSchema>;
 
-export interface Occurrence {
-  problemId: string;
-  displayId: string;
+export const occurrenceSchema = z.object({
+  problemId: z.string(),
+  displayId: z.string(),
   /** Workflow time the occurrence was validated (the window is measured in it). */
-  at: number;
-}
+  at: z.number(),
+});
+export type Occurrence = z.infer<typeof occurrenceSchema>;
 
-export interface IgnoredNotification {
-  problemId: string;
-  state: string;
-  reason: string;
-}
+export const ignoredNotificationSchema = z.object({ problemId: z.string(), state: z.string(), reason: z.string() });
+export type IgnoredNotification = z.infer<typeof ignoredNotificationSchema>;
 
-export type RemediationOutcome =
-  'remediated' | 'already-remediated' | 'quiet' | 'not-remediable' | 'rejected' | 'approval-expired' | 'skipped';
+export const remediationOutcomeSchema = z.enum([
+  'remediated',
+  'already-remediated',
+  'quiet',
+  'not-remediable',
+  'rejected',
+  'approval-expired',
+  'skipped',
+]);
+export type RemediationOutcome = z.infer<typeof remediationOutcomeSchema>;
 
-export interface RolledArtifact {
-  productId: string;
-  artifactId: string;
-  name: string;
-  fromType: string;
-  toType: string;
-  previousArtifactId: string;
-  created: boolean;
-}
+export const rolledArtifactSchema = z.object({
+  productId: z.string(),
+  artifactId: z.string(),
+  name: z.string(),
+  fromType: z.string(),
+  toType: z.string(),
+  previousArtifactId: z.string(),
+  created: z.boolean(),
+});
+export type RolledArtifact = z.infer<typeof rolledArtifactSchema>;
 
-export interface RemediationResult {
-  environmentId: string;
-  hostEntityId: string;
-  hostName?: string;
-  outcome: RemediationOutcome;
-  reason: string;
-  occurrences: Occurrence[];
-  ignored: IgnoredNotification[];
-  artifact?: RolledArtifact;
-  commented: string[];
-}
+/** What a RemediateCpuSaturation run returns; a contract with every client (docs/contract). */
+export const remediationResultSchema = z.object({
+  environmentId: z.string(),
+  hostEntityId: z.string(),
+  hostName: z.string().optional(),
+  outcome: remediationOutcomeSchema,
+  reason: z.string(),
+  occurrences: z.array(occurrenceSchema),
+  ignored: z.array(ignoredNotificationSchema),
+  artifact: rolledArtifactSchema.optional(),
+  commented: z.array(z.string()),
+});
+export type RemediationResult = z.infer<typeof remediationResultSchema>;
 
 /** The `remediationStatus` query: what the host's remediation knows right now. */
-export interface RemediationStatus {
-  phase: string;
-  hostName?: string;
-  occurrences: Occurrence[];
-  ignored: IgnoredNotification[];
-  threshold: number;
-  awaitingApproval: boolean;
-  cooldownUntil?: string;
-  artifact?: RolledArtifact;
-  outcome?: RemediationOutcome;
-}
+export const remediationStatusSchema = z.object({
+  phase: z.string(),
+  hostName: z.string().optional(),
+  occurrences: z.array(occurrenceSchema),
+  ignored: z.array(ignoredNotificationSchema),
+  threshold: z.number(),
+  awaitingApproval: z.boolean(),
+  cooldownUntil: z.string().optional(),
+  artifact: rolledArtifactSchema.optional(),
+  outcome: remediationOutcomeSchema.optional(),
+});
+export type RemediationStatus = z.infer<typeof remediationStatusSchema>;
+
+/** Who approved or rejected a roll, and why: the `approve`/`reject` signals' and the `approval` update's argument. */
+export const approvalDecisionSchema = z.object({ by: z.string().optional(), reason: z.string().optional() });
+export type ApprovalDecision = z.infer<typeof approvalDecisionSchema>;

@@ -13,20 +13,9 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import { AutopilotPhase } from '../../shared/phases.js';
-import type { StepProgress, WorkflowProgress } from '../../shared/progress.js';
+import type { DecisionArgs, OperatorDecision, StepProgress, WorkflowProgress } from '../../shared/progress.js';
 import { AUTOPILOT_PHASE } from '../../shared/search-attributes.js';
 import { FailureType } from '../../shared/failure-types.js';
-
-export interface DecisionArgs {
-  reason?: string;
-}
-
-export interface OperatorDecision {
-  action: 'retry' | 'skip' | 'abort';
-  reason?: string;
-  /** With `retry`: corrections to the workflow input, validated before they are accepted. */
-  input?: Record<string, unknown>;
-}
 
 // Signals for the Temporal UI and scripts; the CLI uses the `decide` update, which is validated and
 // tells the caller right away whether the workflow took the decision.
@@ -34,6 +23,7 @@ export const retrySignal = defineSignal<[DecisionArgs?]>('retry');
 export const skipSignal = defineSignal<[DecisionArgs?]>('skip');
 export const abortSignal = defineSignal<[DecisionArgs?]>('abort');
 export const decideUpdate = defineUpdate<{ step: string; action: string }, [OperatorDecision]>('decide');
+export type { DecisionArgs, OperatorDecision };
 export const progressQuery = defineQuery<WorkflowProgress>('progress');
 
 export interface StepDefinition {

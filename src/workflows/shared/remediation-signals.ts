@@ -1,10 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ProblemNotification, RemediationStatus } from '../../shared/remediation.js';
+import type { ApprovalDecision, ProblemNotification, RemediationStatus } from '../../shared/remediation.js';
 
-export interface ApprovalDecision {
-  by?: string;
-  reason?: string;
-}
+export type { ApprovalDecision };
 
 /** Sent by the webhook (signal-with-start) for every notification about the host. */
 export const problemNotificationSignal = defineSignal<[ProblemNotification]>('problemNotification');
