@@ -186,7 +186,8 @@ export const WORKFLOWS: WorkflowContract[] = [
     startedBy: 'the webhook receiver; operators and approval systems steer it',
     searchAttributes: [
       { name: 'DtEnvironmentId', type: 'Keyword', value: '<environmentId>' },
-      { name: 'DtProblemId', type: 'Keyword', value: '<problem ids seen>' },
+      { name: 'DtHost', type: 'Keyword', value: '<host name, or its entity id>' },
+      { name: 'DtProblemId', type: 'Keyword', value: '<the problem that started it>' },
       phase,
     ],
     input: remediationInputSchema,
