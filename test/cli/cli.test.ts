@@ -79,7 +79,7 @@ describe('autopilot CLI against npm start', () => {
     const badInput = await autopilot('onboard', '--customer', 'ABC', '--stage', 'p1');
     expect(badInput.code).toBe(2);
     expect(badInput.stderr.trim().split('\n')).toEqual([
-      'autopilot: Invalid onboarding request: customer must be 1-32 lowercase letters, digits or "-" (e.g. abc)',
+      'autopilot: Invalid OnboardCustomer input: customer must be 1-32 lowercase letters, digits or "-" (e.g. abc)',
     ]);
     const missing = await autopilot('status', 'onboard:nope');
     expect(missing.code).toBe(1);

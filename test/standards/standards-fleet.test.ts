@@ -195,11 +195,16 @@ describe('standards: plan, apply and drift across 200 environments', () => {
       expect(JSON.stringify(c07.differences)).toContain('c07-own-ops');
       expect(lines.filter((l) => l.standard === 'prod-tag').map((l) => l.environmentId)).toEqual(PRODUCTION);
 
+      // Slow enough to be caught while it writes: 200 environments, 25 at a time, three calls each.
+      await dt.control('/knobs', { latencyMs: 150, latencyJitterMs: 50 });
       const before = await dt.stats();
       const started = await autopilot('standards', 'apply', '--concurrency', '25', '--json');
       expect(started.code, started.stderr).toBe(0);
-      const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
+      const { workflowId, runId } = JSON.parse(started.stdout) as { workflowId: string; runId: string };
       expect(workflowId).toMatch(/^standards:[0-9a-f]{16}$/);
+      // The same standards again, while they are being applied, attach to the run that applies them.
+      const attached = JSON.parse((await autopilot('standards', 'apply', '--json')).stdout) as typeof started;
+      expect(attached).toMatchObject({ workflowId, runId });
       // Killed while it writes: some environments done, most not.
       for (;;) {
         const created = (await dt.stats()).created.settingsObjects ?? 0;
@@ -209,10 +214,13 @@ describe('standards: plan, apply and drift across 200 environments', () => {
       worker!.child.kill('SIGKILL');
       await worker!.exit;
       await startWorker();
-      // The same standards again attach to the run that is already applying them.
-      const waited = await autopilot('standards', 'apply', '--wait', '--json');
-      expect(waited.code, waited.stdout + waited.stderr).toBe(0);
-      const result = JSON.parse(waited.stdout) as StandardsApplyResult;
+      let status: { status: string; result?: StandardsApplyResult } | undefined;
+      for (let i = 0; i < 240 && status?.status !== 'COMPLETED'; i++) {
+        await sleep(500);
+        status = JSON.parse((await autopilot('status', workflowId, '--json')).stdout) as typeof status;
+      }
+      await dt.control('/knobs', { latencyMs: 2, latencyJitterMs: 2 });
+      const result = status!.result!;
       expect(result).toMatchObject({ workflowId, phase: 'Completed', environments: 200, skipped: 0, attention: [] });
       expect(result.applied + result.unchanged).toBe(200);
 

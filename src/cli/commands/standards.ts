@@ -225,7 +225,9 @@ async function apply(
     if (link) print(`  ${link}`);
   }
   if (!values.wait) {
-    if (values.json) print(JSON.stringify({ workflowId: handle.workflowId, hash: set.hash }));
+    if (values.json) {
+      print(JSON.stringify({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId, hash: set.hash }));
+    }
     return 0;
   }
   const tty = !values.json && process.stdout.isTTY;
