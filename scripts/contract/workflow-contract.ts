@@ -26,6 +26,13 @@ import {
   remediationResultSchema,
   remediationStatusSchema,
 } from '../../src/shared/remediation.js';
+import {
+  environmentDecisionSchema,
+  STANDARDS_APPLY,
+  standardsApplyInputSchema,
+  standardsApplyProgressSchema,
+  standardsApplyResultSchema,
+} from '../../src/shared/standards.js';
 
 /**
  * The version of the contract with outside clients. A change that breaks a client (a workflow,
@@ -222,7 +229,55 @@ export const WORKFLOWS: WorkflowContract[] = [
     ],
     failures: [invalidInput, aborted],
   },
+  {
+    type: STANDARDS_APPLY,
+    description:
+      'A standards set applied to every environment it targets: planned, user groups granted once per group, then ' +
+      "the environments with something to write, in batches within the global and each cluster's caps. An " +
+      'environment whose cluster refuses an object waits for `retry` or `skip` while the others go on.',
+    workflowId: {
+      pattern: 'standards:<first 16 hex digits of the set hash>[:<selector, when not *>]',
+      example: 'standards:c69402a35361108d',
+      note: 'the same standards applied again while they are being applied attach to that run',
+    },
+    idConflictPolicy: 'USE_EXISTING',
+    idReusePolicy: 'ALLOW_DUPLICATE',
+    startedBy: '`autopilot standards apply` (the set is a validated standards folder: build it with the CLI)',
+    searchAttributes: [phase],
+    input: standardsApplyInputSchema,
+    result: standardsApplyResultSchema,
+    signals: [
+      {
+        name: 'retryEnvironment',
+        description: 'Write an environment that needs attention again (`*`: every one)',
+        args: [z.object({ environmentId: z.string(), reason: z.string().optional() })],
+      },
+      {
+        name: 'skipEnvironment',
+        description: 'Leave an environment that needs attention as it is (`*`: every one)',
+        args: [z.object({ environmentId: z.string(), reason: z.string().optional() })],
+      },
+    ],
+    updates: [
+      {
+        name: 'decideEnvironment',
+        description: 'Validated retry or skip of environments that need attention; refused unless they wait for one',
+        args: [environmentDecisionSchema],
+        returns: z.object({ environments: z.array(z.string()), action: z.string() }),
+      },
+    ],
+    queries: [
+      {
+        name: 'standardsProgress',
+        description: 'Environments written, already right, skipped and waiting, and the writes so far',
+        args: [],
+        returns: standardsApplyProgressSchema,
+      },
+    ],
+    failures: [invalidInput],
+  },
 ];
 
 /** Every workflow runs on the deployment's one task queue. */
+
 export const TASK_QUEUE = { variable: 'AUTOPILOT_TASK_QUEUE', default: 'dynatrace-autopilot' };

@@ -1,7 +1,9 @@
+import { z } from 'zod';
+
 /**
  * Configuration standards as code: what a standard declares, how a plan describes the work, and the
  * contract of the standards workflows. Shared by the CLI, the workflows and the activities, so it
- * holds types and pure functions only.
+ * holds schemas, types and pure functions only.
  */
 
 export const STANDARDS_APPLY = 'StandardsApply';
@@ -10,77 +12,97 @@ export const STANDARDS_DRIFT = 'StandardsDrift';
 export const STANDARDS_REQUEST = 'StandardsRequest';
 export const STANDARDS_DRIFT_SCHEDULE_ID = 'standards-drift';
 
-export type StandardMode = 'enforce' | 'report';
+export const standardModeSchema = z.enum(['enforce', 'report']);
+export type StandardMode = z.infer<typeof standardModeSchema>;
 export type StandardKind = 'settings' | 'user-group' | 'environment-quotas';
 
 /** The part of a standard that says what it wants; overrides replace parts of it per selector. */
-export interface SettingsBody {
-  schemaId: string;
+const settingsBodySchema = z.object({
+  schemaId: z.string().min(1),
   /** `environment`, or an entity id (`HOST_GROUP-0123456789ABCDEF`); may use placeholders. */
-  scope: string;
-  value: Record<string, unknown>;
-}
+  scope: z.string().min(1),
+  value: z.record(z.string(), z.unknown()),
+});
+export type SettingsBody = z.infer<typeof settingsBodySchema>;
 
-export interface UserGroupBody {
-  name: string;
+const userGroupBodySchema = z.object({
+  name: z.string().min(1),
   /** Permissions this group holds on each targeted environment (`VIEWER`, `MANAGE_SETTINGS`, ...). */
-  permissions: string[];
-  ldapGroupNames: string[];
-}
+  permissions: z.array(z.string()),
+  ldapGroupNames: z.array(z.string()),
+});
+export type UserGroupBody = z.infer<typeof userGroupBodySchema>;
 
-export interface StandardOverride {
+const standardOverrideSchema = z.object({
   /** Selector of the environments this override applies to, in the registry's selector syntax. */
-  environments: string;
-  mode?: StandardMode;
+  environments: z.string().min(1),
+  mode: standardModeSchema.optional(),
   /** Deep-merged onto the standard's value / group / quotas: mappings merge, everything else replaces. */
-  value?: Record<string, unknown>;
-  group?: Partial<UserGroupBody>;
-  quotas?: Record<string, unknown>;
-}
+  value: z.record(z.string(), z.unknown()).optional(),
+  group: userGroupBodySchema.partial().optional(),
+  quotas: z.record(z.string(), z.unknown()).optional(),
+});
+export type StandardOverride = z.infer<typeof standardOverrideSchema>;
 
-interface StandardBase {
-  name: string;
-  description?: string;
+const standardBase = {
+  name: z.string().min(1),
+  description: z.string().optional(),
   /** Which environments it targets (selector; `*` for all). */
-  environments: string;
-  mode: StandardMode;
-  overrides: StandardOverride[];
+  environments: z.string().min(1),
+  mode: standardModeSchema,
+  overrides: z.array(standardOverrideSchema),
   /** Where it was declared, for messages: `standards/zones.yaml:3`. */
-  source: string;
-}
+  source: z.string(),
+};
 
-export interface SettingsStandard extends StandardBase {
-  kind: 'settings';
-  settings: SettingsBody;
+const settingsStandardSchema = z.object({
+  ...standardBase,
+  kind: z.literal('settings'),
+  settings: settingsBodySchema,
   /** Set-typed properties beyond the ones Autopilot knows for the schema (paths, `*` for every element). */
-  unordered: string[];
+  unordered: z.array(z.string()),
   /**
    * An external id given by the standard (it takes over an object that carries it, such as one
    * onboarding created; placeholders allowed); otherwise one derived from the name and scope.
    */
-  externalId?: string;
-}
+  externalId: z.string().optional(),
+});
+export type SettingsStandard = z.infer<typeof settingsStandardSchema>;
 
-export interface UserGroupStandard extends StandardBase {
-  kind: 'user-group';
-  group: UserGroupBody;
-}
+const userGroupStandardSchema = z.object({
+  ...standardBase,
+  kind: z.literal('user-group'),
+  group: userGroupBodySchema,
+});
+export type UserGroupStandard = z.infer<typeof userGroupStandardSchema>;
 
-export interface QuotasStandard extends StandardBase {
-  kind: 'environment-quotas';
-  quotas: Record<string, unknown>;
-}
+const quotasStandardSchema = z.object({
+  ...standardBase,
+  kind: z.literal('environment-quotas'),
+  quotas: z.record(z.string(), z.unknown()),
+});
+export type QuotasStandard = z.infer<typeof quotasStandardSchema>;
 
-export type Standard = SettingsStandard | UserGroupStandard | QuotasStandard;
+export const standardSchema = z.discriminatedUnion('kind', [
+  settingsStandardSchema,
+  userGroupStandardSchema,
+  quotasStandardSchema,
+]);
+export type Standard = z.infer<typeof standardSchema>;
 
-/** A validated standards folder: its content hash names it wherever it is referred to. */
-export interface StandardsSet {
-  hash: string;
-  standards: Standard[];
+/**
+ * A validated standards folder: its content hash names it wherever it is referred to. The shape is
+ * checked here; what only the whole set can tell (references, placeholders, the hash) is checked
+ * where it is recorded.
+ */
+export const standardsSetSchema = z.object({
+  hash: z.string().regex(/^[0-9a-f]{64}$/, 'must be the sha256 of the standards'),
+  standards: z.array(standardSchema),
   /** Remove objects of ours that no standard declares any more (otherwise they are reported). */
-  prune: boolean;
-  origin: { path: string; commit?: string; dirty?: boolean };
-}
+  prune: z.boolean(),
+  origin: z.object({ path: z.string(), commit: z.string().optional(), dirty: z.boolean().optional() }),
+});
+export type StandardsSet = z.infer<typeof standardsSetSchema>;
 
 export type PlannedAction = 'create' | 'update' | 'delete' | 'unchanged' | 'orphan' | 'refused';
 
@@ -105,18 +127,19 @@ export interface PlannedObject {
   error?: string;
 }
 
-export interface PlanCounts {
-  environments: number;
-  objects: number;
-  create: number;
-  update: number;
-  delete: number;
-  unchanged: number;
-  orphan: number;
-  refused: number;
+export const planCountsSchema = z.object({
+  environments: z.number(),
+  objects: z.number(),
+  create: z.number(),
+  update: z.number(),
+  delete: z.number(),
+  unchanged: z.number(),
+  orphan: z.number(),
+  refused: z.number(),
   /** Environments that could not be read at all (their rows say why). */
-  unreadable: number;
-}
+  unreadable: z.number(),
+});
+export type PlanCounts = z.infer<typeof planCountsSchema>;
 
 export interface StandardsPlanSummary {
   planId: string;
@@ -148,15 +171,17 @@ export const hasChanges = (counts: PlanCounts) => counts.create + counts.update 
 export const standardsApplyWorkflowId = (setHash: string, selector: string) =>
   `standards:${setHash.slice(0, 16)}${selector === '*' ? '' : `:${selector.replace(/\s+/g, ' ').trim()}`}`;
 
-export interface StandardsApplyInput {
-  set: StandardsSet;
+/** StandardsApply's input, checked when the run starts (a client in any language may start one). */
+export const standardsApplyInputSchema = z.object({
+  set: standardsSetSchema,
   /** Which environments (selector); `*` for every targeted one. */
-  selector: string;
+  selector: z.string().min(1),
   /** Environments written at once across the fleet (each cluster's own caps still apply). */
-  concurrency?: number;
+  concurrency: z.number().int().min(1).max(1000).optional(),
   /** `drift`: only `enforce` standards are written, as the drift schedule does. */
-  purpose?: 'apply' | 'drift';
-}
+  purpose: z.enum(['apply', 'drift']).optional(),
+});
+export type StandardsApplyInput = z.infer<typeof standardsApplyInputSchema>;
 
 export type EnvironmentApplyState = 'pending' | 'applying' | 'applied' | 'needs-attention' | 'skipped';
 
@@ -172,23 +197,33 @@ export interface EnvironmentApplyOutcome {
   orphans?: string[];
 }
 
-export interface StandardsApplyProgress {
-  workflowId: string;
-  setHash: string;
-  phase: string;
-  planned: PlanCounts;
-  environments: number;
-  applied: number;
-  unchanged: number;
-  skipped: number;
-  writes: { created: number; updated: number; deleted: number };
+/** The `standardsProgress` query of a StandardsApply run; with the plan's id, its result. */
+export const standardsApplyProgressSchema = z.object({
+  workflowId: z.string(),
+  setHash: z.string(),
+  phase: z.string(),
+  planned: planCountsSchema,
+  environments: z.number(),
+  applied: z.number(),
+  unchanged: z.number(),
+  skipped: z.number(),
+  writes: z.object({ created: z.number(), updated: z.number(), deleted: z.number() }),
   /** Environments waiting for `retry` or `skip`, with the cluster's reason. */
-  attention: { environmentId: string; reason: string; since: string }[];
-}
+  attention: z.array(z.object({ environmentId: z.string(), reason: z.string(), since: z.string() })),
+});
+export type StandardsApplyProgress = z.infer<typeof standardsApplyProgressSchema>;
 
-export interface StandardsApplyResult extends StandardsApplyProgress {
-  planId: string;
-}
+export const standardsApplyResultSchema = standardsApplyProgressSchema.extend({ planId: z.string() });
+export type StandardsApplyResult = z.infer<typeof standardsApplyResultSchema>;
+
+/** A decision on an environment a StandardsApply run waits on (the `decideEnvironment` update's argument). */
+export const environmentDecisionSchema = z.object({
+  /** The environment waiting for a decision, or `*` for every one that is. */
+  environmentId: z.string().min(1),
+  action: z.enum(['retry', 'skip']),
+  reason: z.string().optional(),
+});
+export type EnvironmentDecision = z.infer<typeof environmentDecisionSchema>;
 
 export interface StandardsPlanInput {
   set: StandardsSet;

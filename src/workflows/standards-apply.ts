@@ -11,7 +11,7 @@ import {
 import { FailureType } from '../shared/failure-types.js';
 import { AutopilotPhase } from '../shared/phases.js';
 import { AUTOPILOT_PHASE } from '../shared/search-attributes.js';
-import type { StandardsApplyInput, StandardsApplyResult } from '../shared/standards.js';
+import { standardsApplyInputSchema, type StandardsApplyInput, type StandardsApplyResult } from '../shared/standards.js';
 import {
   decideEnvironmentUpdate,
   retryEnvironmentSignal,
@@ -39,13 +39,15 @@ import {
  * An environment whose cluster refuses an object waits for an operator's retry or skip with the
  * cluster's message while the others go on; the run ends when none is left waiting.
  */
-export async function StandardsApply(input: StandardsApplyInput): Promise<StandardsApplyResult> {
-  if (!input?.set?.hash || typeof input.selector !== 'string') {
+export async function StandardsApply(rawInput: StandardsApplyInput): Promise<StandardsApplyResult> {
+  const parsed = standardsApplyInputSchema.safeParse(rawInput);
+  if (!parsed.success) {
     throw ApplicationFailure.nonRetryable(
-      'Invalid StandardsApply input: set (with its hash) and selector are required',
+      `Invalid StandardsApply input: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'input'} ${i.message}`).join('; ')}`,
       FailureType.InvalidWorkflowInput,
     );
   }
+  const input = parsed.data;
   const { workflowId } = workflowInfo();
   const enforceOnly = input.purpose === 'drift';
   const state = new StandardsApplyState(workflowId, input.set.hash);

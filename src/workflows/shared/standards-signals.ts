@@ -1,12 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { StandardsApplyProgress } from '../../shared/standards.js';
+import type { EnvironmentDecision, StandardsApplyProgress } from '../../shared/standards.js';
 
-export interface EnvironmentDecision {
-  /** The environment waiting for a decision, or `*` for every one that is. */
-  environmentId: string;
-  action: 'retry' | 'skip';
-  reason?: string;
-}
+export type { EnvironmentDecision };
 
 /** How far a StandardsApply run has come (the CLI's progress bar, the Temporal UI's query tab). */
 export const standardsProgressQuery = defineQuery<StandardsApplyProgress>('standardsProgress');
