@@ -5,12 +5,10 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { sql } from 'kysely';
-import { createDynatraceAccess } from '../../src/activities/dynatrace-access.js';
+import type { DynatraceAccess } from '../../src/activities/dynatrace-access.js';
 import { createFleetScanActivities } from '../../src/activities/fleet-scan/index.js';
 import { CodecAuthenticator } from '../../src/codec/codec-auth.js';
-import { Secret } from '../../src/config/secret.js';
 import { openFleetDatabase, type FleetDatabase } from '../../src/database/open-fleet-database.js';
-import { DynatraceClients } from '../../src/dynatrace/dynatrace-clients.js';
 import { FleetHistory } from '../../src/fleet/fleet-history.js';
 import type { ProblemChange } from '../../src/fleet/problem-changes.js';
 import { FleetMetrics } from '../../src/fleet-server/fleet-metrics.js';
@@ -20,7 +18,7 @@ import { EnvironmentRegistry } from '../../src/registry/environment-registry.js'
 import { FileSecretStore } from '../../src/secrets/file-secret-store.js';
 import type { FleetScanInput, FleetScanReport } from '../../src/shared/fleet-scan.js';
 import { StandardsStore } from '../../src/standards/standards-store.js';
-import { seedRegisteredEnvironment } from '../harness/seed-environment.js';
+import { fourClusterAccess, seedRegisteredEnvironment } from '../harness/seed-environment.js';
 import { startDynatraceSimulator, type DynatraceSimulator } from '../../sandbox/dynatrace/server.js';
 
 export interface FleetViewBenchmarkOptions {
@@ -137,19 +135,9 @@ async function benchmark(
   }
   log(`  seeding: ${((performance.now() - seedStart) / 1000).toFixed(1)} s`);
 
-  // Four clusters as the article's author ran, each with the default caps (50 in all, 5 per environment).
-  const clusters = [0, 1, 2, 3].map((n) => ({
-    name: `c${n}`,
-    url: simulator.url,
-    token: new Secret(simulator.clusterTokens.admin!),
-    maxConcurrentRequests: 50,
-    maxConcurrentRequestsPerEnvironment: options.capacityPerEnvironment,
-  }));
-  const dynatrace = createDynatraceAccess({
-    clients: new DynatraceClients(clusters, { requestTimeoutMs: 30_000, maxConcurrentPerEnvironment: 5 }),
-    registry,
-    secrets,
-    tokenPolicy: { validityDays: 30, rotateBeforeDays: 7, revokeGraceMs: 7_200_000 },
+  const dynatrace = fourClusterAccess(simulator, registry, secrets, {
+    capacityPerEnvironment: options.capacityPerEnvironment,
+    requestTimeoutMs: 30_000,
   });
   const { scanFleet } = createFleetScanActivities({ dynatrace, fleetHistory: history });
   const scans: FleetViewBenchmarkResult['scans'] = [];
@@ -188,7 +176,7 @@ async function benchmark(
 async function measurePage(
   registry: EnvironmentRegistry,
   history: FleetHistory,
-  dynatrace: ReturnType<typeof createDynatraceAccess>,
+  dynatrace: DynatraceAccess,
   dir: string,
   log: (line: string) => void,
 ): Promise<FleetViewBenchmarkResult['page'] | undefined> {

@@ -1,4 +1,7 @@
+import { createDynatraceAccess, type DynatraceAccess } from '../../src/activities/dynatrace-access.js';
 import { tokenName } from '../../src/activities/tokens/token-keeper.js';
+import { Secret } from '../../src/config/secret.js';
+import { DynatraceClients } from '../../src/dynatrace/dynatrace-clients.js';
 import type { EnvironmentRegistry } from '../../src/registry/environment-registry.js';
 import type { SecretStore } from '../../src/secrets/secret-store.js';
 import { secretRefs } from '../../src/secrets/secret-store.js';
@@ -43,5 +46,33 @@ export async function seedRegisteredEnvironment(
     mintedByUs: true,
     reason: 'bench: seeded',
     replacedRevokeAfter: new Date(),
+  });
+}
+
+/**
+ * Four Managed clusters on one simulator, as the article's author ran them, each with the default
+ * caps (50 requests in flight, `capacityPerEnvironment` per environment), reached as a worker does.
+ */
+export function fourClusterAccess(
+  simulator: DynatraceSimulator,
+  registry: EnvironmentRegistry,
+  secrets: SecretStore,
+  options: { capacityPerEnvironment: number; requestTimeoutMs: number },
+): DynatraceAccess {
+  const clusters = [0, 1, 2, 3].map((n) => ({
+    name: `c${n}`,
+    url: simulator.url,
+    token: new Secret(simulator.clusterTokens.admin!),
+    maxConcurrentRequests: 50,
+    maxConcurrentRequestsPerEnvironment: options.capacityPerEnvironment,
+  }));
+  return createDynatraceAccess({
+    clients: new DynatraceClients(clusters, {
+      requestTimeoutMs: options.requestTimeoutMs,
+      maxConcurrentPerEnvironment: 5,
+    }),
+    registry,
+    secrets,
+    tokenPolicy: { validityDays: 30, rotateBeforeDays: 7, revokeGraceMs: 7_200_000 },
   });
 }

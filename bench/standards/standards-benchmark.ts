@@ -4,19 +4,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createDynatraceAccess } from '../../src/activities/dynatrace-access.js';
 import { createStandardsActivities } from '../../src/activities/standards/index.js';
 import { mapWithConcurrency } from '../../src/concurrency/map-with-concurrency.js';
-import { Secret } from '../../src/config/secret.js';
 import { openFleetDatabase } from '../../src/database/open-fleet-database.js';
-import { DynatraceClients } from '../../src/dynatrace/dynatrace-clients.js';
 import { EnvironmentRegistry } from '../../src/registry/environment-registry.js';
 import { FileSecretStore } from '../../src/secrets/file-secret-store.js';
 import type { EnvironmentApplyOutcome, PlanCounts, StandardsSet } from '../../src/shared/standards.js';
 import { loadStandards } from '../../src/standards/load-standards.js';
 import { StandardsStore } from '../../src/standards/standards-store.js';
 import { APPLY_BATCH, DEFAULT_APPLY_CONCURRENCY } from '../../src/workflows/standards/standards-steps.js';
-import { seedRegisteredEnvironment } from '../harness/seed-environment.js';
+import { fourClusterAccess, seedRegisteredEnvironment } from '../harness/seed-environment.js';
 import { startDynatraceSimulator, type DynatraceSimulator } from '../../sandbox/dynatrace/server.js';
 
 export interface StandardsBenchmarkOptions {
@@ -158,19 +155,9 @@ export async function runStandardsBenchmark(options: StandardsBenchmarkOptions):
     }
     log(`  seeding: ${((performance.now() - seedStart) / 1000).toFixed(1)} s`);
 
-    // Four clusters on one simulator, each with the default caps (50 in flight, 5 per environment).
-    const clusters = [0, 1, 2, 3].map((n) => ({
-      name: `c${n}`,
-      url: simulator.url,
-      token: new Secret(simulator.clusterTokens.admin!),
-      maxConcurrentRequests: 50,
-      maxConcurrentRequestsPerEnvironment: options.capacityPerEnvironment,
-    }));
-    const dynatrace = createDynatraceAccess({
-      clients: new DynatraceClients(clusters, { requestTimeoutMs: 60_000, maxConcurrentPerEnvironment: 5 }),
-      registry,
-      secrets,
-      tokenPolicy: { validityDays: 30, rotateBeforeDays: 7, revokeGraceMs: 7_200_000 },
+    const dynatrace = fourClusterAccess(simulator, registry, secrets, {
+      capacityPerEnvironment: options.capacityPerEnvironment,
+      requestTimeoutMs: 60_000,
     });
     const activities = createStandardsActivities({
       dynatrace,

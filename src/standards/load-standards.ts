@@ -5,7 +5,7 @@ import path from 'node:path';
 import { LineCounter, parseAllDocuments, parseDocument } from 'yaml';
 import { fieldPath, lineAt } from '../config/yaml-location.js';
 import type { Standard, StandardsSet } from '../shared/standards.js';
-import { checkPlaceholders, referencedStandards } from './placeholders.js';
+import { checkPlaceholders, referencedStandards, type PlaceholderContext } from './placeholders.js';
 import {
   FOLDER_SETTINGS_FILE,
   folderSettingsDocument,
@@ -226,21 +226,15 @@ export function crossChecks(located: Located[]): StandardsProblem[] {
     } else seen.set(l.document.name, where);
   }
   const settingsStandards = new Set(located.filter((l) => l.document.kind === 'settings').map((l) => l.document.name));
-  const context = { settingsStandards, isSecretRef };
-  const noSecretsOrRefs = { settingsStandards: new Set<string>(), isSecretRef: () => false };
+  const context: PlaceholderContext = { settingsStandards, isSecretRef };
+  const noSecretsOrRefs: PlaceholderContext = { plainOnly: true };
 
   for (const l of located) {
     const d = l.document;
-    const check = (value: unknown, at: (string | number)[], ctx: typeof context) => {
+    const check = (value: unknown, at: (string | number)[], ctx: PlaceholderContext) => {
       for (const issue of checkPlaceholders(value, ctx)) {
         const keys = [...at, ...issue.path];
-        const inPlainField = ctx === noSecretsOrRefs && /secret|ref/.test(issue.message);
-        problems.push({
-          file: l.file,
-          line: l.lineOf(keys),
-          field: fieldPath(keys),
-          message: inPlainField ? 'may use {{ environment.<field> }} and {{ tag "…" }} only' : issue.message,
-        });
+        problems.push({ file: l.file, line: l.lineOf(keys), field: fieldPath(keys), message: issue.message });
       }
     };
     if (d.kind === 'settings') {

@@ -97,29 +97,36 @@ export interface PlaceholderIssue {
   message: string;
 }
 
+/** Where a value is checked: a settings value may use secrets and references, other fields may not. */
+export type PlaceholderContext =
+  { settingsStandards: ReadonlySet<string>; isSecretRef: (ref: string) => boolean } | { plainOnly: true };
+
 /**
- * Every mistake in the placeholders of a value: unknown ones, `secret`/`ref` inside a longer string,
- * references to standards that do not exist, and secret references that cannot be one.
+ * Every mistake in the placeholders of a value: unknown ones, `secret`/`ref` inside a longer string
+ * or in a field that cannot take them, references to standards that do not exist, and secret
+ * references that cannot be one.
  */
 export function checkPlaceholders(
   value: unknown,
-  context: { settingsStandards: ReadonlySet<string>; isSecretRef: (ref: string) => boolean },
+  context: PlaceholderContext,
   path: (string | number)[] = [],
 ): PlaceholderIssue[] {
   if (typeof value === 'string') {
     return placeholdersIn(value).flatMap((found): PlaceholderIssue[] => {
       if (typeof found === 'string') return [{ path, message: found }];
       const { expression, whole } = found;
-      if (expression.type === 'secret' || expression.type === 'ref') {
-        if (!whole) {
-          return [{ path, message: `{{ ${expression.type} "…" }} must be the whole value, not part of a string` }];
-        }
-        if (expression.type === 'secret' && !context.isSecretRef(expression.argument)) {
-          return [{ path, message: `"${expression.argument}" is not a secret reference (lowercase path segments)` }];
-        }
-        if (expression.type === 'ref' && !context.settingsStandards.has(expression.argument)) {
-          return [{ path, message: `{{ ref "${expression.argument}" }} names no settings standard of this folder` }];
-        }
+      if (expression.type !== 'secret' && expression.type !== 'ref') return [];
+      if ('plainOnly' in context) {
+        return [{ path, message: 'may use {{ environment.<field> }} and {{ tag "…" }} only' }];
+      }
+      if (!whole) {
+        return [{ path, message: `{{ ${expression.type} "…" }} must be the whole value, not part of a string` }];
+      }
+      if (expression.type === 'secret' && !context.isSecretRef(expression.argument)) {
+        return [{ path, message: `"${expression.argument}" is not a secret reference (lowercase path segments)` }];
+      }
+      if (expression.type === 'ref' && !context.settingsStandards.has(expression.argument)) {
+        return [{ path, message: `{{ ref "${expression.argument}" }} names no settings standard of this folder` }];
       }
       return [];
     });
@@ -131,17 +138,23 @@ export function checkPlaceholders(
   return [];
 }
 
-/** The standards a value refers to with `{{ ref "…" }}`. */
-export function referencedStandards(value: unknown): string[] {
+/** The arguments of every `{{ <call> "…" }}` placeholder of one kind in a value. */
+function calls(value: unknown, type: 'ref' | 'secret'): string[] {
   if (typeof value === 'string') {
     return placeholdersIn(value).flatMap((f) =>
-      typeof f !== 'string' && f.expression.type === 'ref' ? [f.expression.argument] : [],
+      typeof f !== 'string' && f.expression.type === type ? [f.expression.argument] : [],
     );
   }
-  if (Array.isArray(value)) return value.flatMap(referencedStandards);
-  if (value && typeof value === 'object') return Object.values(value).flatMap(referencedStandards);
+  if (Array.isArray(value)) return value.flatMap((v) => calls(v, type));
+  if (value && typeof value === 'object') return Object.values(value).flatMap((v) => calls(v, type));
   return [];
 }
+
+/** The standards a value refers to with `{{ ref "…" }}`. */
+export const referencedStandards = (value: unknown): string[] => calls(value, 'ref');
+
+/** The secrets a value names with `{{ secret "…" }}`. */
+export const referencedSecrets = (value: unknown): string[] => calls(value, 'secret');
 
 function environmentField(environment: PlaceholderEnvironment, field: (typeof ENVIRONMENT_FIELDS)[number]): string {
   if (field === 'tags') return environment.tags.join(',');

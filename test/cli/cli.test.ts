@@ -6,7 +6,8 @@ import { projectRoot } from '../../src/config/config.js';
 import { ENROLL_FLEET } from '../../src/shared/enrollment.js';
 import { ONBOARD_CUSTOMER } from '../../src/shared/onboarding.js';
 import { REMEDIATE_CPU_SATURATION } from '../../src/shared/remediation.js';
-import { autopilotCli, cleanEnv, freePort, spawnEntryPoint, type SpawnedProcess } from '../helpers/processes.js';
+import { autopilotCli, cleanEnv, spawnEntryPoint, type SpawnedProcess } from '../helpers/processes.js';
+import { sandboxPorts } from '../helpers/worker-process.js';
 
 /** The `autopilot` CLI as a provisioning system runs it, against `npm start` (sandbox mode). */
 describe('autopilot CLI against npm start', () => {
@@ -17,18 +18,11 @@ describe('autopilot CLI against npm start', () => {
   const autopilot = autopilotCli(() => env);
 
   beforeAll(async () => {
-    const [port, uiPort] = [await freePort(), await freePort()];
-    simulatorPort = await freePort();
-    const [motoPort, webhookPort, codecPort] = [await freePort(), await freePort(), await freePort()];
+    const ports = await sandboxPorts();
+    simulatorPort = Number(ports.AUTOPILOT_SIMULATOR_PORT);
     env = cleanEnv({
-      AUTOPILOT_MOTO_PORT: String(motoPort),
-      AUTOPILOT_WEBHOOK_PORT: String(webhookPort),
-      AUTOPILOT_CODEC_PORT: String(codecPort),
-      AUTOPILOT_FLEET_PORT: String(await freePort()),
+      ...ports,
       AUTOPILOT_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'autopilot-cli-')),
-      AUTOPILOT_DEV_SERVER_PORT: String(port),
-      AUTOPILOT_DEV_UI_PORT: String(uiPort),
-      AUTOPILOT_SIMULATOR_PORT: String(simulatorPort),
       AUTOPILOT_METRICS_ADDRESS: 'off',
     });
     sandbox = spawnEntryPoint('sandbox/start.ts', env);

@@ -6,8 +6,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../src/config/config.js';
 import { DynatraceClient } from '../../src/dynatrace/index.js';
-import { cleanEnv, freePort, spawnEntryPoint, type SpawnedProcess } from '../helpers/processes.js';
+import { cleanEnv, spawnEntryPoint, type SpawnedProcess } from '../helpers/processes.js';
 import type { StatsSnapshot } from '../helpers/simulator.js';
+import { sandboxPorts } from '../helpers/worker-process.js';
 
 const run = promisify(execFile);
 const PUPPET = '/usr/bin/puppet';
@@ -107,23 +108,16 @@ describe('examples/puppet: puppet apply against npm start', () => {
     expect(host).toMatch(/^[A-Za-z0-9][A-Za-z0-9.-]*$/);
     oneAgentDir = path.join(dataDir, 'hosts', host, 'oneagent');
 
-    const [port, uiPort, simulatorPort] = [await freePort(), await freePort(), await freePort()];
-    const [motoPort, webhookPort, codecPort] = [await freePort(), await freePort(), await freePort()];
-    temporalAddress = `127.0.0.1:${port}`;
-    simulatorUrl = `http://127.0.0.1:${simulatorPort}`;
+    const ports = await sandboxPorts();
+    temporalAddress = `127.0.0.1:${ports.AUTOPILOT_DEV_SERVER_PORT}`;
+    simulatorUrl = `http://127.0.0.1:${ports.AUTOPILOT_SIMULATOR_PORT}`;
     sandbox = spawnEntryPoint(
       'sandbox/start.ts',
       cleanEnv({
-        AUTOPILOT_MOTO_PORT: String(motoPort),
-        AUTOPILOT_WEBHOOK_PORT: String(webhookPort),
-        AUTOPILOT_CODEC_PORT: String(codecPort),
-        AUTOPILOT_FLEET_PORT: String(await freePort()),
+        ...ports,
         // What the runs cost Dynatrace is counted: the fleet scan's own reads (every 30 s) are not Puppet's.
         AUTOPILOT_FLEET_SCAN_INTERVAL_SECONDS: '86400',
         AUTOPILOT_DATA_DIR: dataDir,
-        AUTOPILOT_DEV_SERVER_PORT: String(port),
-        AUTOPILOT_DEV_UI_PORT: String(uiPort),
-        AUTOPILOT_SIMULATOR_PORT: String(simulatorPort),
         AUTOPILOT_METRICS_ADDRESS: 'off',
       }),
     );

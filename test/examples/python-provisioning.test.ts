@@ -11,8 +11,9 @@ import { EncryptionCodec, sealPayload } from '../../src/codec/encryption-codec.j
 import { projectRoot } from '../../src/config/config.js';
 import type { HostEnrollmentResult } from '../../src/shared/enrollment.js';
 import type { OnboardCustomerResult } from '../../src/shared/onboarding.js';
-import { autopilotCli, cleanEnv, freePort, spawnEntryPoint, type SpawnedProcess } from '../helpers/processes.js';
+import { autopilotCli, cleanEnv, spawnEntryPoint, type SpawnedProcess } from '../helpers/processes.js';
 import type { StatsSnapshot } from '../helpers/simulator.js';
+import { sandboxPorts } from '../helpers/worker-process.js';
 
 const PYTHON = path.join(projectRoot, '.tools/python-venv/bin/python');
 const EXAMPLE_DIR = path.join(projectRoot, 'examples/python');
@@ -124,20 +125,15 @@ describe('examples/python: provisioning from Python against npm start', () => {
   beforeAll(async () => {
     if (!existsSync(PYTHON)) throw new Error(`${PYTHON} is missing: run scripts/setup-tools.sh (npm test does)`);
     workDir = mkdtempSync(path.join(os.tmpdir(), 'autopilot-python-'));
-    const [port, uiPort, simulatorPort] = [await freePort(), await freePort(), await freePort()];
-    simulatorUrl = `http://127.0.0.1:${simulatorPort}`;
+    const ports = await sandboxPorts();
+    const port = ports.AUTOPILOT_DEV_SERVER_PORT;
+    simulatorUrl = `http://127.0.0.1:${ports.AUTOPILOT_SIMULATOR_PORT}`;
     sandboxEnv = cleanEnv({
-      AUTOPILOT_MOTO_PORT: String(await freePort()),
-      AUTOPILOT_WEBHOOK_PORT: String(await freePort()),
-      AUTOPILOT_CODEC_PORT: String(await freePort()),
-      AUTOPILOT_FLEET_PORT: String(await freePort()),
+      ...ports,
       // What the runs cost Dynatrace is counted: the fleet scan's own reads are not the example's.
       AUTOPILOT_FLEET_SCAN_INTERVAL_SECONDS: '86400',
       AUTOPILOT_DATA_DIR: path.join(workDir, 'data'),
       AUTOPILOT_TASK_QUEUE: taskQueue,
-      AUTOPILOT_DEV_SERVER_PORT: String(port),
-      AUTOPILOT_DEV_UI_PORT: String(uiPort),
-      AUTOPILOT_SIMULATOR_PORT: String(simulatorPort),
       AUTOPILOT_METRICS_ADDRESS: 'off',
     });
     sandbox = spawnEntryPoint('sandbox/start.ts', sandboxEnv);

@@ -1,16 +1,16 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgresServer, type PostgresServer } from '../../sandbox/postgres-server.js';
 import { mapWithConcurrency } from '../../src/concurrency/map-with-concurrency.js';
 import type { FleetAnswer } from '../../src/fleet/fleet-query.js';
 import type { FleetStatus } from '../../src/shared/fleet-status.js';
-import { autopilotCli, cleanEnv, freePort, spawnEntryPoint, type SpawnedProcess } from '../helpers/processes.js';
+import { autopilotCli, freePort, spawnEntryPoint, type SpawnedProcess } from '../helpers/processes.js';
+import { workerProcessEnv } from '../helpers/worker-process.js';
 import { startTestCluster, type TestCluster } from '../helpers/simulator.js';
-import { ownNamespace, TEST_CODEC_KEYS_TEXT, uniqueTaskQueue } from '../helpers/temporal.js';
+import { uniqueTaskQueue } from '../helpers/temporal.js';
 
 const FLEET_TOKEN = 'fleet-test-token-0123456789';
 const PRODUCTION = Array.from({ length: 50 }, (_, i) => `f${String(i).padStart(2, '0')}-p1`);
@@ -60,25 +60,16 @@ describe('fleet API and fleet scan (worker + fleet server on PostgreSQL)', () =>
     });
     const fleetPort = await freePort();
     fleetUrl = `http://127.0.0.1:${fleetPort}`;
-    env = cleanEnv({
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      // A namespace of its own: the worker applies Autopilot's schedules, whose ids are fixed.
-      TEMPORAL_NAMESPACE: await ownNamespace('fleet-api-test'),
-      AUTOPILOT_CODEC_KEYS: TEST_CODEC_KEYS_TEXT,
-      AUTOPILOT_TASK_QUEUE: uniqueTaskQueue('fleet'),
-      AUTOPILOT_METRICS_ADDRESS: 'off',
-      DT_CLUSTER_URL: dt.simulator.url,
-      DT_CLUSTER_TOKEN: dt.clusterToken,
-      AUTOPILOT_SECRET_KEY: randomBytes(32).toString('base64'),
-      AUTOPILOT_SECRETS_DIR: path.join(dir, 'secrets'),
-      AUTOPILOT_INSTALLER_CACHE_DIR: path.join(dir, 'installers'),
-      AUTOPILOT_DATA_DIR: path.join(dir, 'data'),
-      AUTOPILOT_DATABASE_URL: await postgres.database('fleet_api'),
-      AUTOPILOT_FLEET_PORT: String(fleetPort),
-      AUTOPILOT_FLEET_AUTH_TOKEN: FLEET_TOKEN,
-      AUTOPILOT_FLEET_SCAN_INTERVAL_SECONDS: '2',
-      AUTOPILOT_FLEET_INCIDENT_ENVIRONMENTS: '5',
-    });
+    env = await workerProcessEnv(
+      { namespace: 'fleet-api-test', taskQueue: uniqueTaskQueue('fleet'), dt, dir },
+      {
+        AUTOPILOT_DATABASE_URL: await postgres.database('fleet_api'),
+        AUTOPILOT_FLEET_PORT: String(fleetPort),
+        AUTOPILOT_FLEET_AUTH_TOKEN: FLEET_TOKEN,
+        AUTOPILOT_FLEET_SCAN_INTERVAL_SECONDS: '2',
+        AUTOPILOT_FLEET_INCIDENT_ENVIRONMENTS: '5',
+      },
+    );
     worker = spawnEntryPoint('src/workers/main.ts', env);
     fleet = spawnEntryPoint('src/fleet-server/main.ts', env);
     await worker.waitForOutput(/"msg":"Worker started"/, 60_000);

@@ -9,7 +9,8 @@ import { projectRoot } from '../../src/config/config.js';
 import { DynatraceClient } from '../../src/dynatrace/client.js';
 import type { FleetStatus } from '../../src/shared/fleet-status.js';
 import { launchBrowser } from '../helpers/browser.js';
-import { cleanEnv, freePort, spawnEntryPoint, type SpawnedProcess } from '../helpers/processes.js';
+import { cleanEnv, spawnEntryPoint, type SpawnedProcess } from '../helpers/processes.js';
+import { sandboxPorts } from '../helpers/worker-process.js';
 
 const run = promisify(execFile);
 const READY = /Press Ctrl-C to stop\./;
@@ -47,17 +48,9 @@ describe('fleet status page (sandbox, real browser)', () => {
   const status = async () => (await (await fetch(`${fleetUrl}/fleet/status`)).json()) as FleetStatus;
 
   beforeAll(async () => {
-    const ports = {
-      AUTOPILOT_DEV_SERVER_PORT: await freePort(),
-      AUTOPILOT_DEV_UI_PORT: await freePort(),
-      AUTOPILOT_SIMULATOR_PORT: await freePort(),
-      AUTOPILOT_MOTO_PORT: await freePort(),
-      AUTOPILOT_WEBHOOK_PORT: await freePort(),
-      AUTOPILOT_CODEC_PORT: await freePort(),
-      AUTOPILOT_FLEET_PORT: await freePort(),
-    };
+    const ports = await sandboxPorts();
     env = cleanEnv({
-      ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+      ...ports,
       AUTOPILOT_DATA_DIR: dataDir,
       AUTOPILOT_METRICS_ADDRESS: 'off',
       AUTOPILOT_TASK_QUEUE: 'fleet-page-test',

@@ -1,16 +1,16 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../src/config/config.js';
 import { mapWithConcurrency } from '../../src/concurrency/map-with-concurrency.js';
 import { TOKEN_PURPOSES, type RegisteredEnvironment } from '../../src/shared/registry.js';
-import { autopilotCli, cleanEnv, spawnEntryPoint, type SpawnedProcess } from '../helpers/processes.js';
+import { autopilotCli, spawnEntryPoint, type SpawnedProcess } from '../helpers/processes.js';
+import { workerProcessEnv } from '../helpers/worker-process.js';
 import { startTestCluster, startTestSaasEnvironment, type TestCluster } from '../helpers/simulator.js';
-import { ownNamespace, TEST_CODEC_KEYS_TEXT, uniqueTaskQueue } from '../helpers/temporal.js';
+import { uniqueTaskQueue } from '../helpers/temporal.js';
 
 const CUSTOMERS = 500;
 
@@ -41,21 +41,12 @@ describe('autopilot environments: adopt what exists, register by hand', () => {
       `${c}-t1`,
     ]);
     await mapWithConcurrency(ids, 8, (id) => cluster.putEnvironment(id, { name: `Existing ${id}` }));
-    env = cleanEnv({
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      // A namespace of its own: the worker applies Autopilot's schedules, whose ids are fixed.
-      TEMPORAL_NAMESPACE: await ownNamespace('environments-cli-test'),
-      AUTOPILOT_CODEC_KEYS: TEST_CODEC_KEYS_TEXT,
-      AUTOPILOT_TASK_QUEUE: taskQueue,
-      AUTOPILOT_METRICS_ADDRESS: 'off',
-      DT_CLUSTER_URL: dt.simulator.url,
-      DT_CLUSTER_TOKEN: dt.clusterToken,
-      AUTOPILOT_SECRET_KEY: randomBytes(32).toString('base64'),
-      AUTOPILOT_SECRETS_DIR: path.join(dir, 'secrets'),
-      AUTOPILOT_INSTALLER_CACHE_DIR: path.join(dir, 'installers'),
-      AUTOPILOT_EMBEDDED_DATABASE_DIR: path.join(dir, 'fleet-db'),
-      AUTOPILOT_DATA_DIR: path.join(dir, 'data'),
-    });
+    env = await workerProcessEnv(
+      { namespace: 'environments-cli-test', taskQueue, dt, dir },
+      {
+        AUTOPILOT_EMBEDDED_DATABASE_DIR: path.join(dir, 'fleet-db'),
+      },
+    );
     await startWorker();
   }, 180_000);
   afterAll(async () => {

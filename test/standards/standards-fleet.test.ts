@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgresServer, type PostgresServer } from '../../sandbox/postgres-server.js';
 import { projectRoot } from '../../src/config/config.js';
 import { mapWithConcurrency } from '../../src/concurrency/map-with-concurrency.js';
@@ -15,9 +14,10 @@ import {
   type StandardsApplyResult,
 } from '../../src/shared/standards.js';
 import { standardExternalId } from '../../src/standards/desired-objects.js';
-import { autopilotCli, cleanEnv, spawnEntryPoint, type SpawnedProcess } from '../helpers/processes.js';
+import { autopilotCli, spawnEntryPoint, type SpawnedProcess } from '../helpers/processes.js';
+import { workerProcessEnv } from '../helpers/worker-process.js';
 import { startTestCluster, type TestCluster } from '../helpers/simulator.js';
-import { ownNamespace, TEST_CODEC_KEYS_TEXT, uniqueTaskQueue } from '../helpers/temporal.js';
+import { uniqueTaskQueue } from '../helpers/temporal.js';
 
 const CUSTOMERS = Array.from({ length: 40 }, (_, i) => `c${String(i).padStart(2, '0')}`);
 const STAGES = ['p1', 'p2', 't1', 't2', 'd1'];
@@ -139,24 +139,16 @@ describe('standards: plan, apply and drift across 200 environments', () => {
       mkdirSync(path.dirname(path.join(standards, file)), { recursive: true });
       writeFileSync(path.join(standards, file), text);
     }
-    env = cleanEnv({
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      TEMPORAL_NAMESPACE: await ownNamespace('standards-fleet-test'),
-      AUTOPILOT_CODEC_KEYS: TEST_CODEC_KEYS_TEXT,
-      AUTOPILOT_TASK_QUEUE: uniqueTaskQueue('standards'),
-      AUTOPILOT_METRICS_ADDRESS: 'off',
-      DT_CLUSTER_URL: dt.simulator.url,
-      DT_CLUSTER_TOKEN: dt.clusterToken,
-      AUTOPILOT_SECRET_KEY: randomBytes(32).toString('base64'),
-      AUTOPILOT_SECRETS_DIR: path.join(dir, 'secrets'),
-      AUTOPILOT_INSTALLER_CACHE_DIR: path.join(dir, 'installers'),
-      AUTOPILOT_DATA_DIR: path.join(dir, 'data'),
-      AUTOPILOT_DATABASE_URL: await postgres.database('standards'),
-      AUTOPILOT_STANDARDS_DIR: standards,
-      AUTOPILOT_STANDARDS_DRIFT_INTERVAL_SECONDS: String(DRIFT_INTERVAL_SECONDS),
-      // Nothing here reads problems: the scan would only add calls to the counts.
-      AUTOPILOT_FLEET_SCAN_INTERVAL_SECONDS: '3600',
-    });
+    env = await workerProcessEnv(
+      { namespace: 'standards-fleet-test', taskQueue: uniqueTaskQueue('standards'), dt, dir },
+      {
+        AUTOPILOT_DATABASE_URL: await postgres.database('standards'),
+        AUTOPILOT_STANDARDS_DIR: standards,
+        AUTOPILOT_STANDARDS_DRIFT_INTERVAL_SECONDS: String(DRIFT_INTERVAL_SECONDS),
+        // Nothing here reads problems: the scan would only add calls to the counts.
+        AUTOPILOT_FLEET_SCAN_INTERVAL_SECONDS: '3600',
+      },
+    );
     await startWorker();
     const adopted = await autopilot('environments', 'adopt', '*');
     expect(adopted.code, adopted.stdout + adopted.stderr).toBe(0);

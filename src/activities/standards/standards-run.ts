@@ -12,7 +12,7 @@ import { DEFAULT_WEBHOOK_KEY_HEADER } from '../../shared/webhook.js';
 import type { RegisteredEnvironment } from '../../shared/registry.js';
 import type { EnvironmentApplyOutcome, PlannedObject, StandardMode, StandardsSet } from '../../shared/standards.js';
 import { CompiledStandards, standardsEnvironment, type DesiredQuotas } from '../../standards/desired-objects.js';
-import { isSecretMarker, type AutopilotPlaceholders } from '../../standards/placeholders.js';
+import { isSecretMarker, referencedSecrets, type AutopilotPlaceholders } from '../../standards/placeholders.js';
 import { planGroup, planQuotas, quotasToSend, type ClusterObjectPlan } from '../../standards/plan-cluster-objects.js';
 import { planSettings, resolveRefs, type SettingsObjectPlan } from '../../standards/plan-settings.js';
 import { clusterApi, type DynatraceAccess } from '../dynatrace-access.js';
@@ -85,13 +85,7 @@ export class StandardsRun {
   /** The secrets the set names, by reference: for writing them, and for keeping them out of every plan. */
   private secrets(): Promise<Map<string, string | undefined>> {
     this.secretValues ??= (async () => {
-      const refs = new Set<string>();
-      const walk = (v: unknown): void => {
-        if (typeof v === 'string') for (const m of v.matchAll(/\{\{\s*secret\s+"([^"]+)"\s*\}\}/g)) refs.add(m[1]!);
-        else if (Array.isArray(v)) v.forEach(walk);
-        else if (v && typeof v === 'object') Object.values(v).forEach(walk);
-      };
-      walk(this.set.standards);
+      const refs = new Set(referencedSecrets(this.set.standards));
       const entries = await Promise.all(
         [...refs].map(
           async (ref) =>

@@ -53,7 +53,7 @@ const ICON: Record<PlannedObject['action'], string> = {
 /** A value as one line of a plan: compact JSON, cut short past what a terminal shows. */
 function shown(value: unknown): string {
   if (value === undefined) return '(absent)';
-  const text = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value);
+  const text = JSON.stringify(value);
   return text.length > 160 ? `${text.slice(0, 157)}…` : text;
 }
 
