@@ -147,12 +147,27 @@ export class FleetHistory {
           }
         }
       }
-      const values = scans.map((scan) => ({
-        environment_id: scan.environmentId,
-        problems_scanned_at: scan.at,
-        problems_ok_at: scan.error === undefined ? scan.at : null,
-        problems_error: scan.error ?? null,
-      }));
+      // One row per environment: an upsert may not touch a row twice, and a batch can hold two
+      // scans of one environment (a day of history written at once); the later one wins.
+      const latest = new Map<
+        string,
+        {
+          environment_id: string;
+          problems_scanned_at: Date;
+          problems_ok_at: Date | null;
+          problems_error: string | null;
+        }
+      >();
+      for (const scan of scans) {
+        const before = latest.get(scan.environmentId);
+        latest.set(scan.environmentId, {
+          environment_id: scan.environmentId,
+          problems_scanned_at: scan.at,
+          problems_ok_at: scan.error === undefined ? scan.at : (before?.problems_ok_at ?? null),
+          problems_error: scan.error ?? null,
+        });
+      }
+      const values = [...latest.values()];
       await tx
         .insertInto('fleet_environment_scans')
         .values(values)
