@@ -27,7 +27,12 @@ export async function openFleetDatabase(options: { url?: string; embeddedDir: st
   let pool: pg.Pool | PgliteAsPostgresPool;
   let kind: FleetDatabase['kind'];
   if (options.url) {
-    pool = new pg.Pool({ connectionString: options.url, max: 10 });
+    const postgres = new pg.Pool({ connectionString: options.url, max: 10 });
+    // An idle connection the server closes (a restart, a failover, a shutdown) is an 'error' event
+    // that would end the process unheard: the pool drops that connection and the next query opens
+    // another, while a query in flight still fails on its own.
+    postgres.on('error', () => undefined);
+    pool = postgres;
     kind = 'postgresql';
   } else {
     mkdirSync(options.embeddedDir, { recursive: true });
