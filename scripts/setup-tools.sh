@@ -12,22 +12,32 @@
 #   /usr/bin/puppet                   Puppet for examples/puppet      Debian puppet (root only)
 #   /usr/bin/chromium                 browser for the page tests      Debian chromium (root only)
 #   .tools/docker/cli-plugins/docker-compose  (only with --with-compose, for `docker compose config` in CI)
+#   .tools/bin/temporal-server, temporal-sql-tool, .tools/temporal-server-schema
+#                                     Temporal server for `npm run cluster` and its test   Go module go.temporal.io/server
+#   .tools/bin/temporal-ui-server     Temporal UI for `npm run cluster`                    Go module github.com/temporalio/ui-server/v2
+#                                     (both only with --with-cluster; built once into ~/.cache, a few minutes)
 #
-# Usage: scripts/setup-tools.sh [--quiet] [--with-compose]
+# Usage: scripts/setup-tools.sh [--quiet] [--with-compose] [--with-cluster]
 set -euo pipefail
 
 TEMPORAL_CLI_VERSION=1.5.1
 COMPOSE_VERSION=v2.40.3
+# The server the official image temporalio/server:1.29.1 in docker-compose.yml runs, and the UI
+# server nearest to its temporalio/ui image that the Go module proxy serves.
+TEMPORAL_SERVER_VERSION=1.29.1
+TEMPORAL_UI_VERSION=2.45.1
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 tools="$root/.tools"
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/dynatrace-autopilot"
 quiet=0
 with_compose=0
+with_cluster=0
 for arg in "$@"; do
   case "$arg" in
     --quiet) quiet=1 ;;
     --with-compose) with_compose=1 ;;
+    --with-cluster) with_cluster=1 ;;
     *) echo "setup-tools: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -188,6 +198,39 @@ ensure_compose() {
   ln -sf "$bin" "$plugin_dir/docker-compose"
 }
 
+# The production topology without containers: the same server and schema tool the official images
+# carry, built from the Go module (its schema files come with the module).
+ensure_temporal_server() {
+  local dir="$cache/temporal-server/v$TEMPORAL_SERVER_VERSION"
+  if [ ! -x "$dir/server" ] || [ ! -x "$dir/sql" ] || [ ! -d "$dir/schema/postgresql" ]; then
+    command -v go >/dev/null || { note "Go is needed to build the Temporal server"; exit 1; }
+    note "building the Temporal server $TEMPORAL_SERVER_VERSION from the Go module proxy (first time only, about 4 minutes)"
+    mkdir -p "$dir"
+    (cd "$dir" && GOBIN="$dir" CGO_ENABLED=0 GOTOOLCHAIN=auto GOFLAGS=-mod=mod go install -trimpath -ldflags "-s -w" \
+      "go.temporal.io/server/cmd/server@v$TEMPORAL_SERVER_VERSION" \
+      "go.temporal.io/server/cmd/tools/sql@v$TEMPORAL_SERVER_VERSION") >&2
+    local module
+    module=$(GOFLAGS=-mod=mod go env GOMODCACHE)/go.temporal.io/server@v$TEMPORAL_SERVER_VERSION
+    rm -rf "$dir/schema.tmp" && cp -R "$module/schema" "$dir/schema.tmp" && chmod -R u+w "$dir/schema.tmp"
+    rm -rf "$dir/schema" && mv "$dir/schema.tmp" "$dir/schema"
+  fi
+  ln -sfn "$dir/server" "$tools/bin/temporal-server"
+  ln -sfn "$dir/sql" "$tools/bin/temporal-sql-tool"
+  ln -sfn "$dir/schema" "$tools/temporal-server-schema"
+}
+
+ensure_temporal_ui() {
+  local dir="$cache/temporal-ui/v$TEMPORAL_UI_VERSION"
+  if [ ! -x "$dir/server" ]; then
+    command -v go >/dev/null || { note "Go is needed to build the Temporal UI server"; exit 1; }
+    note "building the Temporal UI server $TEMPORAL_UI_VERSION from the Go module proxy (first time only)"
+    mkdir -p "$dir"
+    (cd "$dir" && GOBIN="$dir" CGO_ENABLED=0 GOTOOLCHAIN=auto GOFLAGS=-mod=mod go install -trimpath -ldflags "-s -w" \
+      "github.com/temporalio/ui-server/v2/cmd/server@v$TEMPORAL_UI_VERSION") >&2
+  fi
+  ln -sfn "$dir/server" "$tools/bin/temporal-ui-server"
+}
+
 ensure_temporal
 ensure_test_server
 ensure_moto
@@ -197,4 +240,5 @@ ensure_puppet
 ensure_postgres
 ensure_chromium
 [ "$with_compose" = 1 ] && ensure_compose
+[ "$with_cluster" = 1 ] && ensure_temporal_server && ensure_temporal_ui
 exit 0
