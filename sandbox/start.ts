@@ -43,7 +43,7 @@ type Stopper = { name: string; stop: () => Promise<void> };
  */
 async function main(): Promise<void> {
   const config = loadConfig();
-  const logger = installRuntime(config);
+  const { logger, metricsAddress } = await installRuntime(config);
   const stoppers: Stopper[] = [];
   const say = (line: string) => process.stderr.write(`autopilot: ${line}\n`);
 
@@ -158,7 +158,7 @@ async function main(): Promise<void> {
         : ['  Webhook      off (set WEBHOOK_API_KEY to receive problem notifications)']),
       `  Fleet        ${fleet.url} (status page, /fleet/api, /metrics; scanned every ${config.fleetScan.intervalSeconds} s)`,
       `  Task queue   ${config.temporal.taskQueue} (namespace ${config.temporal.namespace})`,
-      ...(config.worker.metricsAddress ? [`  Metrics      http://${config.worker.metricsAddress}/metrics`] : []),
+      ...(metricsAddress ? [`  Metrics      http://${metricsAddress}/metrics`] : []),
       `  Worker       ${identity}, self-check passed in ${Date.now() - started} ms`,
       ...(demo && sandboxAws
         ? [

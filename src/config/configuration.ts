@@ -6,7 +6,16 @@ import { durationSchema } from '../shared/onboarding.js';
 import type { RemediationPolicy } from '../shared/remediation.js';
 import { readClustersFile } from './clusters-file.js';
 import { ConfigError } from './config-error.js';
-import { hostPort, httpUrl, identifier, milliseconds, port, positiveInt, trueOrFalse } from './formats.js';
+import {
+  hostPort,
+  httpUrl,
+  identifier,
+  listenHostPort,
+  milliseconds,
+  port,
+  positiveInt,
+  trueOrFalse,
+} from './formats.js';
 import { projectRoot } from './project-root.js';
 import { secretSource } from './read-secret.js';
 import { Secret } from './secret.js';
@@ -252,11 +261,11 @@ export const configuration = {
         doc: '`TRACE`, `DEBUG`, `INFO`, `WARN`, `ERROR`; logs are JSON lines on stdout',
       },
     ),
-    // "off" disables the Prometheus endpoint (tests, several workers on one host).
-    metricsAddress: setting('AUTOPILOT_METRICS_ADDRESS', z.union([z.literal('off'), hostPort]), {
+    // A fixed port is what a scrape config names; port 0 lets several workers share a host.
+    metricsAddress: setting('AUTOPILOT_METRICS_ADDRESS', z.union([z.literal('off'), listenHostPort]), {
       table: 'general',
       default: '127.0.0.1:9464',
-      doc: 'Prometheus endpoint (`/metrics`) of the worker; `off` disables it',
+      doc: 'Prometheus endpoint (`/metrics`) of the worker; port `0` picks a free one and logs it; `off` disables it',
       then: (address) => (address === 'off' ? undefined : address),
     }),
     maxConcurrentActivities: setting('AUTOPILOT_MAX_CONCURRENT_ACTIVITIES', positiveInt, {

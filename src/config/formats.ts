@@ -12,6 +12,14 @@ export const hostPort = z
   })
   .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, { message: 'must have a port from 1 to 65535' });
 
+/** An address to listen on: like hostPort, but port 0 stands for any free port, so several processes on one host can each have one. */
+export const listenHostPort = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?):(0|[1-9][0-9]{0,4})$/, {
+    message: 'must be host:port, e.g. 127.0.0.1:9464 (port 0: any free port)',
+  })
+  .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, { message: 'must have a port from 0 to 65535' });
+
 export const port = z.coerce
   .number({ message: 'must be a port number' })
   .int({ message: 'must be a port number' })

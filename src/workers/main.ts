@@ -29,7 +29,7 @@ async function main(): Promise<void> {
       '(or AUTOPILOT_CLUSTERS_FILE) is required for the worker on its own (`npm start` runs a simulator instead)',
     );
   }
-  const logger = installRuntime(config);
+  const { logger } = await installRuntime(config);
   const identity = `${process.pid}@${os.hostname()}`;
   const database = await openFleetDatabase({
     ...(config.database.url ? { url: config.database.url.reveal() } : {}),

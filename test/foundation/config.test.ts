@@ -24,6 +24,7 @@ describe('configuration from environment variables', () => {
     expect(loadConfig({ TEMPORAL_ADDRESS: '[::1]:7233' }).temporal.address).toBe('[::1]:7233');
     expect(loadConfig({ TEMPORAL_ADDRESS: '  ' }).temporal.address).toBeUndefined();
     expect(loadConfig({ AUTOPILOT_METRICS_ADDRESS: 'off' }).worker.metricsAddress).toBeUndefined();
+    expect(loadConfig({ AUTOPILOT_METRICS_ADDRESS: '127.0.0.1:0' }).worker.metricsAddress).toBe('127.0.0.1:0');
     expect(loadConfig({ AUTOPILOT_LOG_LEVEL: 'debug' }).worker.logLevel).toBe('DEBUG');
   });
 
@@ -31,6 +32,9 @@ describe('configuration from environment variables', () => {
     ['TEMPORAL_ADDRESS', 'not a url', /TEMPORAL_ADDRESS must be host:port/],
     ['TEMPORAL_ADDRESS', 'http://localhost:7233', /TEMPORAL_ADDRESS must be host:port/],
     ['TEMPORAL_ADDRESS', 'localhost:99999', /TEMPORAL_ADDRESS .*65535/],
+    ['TEMPORAL_ADDRESS', 'localhost:0', /TEMPORAL_ADDRESS must be host:port/],
+    ['AUTOPILOT_METRICS_ADDRESS', '127.0.0.1:65536', /AUTOPILOT_METRICS_ADDRESS must have a port from 0 to 65535/],
+    ['AUTOPILOT_METRICS_ADDRESS', '9464', /AUTOPILOT_METRICS_ADDRESS must be host:port/],
     ['TEMPORAL_NAMESPACE', 'has space', /TEMPORAL_NAMESPACE must be/],
     ['AUTOPILOT_LOG_LEVEL', 'loud', /AUTOPILOT_LOG_LEVEL must be one of TRACE, DEBUG, INFO, WARN, ERROR/],
     ['AUTOPILOT_DEV_SERVER_PORT', 'seven', /AUTOPILOT_DEV_SERVER_PORT must be a port number/],

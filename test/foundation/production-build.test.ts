@@ -44,6 +44,8 @@ describe('the production build and image hold no sandbox code', () => {
     const files = filesBelow(outDir);
     expect(files).toContain(path.join('workers', 'main.js'));
     expect(files).toContain(path.join('webhook', 'main.js'));
+    // The image's `autopilot` (bin/autopilot) runs this, having no tsx to run the sources with.
+    expect(files).toContain(path.join('cli', 'main.js'));
     expect(files.filter((f) => f.split(path.sep).includes('sandbox'))).toEqual([]);
     const offending = files
       .filter((f) => f.endsWith('.js'))
@@ -57,6 +59,7 @@ describe('the production build and image hold no sandbox code', () => {
       m[1]!.trim().split(/\s+/).slice(0, -1),
     );
     expect([...new Set(copied)].sort()).toEqual([
+      'bin',
       'package-lock.json',
       'package.json',
       'scripts',
