@@ -36,7 +36,9 @@ async function main(): Promise<void> {
     [
       `Dynatrace Autopilot's production topology is running (${workers} worker${workers === 1 ? '' : 's'}, no shared folder)`,
       `  Temporal     ${cluster.temporal.address} (server ${'1.29.1'} on PostgreSQL, namespace ${cluster.namespace})`,
-      ...(cluster.ui ? [`  Temporal UI  ${cluster.ui.url}`] : ['  Temporal UI  not built: bash scripts/setup-tools.sh --with-cluster']),
+      ...(cluster.ui
+        ? [`  Temporal UI  ${cluster.ui.url}`]
+        : ['  Temporal UI  not built: bash scripts/setup-tools.sh --with-cluster']),
       `  Codec        ${cluster.codec.endpoint} (token in ${rel(path.join(dir, 'secrets', 'codec-auth-token'))})`,
       `  Webhook      ${cluster.webhook.url}/webhooks/dynatrace/<environment>`,
       `  Fleet page   ${cluster.fleet.url}/fleet (token in ${rel(path.join(dir, 'secrets', 'fleet-auth-token'))})`,

@@ -137,7 +137,12 @@ export async function startProductionCluster(options: ProductionClusterOptions):
       fleetToken: secretFile('fleet-auth-token', fleetToken),
       databaseUrl: secretFile('database-url', postgres.url),
     };
-    const [webhookPort, codecPort, fleetPort] = [await freePort(), await freePort(), await freePort()];
+    const [webhookPort, codecPort, fleetPort, uiPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
     const webhookUrl = `http://127.0.0.1:${webhookPort}`;
 
     const processEnv = (extra: Record<string, string> = {}): Record<string, string | undefined> => {
@@ -268,6 +273,8 @@ export async function startProductionCluster(options: ProductionClusterOptions):
             AUTOPILOT_CODEC_HOST: '127.0.0.1',
             AUTOPILOT_CODEC_PORT: String(codecPort),
             AUTOPILOT_CODEC_AUTH_TOKEN_FILE: files.codecToken,
+            // The browser calls the codec server from the UI's page.
+            AUTOPILOT_CODEC_UI_ORIGINS: `http://127.0.0.1:${uiPort},http://localhost:${uiPort}`,
           }),
         /Codec server started/,
       ),
@@ -298,6 +305,7 @@ export async function startProductionCluster(options: ProductionClusterOptions):
       ui = await startTemporalUi({
         binary: uiBinary,
         dir: path.join(dir, 'ui'),
+        port: uiPort,
         temporalAddress: temporal.address,
         namespace,
         codecEndpoint: codec.endpoint,

@@ -64,13 +64,13 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
     output = (output + chunk.toString()).slice(-16_000);
     for (const l of listeners) l();
   };
-  child.stdout!.on('data', collect);
-  child.stderr!.on('data', collect);
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
   const exited = new Promise<number>((resolve) =>
     child.once('exit', (code, signal) => {
       log.end();
       // Lets the watchdog's `cat` go as well.
-      child.stdin!.end();
+      child.stdin.end();
       resolve(code ?? (signal ? 128 + signalNumber(signal) : 1));
     }),
   );
@@ -108,11 +108,20 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
           if (pattern.test(output)) done();
         };
         const timer = setTimeout(
-          () => done(new Error(`${options.name} did not print ${String(pattern)} within ${timeoutMs} ms:\n${output.slice(-3000)}`)),
+          () =>
+            done(
+              new Error(
+                `${options.name} did not print ${String(pattern)} within ${timeoutMs} ms:\n${output.slice(-3000)}`,
+              ),
+            ),
           timeoutMs,
         );
         void exited.then((code) =>
-          done(new Error(`${options.name} exited with ${code} before printing ${String(pattern)}:\n${output.slice(-3000)}`)),
+          done(
+            new Error(
+              `${options.name} exited with ${code} before printing ${String(pattern)}:\n${output.slice(-3000)}`,
+            ),
+          ),
         );
         listeners.add(check);
       });
@@ -121,7 +130,8 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
       const deadline = Date.now() + timeoutMs;
       while (!(await probe().catch(() => false))) {
         if (gone) throw new Error(`${options.name} exited before it was ready:\n${output.slice(-3000)}`);
-        if (Date.now() > deadline) throw new Error(`${options.name} was not ready within ${timeoutMs} ms:\n${output.slice(-3000)}`);
+        if (Date.now() > deadline)
+          throw new Error(`${options.name} was not ready within ${timeoutMs} ms:\n${output.slice(-3000)}`);
         await sleep(250);
       }
     },
@@ -137,7 +147,7 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
     },
     async stop(graceMs = 15_000) {
       if (gone) return;
-      child.stdin!.end();
+      child.stdin.end();
       const timedOut = await Promise.race([exited.then(() => false), sleep(graceMs).then(() => true)]);
       if (timedOut) await service.kill('SIGKILL');
     },

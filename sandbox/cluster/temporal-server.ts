@@ -31,6 +31,8 @@ export interface RunningTemporalServer {
   /** The server's HTTP API (the UI server talks gRPC, but `temporal` and people may use this). */
   httpAddress: string;
   process(): ServiceProcess;
+  /** What deploy/temporal/create-namespace.sh said on the fresh server, its first run. */
+  firstNamespaceRun: { code: number; output: string };
   /** Runs deploy/temporal/create-namespace.sh against this server; resolves with its exit code and output. */
   createNamespace(): Promise<{ code: number; output: string }>;
   /** SIGTERM and a start on the same ports and database: what a rolling server upgrade looks like to us. */
@@ -47,7 +49,9 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
   const tools = temporalServerTools(options.projectRoot);
   for (const file of [tools.server, tools.sqlTool, tools.schemaDir]) {
     if (!existsSync(file)) {
-      throw new Error(`${file} is missing: run \`bash scripts/setup-tools.sh --with-cluster\` (builds the Temporal server)`);
+      throw new Error(
+        `${file} is missing: run \`bash scripts/setup-tools.sh --with-cluster\` (builds the Temporal server)`,
+      );
     }
   }
   mkdirSync(path.join(options.dir, 'config'), { recursive: true });
@@ -65,7 +69,9 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
   const address = `127.0.0.1:${ports.frontend}`;
   writeFileSync(
     path.join(options.dir, 'config', 'autopilot.yaml'),
-    stringify(serverConfig(options, ports, path.join(options.projectRoot, 'deploy/temporal/dynamicconfig/production-sql.yaml'))),
+    stringify(
+      serverConfig(options, ports, path.join(options.projectRoot, 'deploy/temporal/dynamicconfig/production-sql.yaml')),
+    ),
   );
 
   const scriptEnv = {
@@ -102,14 +108,16 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
       server.exited.then((code) => ({ code, output: `the server exited with ${code}:\n${server.tail()}` })),
     ]);
     if (result.code !== 0) throw new Error(`the Temporal server is not ready:\n${result.output.slice(-3000)}`);
+    return result;
   };
-  await ready();
+  const firstNamespaceRun = await ready();
   options.log(`Temporal server on PostgreSQL at ${address} (namespace ${options.namespace} ready)`);
 
   return {
     address,
     httpAddress: `127.0.0.1:${ports.frontendHttp}`,
     process: () => server,
+    firstNamespaceRun,
     createNamespace,
     async restart() {
       await server.stop(30_000);
@@ -154,7 +162,7 @@ function serverConfig(
     },
     global: { membership: { maxJoinDuration: '30s', broadcastAddress: '127.0.0.1' } },
     services: {
-      frontend: service(ports.frontend!, ports.frontendMembership!, ports.frontendHttp!),
+      frontend: service(ports.frontend!, ports.frontendMembership!, ports.frontendHttp),
       history: service(ports.history!, ports.historyMembership!),
       matching: service(ports.matching!, ports.matchingMembership!),
       worker: service(ports.worker!, ports.workerMembership!),
@@ -165,7 +173,12 @@ function serverConfig(
       masterClusterName: 'active',
       currentClusterName: 'active',
       clusterInformation: {
-        active: { enabled: true, initialFailoverVersion: 1, rpcName: 'frontend', rpcAddress: `127.0.0.1:${ports.frontend}` },
+        active: {
+          enabled: true,
+          initialFailoverVersion: 1,
+          rpcName: 'frontend',
+          rpcAddress: `127.0.0.1:${ports.frontend}`,
+        },
       },
     },
     dcRedirectionPolicy: { policy: 'noop' },

@@ -2,7 +2,6 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
-import { freePort } from '../free-port.js';
 import { startServiceProcess, type ServiceProcess } from './service-process.js';
 
 export interface TemporalUi {
@@ -23,11 +22,12 @@ export function temporalUiServerPath(projectRoot: string): string | undefined {
 export async function startTemporalUi(options: {
   binary: string;
   dir: string;
+  port: number;
   temporalAddress: string;
   namespace: string;
   codecEndpoint: string;
 }): Promise<TemporalUi> {
-  const port = await freePort();
+  const port = options.port;
   const configDir = path.join(options.dir, 'config');
   mkdirSync(configDir, { recursive: true });
   const config = {
