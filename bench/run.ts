@@ -1,9 +1,13 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { projectRoot } from '../src/config/config.js';
 import { runFleetBenchmark } from './fleet/fleet-benchmark.js';
+import { runClusterRollout } from './fleet/cluster-rollout.js';
+import { fleetHosts } from './fleet/fleet-hosts.js';
+import { clusterMarkdown } from './report/cluster-report.js';
 import { startBenchStack } from './harness/bench-stack.js';
 import { runMaintenanceBenchmark } from './maintenance/maintenance-benchmark.js';
 import { runFleetViewBenchmark } from './fleet-view/fleet-view-benchmark.js';
@@ -41,6 +45,8 @@ const { values } = parseArgs({
     'fleet-view-environments': { type: 'string', default: '5000' },
     'no-standards': { type: 'boolean', default: false },
     'standards-environments': { type: 'string', default: '5000' },
+    cluster: { type: 'boolean', default: false },
+    'cluster-workers': { type: 'string', default: '2' },
     out: { type: 'string', default: path.join(projectRoot, 'bench', 'results') },
   },
 });
@@ -54,11 +60,10 @@ const machine = {
 };
 
 let fleet: Awaited<ReturnType<typeof runFleetBenchmark>> | undefined;
+let fleetCluster: Awaited<ReturnType<typeof runClusterRollout>> | undefined;
+const knobs = { latencyMs: latency, latencyJitterMs: latency / 2, throttle: { maxConcurrent: 5, queueSize: 50 } };
 if (!values['no-fleet']) {
-  const stack = await startBenchStack({
-    dir: mkdtempSync(path.join(os.tmpdir(), 'autopilot-bench-')),
-    knobs: { latencyMs: latency, latencyJitterMs: latency / 2, throttle: { maxConcurrent: 5, queueSize: 50 } },
-  });
+  const stack = await startBenchStack({ dir: mkdtempSync(path.join(os.tmpdir(), 'autopilot-bench-')), knobs });
   try {
     fleet = await runFleetBenchmark(stack, {
       hosts: Number(values.hosts),
@@ -72,9 +77,33 @@ if (!values['no-fleet']) {
   } finally {
     await stack.stop();
   }
+  if (values.cluster) {
+    const workers = Number(values['cluster-workers']);
+    log(`Fleet roll-out on the production topology: Temporal on PostgreSQL, ${workers} workers`);
+    // The cluster runs the production build, as the image does.
+    execFileSync('npm', ['run', '--silent', 'build'], { cwd: projectRoot, stdio: 'inherit' });
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'autopilot-bench-cluster-'));
+    try {
+      fleetCluster = await runClusterRollout({
+        dir,
+        hosts: fleetHosts('ap', Number(values.hosts), Number(values.environments)),
+        workers,
+        installMs: Number(values['install-ms']),
+        concurrency: fleet.settings.concurrency,
+        simulatorKnobs: knobs,
+        log,
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    log(`  cluster: ${fleetCluster.wallSeconds.toFixed(1)} s, ${fleetCluster.counts.apiRequests} API calls, ${fleetCluster.report.done} done`);
+  }
   // The fleet part takes the better part of an hour: keep it even if the storm fails.
   mkdirSync(values.out, { recursive: true });
-  writeFileSync(path.join(values.out, 'fleet.partial.json'), JSON.stringify({ startedAt, machine, fleet }) + '\n');
+  writeFileSync(
+    path.join(values.out, 'fleet.partial.json'),
+    JSON.stringify({ startedAt, machine, fleet, fleetCluster }) + '\n',
+  );
 }
 
 const storm = values['no-storm']
@@ -126,7 +155,17 @@ for (const [file, svg] of Object.entries(charts)) writeFileSync(path.join(values
 writeFileSync(
   path.join(values.out, 'latest.json'),
   JSON.stringify(
-    { startedAt, finishedAt: new Date().toISOString(), machine, fleet, storm, maintenance, fleetView, standards },
+    {
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      machine,
+      fleet,
+      fleetCluster,
+      storm,
+      maintenance,
+      fleetView,
+      standards,
+    },
     null,
     2,
   ) + '\n',
@@ -137,11 +176,13 @@ const report = [
   `${startedAt} on ${machine.cpus} cores (${machine.cpuModel ?? 'unknown CPU'}), ${machine.memoryGiB} GiB; ` +
     'everything (Temporal dev server with SQLite, worker, simulator, load generator) on this one machine. ' +
     'Reproduce with `npm run bench` (options: `--hosts`, `--environments`, `--install-ms`, `--concurrency`, `--notifications`, ' +
-    '`--maintenance-environments`, `--fleet-view-environments`, `--standards-environments`; `--no-fleet`, `--no-storm`, `--no-maintenance`, ' +
+    '`--maintenance-environments`, `--fleet-view-environments`, `--standards-environments`; `--cluster [--cluster-workers N]` runs the roll-out ' +
+    'on the production topology as well; `--no-fleet`, `--no-storm`, `--no-maintenance`, ' +
     '`--no-fleet-view`, `--no-standards` skip a section).',
   '',
   ...(fleet ? fleetMarkdown(fleet) : []),
   '',
+  ...(fleet && fleetCluster ? [...clusterMarkdown(fleet, fleetCluster, machine.cpus), ''] : []),
   ...(storm ? stormMarkdown(storm) : []),
   '',
   ...(maintenance ? [...maintenanceMarkdown(maintenance), ''] : []),
