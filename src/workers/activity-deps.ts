@@ -10,7 +10,7 @@ import { DynatraceClients, type ClusterEndpoint } from '../dynatrace/dynatrace-c
 import type { EnvironmentRegistry } from '../registry/environment-registry.js';
 import { collect } from '../dynatrace/pagination.js';
 import { createExecutors } from '../hosts/create-executors.js';
-import { InstallerCache } from '../installers/installer-cache.js';
+import { createInstallerStore } from '../installers/create-installer-store.js';
 import { InventoryStore } from '../inventory/inventory-store.js';
 import { createSecretStore } from '../secrets/create-secret-store.js';
 import type { SecretStore } from '../secrets/secret-store.js';
@@ -41,13 +41,19 @@ export function buildActivityDeps(
     secrets,
     tokenPolicy: tokenPolicyOf(config),
   });
+  const aws = options.aws ?? (config.aws.region ? createAwsClients({ region: config.aws.region }) : undefined);
   return {
     identity: options.identity,
     version: autopilotVersion,
     startedAt: new Date(),
     dynatrace,
     secrets,
-    installers: new InstallerCache(config.installerCacheDir),
+    installers: createInstallerStore({
+      bucket: config.installerBucket,
+      prefix: config.installerPrefix,
+      localDir: config.installerCacheDir,
+      s3: aws?.s3,
+    }),
     ...(config.dynatrace.installerCaFile ? { installerCaFile: config.dynatrace.installerCaFile } : {}),
     webhook: config.webhook,
     executors: createExecutors(config, secrets),
@@ -57,7 +63,7 @@ export function buildActivityDeps(
     fleetHistory: new FleetHistory(options.registry.db),
     standards: new StandardsStore(options.registry.db),
     inventories: new InventoryStore(config.inventoryDir),
-    aws: options.aws ?? (config.aws.region ? createAwsClients({ region: config.aws.region }) : undefined),
+    aws,
     catalog: {
       approvedTypesParameter: config.remediation.approvedTypesParameter,
       templateBucket: config.remediation.templateBucket,
