@@ -431,11 +431,14 @@ export const configuration = {
       doc: 'key prefix of the installers in `AUTOPILOT_INSTALLER_BUCKET`',
     },
   ),
-  /** Fleet inventories, shared by the CLI (writes) and the workers (read). */
+  /**
+   * Fleet inventories of the sandbox's embedded database only (the CLI cannot open PGlite, which its
+   * worker owns): with `AUTOPILOT_DATABASE_URL` they live in the fleet database.
+   */
   inventoryDir: optionalSetting('AUTOPILOT_INVENTORY_DIR', z.string(), {
     table: 'fleet',
     defaultDoc: '`.data/inventories`',
-    doc: 'fleet inventories, stored by content hash',
+    doc: 'fleet inventories by content hash, with the embedded database only (else in the fleet database)',
     then: folderIn('inventories'),
   }),
   hosts: {

@@ -11,7 +11,8 @@ import type { EnvironmentRegistry } from '../registry/environment-registry.js';
 import { collect } from '../dynatrace/pagination.js';
 import { createExecutors } from '../hosts/create-executors.js';
 import { createInstallerStore } from '../installers/create-installer-store.js';
-import { InventoryStore } from '../inventory/inventory-store.js';
+import { inventoryStoreOf } from '../inventory/open-inventory-store.js';
+import type { FleetDatabase } from '../database/open-fleet-database.js';
 import { createSecretStore } from '../secrets/create-secret-store.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import { autopilotVersion } from '../version.js';
@@ -27,6 +28,8 @@ export function buildActivityDeps(
     identity: string;
     clusters: readonly ClusterEndpoint[];
     registry: EnvironmentRegistry;
+    /** PostgreSQL holds the inventories; the embedded database leaves them to the sandbox's folder. */
+    databaseKind: FleetDatabase['kind'];
     secrets?: SecretStore;
     aws?: AwsClients;
   },
@@ -62,7 +65,7 @@ export function buildActivityDeps(
     maintenance: { scopeCheckHours: config.maintenance.scopeCheckHours },
     fleetHistory: new FleetHistory(options.registry.db),
     standards: new StandardsStore(options.registry.db),
-    inventories: new InventoryStore(config.inventoryDir),
+    inventories: inventoryStoreOf({ db: options.registry.db, kind: options.databaseKind }, config),
     aws,
     catalog: {
       approvedTypesParameter: config.remediation.approvedTypesParameter,

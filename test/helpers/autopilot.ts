@@ -17,7 +17,7 @@ import { HostLookupBatcher } from '../../src/dynatrace/host-lookup-batcher.js';
 import { LocalExecutor } from '../../src/hosts/local-executor.js';
 import { FolderInstallerStore } from '../../src/installers/folder-installer-store.js';
 import type { InstallerStore } from '../../src/installers/installer-store.js';
-import { InventoryStore } from '../../src/inventory/inventory-store.js';
+import { FolderInventoryStore } from '../../src/inventory/folder-inventory-store.js';
 import type { SimulatorKnobsInput } from '../../sandbox/dynatrace/index.js';
 import { FileSecretStore } from '../../src/secrets/file-secret-store.js';
 import type { SecretStore } from '../../src/secrets/secret-store.js';
@@ -105,7 +105,8 @@ export function testActivityDeps(options: {
     maintenance: { scopeCheckHours: 24 },
     fleetHistory: new FleetHistory(options.registry.db),
     standards: new StandardsStore(options.registry.db),
-    inventories: new InventoryStore(path.join(options.dir, 'inventories')),
+    // The test's database is embedded, as in the sandbox, where inventories are files.
+    inventories: new FolderInventoryStore(path.join(options.dir, 'inventories')),
     aws: options.aws?.clients,
     catalog: {
       approvedTypesParameter: options.aws?.approvedTypesParameter ?? '/dynatrace/approvedinstancetypes',
