@@ -27,6 +27,9 @@ export interface S3InstallerStoreOptions {
  * worker that stages an installer checks its checksum while it streams.
  */
 export class S3InstallerStore implements InstallerStore {
+  /** Stagings under way: a fleet installs on several hosts of an environment at once, one copy serves them all. */
+  private readonly staging = new Map<string, Promise<string | undefined>>();
+
   constructor(private readonly options: S3InstallerStoreOptions) {}
 
   stagingPath(environmentId: string, version: string): string {
@@ -61,6 +64,15 @@ export class S3InstallerStore implements InstallerStore {
   }
 
   async stage(environmentId: string, version: string, sha256: string): Promise<string | undefined> {
+    const key = `${environmentId}/${version}/${sha256}`;
+    const running = this.staging.get(key);
+    if (running) return running;
+    const staged = this.copyToStaging(environmentId, version, sha256).finally(() => this.staging.delete(key));
+    this.staging.set(key, staged);
+    return staged;
+  }
+
+  private async copyToStaging(environmentId: string, version: string, sha256: string): Promise<string | undefined> {
     const local = this.stagingPath(environmentId, version);
     if ((await fileSha256(local)) === sha256) return local;
     const key = this.key(environmentId, version, installerFileName(version));

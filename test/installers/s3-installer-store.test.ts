@@ -81,6 +81,23 @@ describe('the shared installer store on S3 (moto)', () => {
     expect(await worker('worker-3').stage('str-p1', VERSION, manifest.sha256)).toBeUndefined();
   });
 
+  it('hosts installing at once on one worker share one copy from the bucket', async () => {
+    const manifest = await publishFrom(worker('publisher'), 'par-p1', installer);
+    const counted = createAwsClients(testAwsConfig()).s3;
+    const gets: string[] = [];
+    counted.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'GetObjectCommand') gets.push((args.input as { Key: string }).Key);
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    const store = new S3InstallerStore({ s3: counted, bucket, prefix, stagingDir: path.join(dir, 'busy') });
+    const staged = await Promise.all(Array.from({ length: 5 }, () => store.stage('par-p1', VERSION, manifest.sha256)));
+    expect(new Set(staged)).toEqual(new Set([path.join(dir, 'busy', 'par-p1', installerFileName(VERSION))]));
+    expect(gets).toEqual([`${prefix}par-p1/${VERSION}/${installerFileName(VERSION)}`]);
+  });
+
   it('refuses an object whose bytes differ from its checksum, and leaves nothing in staging', async () => {
     const manifest = await publishFrom(worker('publisher'), 'crp-p1', installer);
     const tampered = Buffer.from(installer.toString().replace('echo installed', 'echo tampered!'));
