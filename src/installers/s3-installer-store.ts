@@ -86,7 +86,7 @@ export class S3InstallerStore implements InstallerStore {
         FailureType.InstallerChanged,
       );
     }
-    // A file of its own per attempt: two activities staging at once never write into each other's.
+    // Written aside and renamed when checked: a copy cut off (a killed worker) is never taken for the installer.
     const part = `${local}.${randomBytes(6).toString('hex')}.part`;
     const hash = createHash('sha256');
     const hashing = new Transform({
