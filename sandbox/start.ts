@@ -100,6 +100,7 @@ async function main(): Promise<void> {
       identity,
       clusters: clusterEndpoints(config, dynatrace.simulated ? dynatrace : undefined),
       registry: new EnvironmentRegistry(database.db),
+      databaseKind: database.kind,
       ...(sandboxAws ? { aws: sandboxAws.clients } : {}),
     });
     const worker = await createAutopilotWorker({ config, connection: nativeConnection, codecKeys, activityDeps });

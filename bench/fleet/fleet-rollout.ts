@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startFleet } from '../../src/client/start-fleet.js';
-import { InventoryStore } from '../../src/inventory/inventory-store.js';
+import { FolderInventoryStore } from '../../src/inventory/folder-inventory-store.js';
 import type { FleetHost, FleetReport } from '../../src/shared/fleet.js';
 import { fleetProgressQuery } from '../../src/workflows/shared/fleet-signals.js';
 import type { BenchStack } from '../harness/bench-stack.js';
@@ -55,7 +55,8 @@ export async function runFleetRollout(stack: BenchStack, options: FleetRolloutOp
   const taskQueue = `bench-${randomBytes(4).toString('hex')}`;
   const secretKey = randomBytes(32).toString('base64');
   const settings = { ...options.worker, taskQueue };
-  const inventory = new InventoryStore(workerDirs(stack).inventories).put(options.hosts);
+  // The worker runs on the embedded database, so it reads inventories from the folder, as in the sandbox.
+  const inventory = await new FolderInventoryStore(workerDirs(stack).inventories).put(options.hosts);
   let restarts = 0;
   let worker = await startWorkerProcess(stack, settings, secretKey, restarts);
   const usage = new ProcessUsageSampler(() => ({

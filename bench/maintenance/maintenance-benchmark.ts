@@ -274,6 +274,7 @@ async function benchmark(
     identity: `${process.pid}@${os.hostname()}-maintenance-bench`,
     clusters,
     registry: timedRegistry,
+    databaseKind: database.kind,
     secrets: timedSecrets,
   });
   const activityDeps = {

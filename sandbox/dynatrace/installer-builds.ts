@@ -10,7 +10,7 @@ export interface BuiltInstaller {
 
 /**
  * The installers the simulator serves, each built once per environment and version: signing costs
- * an openssl run. Not the worker's cache of downloaded installers (src/installers/installer-cache.ts).
+ * an openssl run. Not the workers' store of downloaded installers (src/installers/installer-store.ts).
  */
 export class InstallerBuilds {
   private readonly built = new Map<string, Promise<BuiltInstaller>>();

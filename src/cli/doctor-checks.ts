@@ -412,24 +412,34 @@ export async function checkAws(aws: AwsClients, config: AutopilotConfig): Promis
       status: 'failed',
       detail: 'REMEDIATION_TEMPLATE_BUCKET is not set: the remediation has nowhere to upload edited templates',
     });
-    return checks;
+  } else {
+    checks.push(await bucketCheck(aws, 'template bucket', bucket));
   }
+  // Without it each worker keeps its installers in its own folder: nothing to check.
+  if (config.installerBucket) {
+    checks.push(await bucketCheck(aws, 'installer bucket', config.installerBucket, 'AUTOPILOT_INSTALLER_BUCKET'));
+  }
+  return checks;
+}
+
+/** A bucket this role uses: there, and usable (HeadBucket needs the s3:ListBucket the policy grants). */
+async function bucketCheck(aws: AwsClients, what: string, bucket: string, variable?: string): Promise<DoctorCheck> {
+  const subject = `${what} ${bucket}`;
   try {
     await aws.s3.send(new HeadBucketCommand({ Bucket: bucket }));
-    checks.push({ area: 'aws', subject: `template bucket ${bucket}`, status: 'ok', detail: 'exists' });
+    return { area: 'aws', subject, status: 'ok', detail: 'exists' };
   } catch (err) {
     const { name, status, text } = awsErrorText(err);
-    checks.push({
+    return {
       area: 'aws',
-      subject: `template bucket ${bucket}`,
+      subject,
       status: 'failed',
       detail:
         status === 404 || name === 'NotFound' || name === 'NoSuchBucket'
-          ? `does not exist (${aws.region})`
+          ? `does not exist (${aws.region})${variable ? `; ${variable} names it` : ''}`
           : status === 403
             ? 'exists, but this role may not use it (it needs s3:ListBucket on the bucket, see deploy/aws/iam-policy.json)'
             : `cannot be checked: ${text}`,
-    });
+    };
   }
-  return checks;
 }

@@ -409,18 +409,45 @@ export const configuration = {
       doc: "KMS key of the SSM store's parameters",
     }),
   },
-  /** Where each environment's installer is kept, one file per version. */
+  /**
+   * This worker's own copy of each environment's installer, one file per version: the store itself
+   * without a bucket, the local staging hosts are served from with one.
+   */
   installerCacheDir: optionalSetting('AUTOPILOT_INSTALLER_CACHE_DIR', z.string(), {
     table: 'fleet',
     defaultDoc: '`.data/installers`',
-    doc: "one copy of each environment's OneAgent installer per worker",
+    doc: "the worker's own copy of each OneAgent installer (its local staging with `AUTOPILOT_INSTALLER_BUCKET`)",
     then: folderIn('installers'),
   }),
-  /** Fleet inventories, shared by the CLI (writes) and the workers (read). */
+  /** The installers every worker shares: Dynatrace is asked once per environment and version per deployment. */
+  installerBucket: optionalSetting(
+    'AUTOPILOT_INSTALLER_BUCKET',
+    z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: 'must be an S3 bucket name' }),
+    {
+      table: 'fleet',
+      defaultDoc: 'unset: each worker keeps its own',
+      doc: 'S3 bucket the workers share installers in: one Dynatrace download per environment and version',
+    },
+  ),
+  installerPrefix: setting(
+    'AUTOPILOT_INSTALLER_PREFIX',
+    z.string().regex(/^([A-Za-z0-9!_.*'()-]+\/)*$/, {
+      message: 'must be a key prefix ending in / (like oneagent-installers/)',
+    }),
+    {
+      table: 'fleet',
+      default: 'oneagent-installers/',
+      doc: 'key prefix of the installers in `AUTOPILOT_INSTALLER_BUCKET`',
+    },
+  ),
+  /**
+   * Fleet inventories of the sandbox's embedded database only (the CLI cannot open PGlite, which its
+   * worker owns): with `AUTOPILOT_DATABASE_URL` they live in the fleet database.
+   */
   inventoryDir: optionalSetting('AUTOPILOT_INVENTORY_DIR', z.string(), {
     table: 'fleet',
     defaultDoc: '`.data/inventories`',
-    doc: 'fleet inventories, stored by content hash',
+    doc: 'fleet inventories by content hash, with the embedded database only (else in the fleet database)',
     then: folderIn('inventories'),
   }),
   hosts: {

@@ -179,6 +179,14 @@ export interface StandardsDriftTable {
   resolved_at: OptionalTimestamp;
 }
 
+/** A fleet inventory by its reference (`sha256:<hex>` of `content`), as the CLI stored it. */
+export interface InventoriesTable {
+  ref: string;
+  content: string;
+  hosts: number;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface FleetSchema {
   environments: EnvironmentsTable;
   environment_tokens: EnvironmentTokensTable;
@@ -194,6 +202,7 @@ export interface FleetSchema {
   standards_plans: StandardsPlansTable;
   standards_plan_items: StandardsPlanItemsTable;
   standards_drift: StandardsDriftTable;
+  inventories: InventoriesTable;
 }
 
 export type EnvironmentRow = Selectable<EnvironmentsTable>;

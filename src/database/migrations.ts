@@ -226,6 +226,18 @@ const MIGRATIONS: Record<string, Migration> = {
       await db.schema.createIndex('standards_drift_found').on('standards_drift').columns(['found_at']).execute();
     },
   },
+  '0005-inventories': {
+    // The exact JSON text, not jsonb: its SHA-256 is the inventory's reference and is checked on read.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('inventories')
+        .addColumn('ref', 'text', (c) => c.primaryKey())
+        .addColumn('content', 'text', (c) => c.notNull())
+        .addColumn('hosts', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+    },
+  },
 };
 
 export const fleetMigrations: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -36,6 +36,10 @@ export const FailureType = {
   InstallerSignatureInvalid: 'InstallerSignatureInvalid',
   InstallerChanged: 'InstallerChanged',
   InstallerCacheMismatch: 'InstallerCacheMismatch',
+  /** The shared installer store returned bytes other than the checksum it was stored with. */
+  InstallerStoreCorrupt: 'InstallerStoreCorrupt',
+  /** AUTOPILOT_INSTALLER_BUCKET names a bucket that does not exist. */
+  InstallerBucketMissing: 'InstallerBucketMissing',
 
   // Hosts
   ExecutorUnavailable: 'ExecutorUnavailable',

@@ -10,8 +10,9 @@ import { DynatraceClients, type ClusterEndpoint } from '../dynatrace/dynatrace-c
 import type { EnvironmentRegistry } from '../registry/environment-registry.js';
 import { collect } from '../dynatrace/pagination.js';
 import { createExecutors } from '../hosts/create-executors.js';
-import { InstallerCache } from '../installers/installer-cache.js';
-import { InventoryStore } from '../inventory/inventory-store.js';
+import { createInstallerStore } from '../installers/create-installer-store.js';
+import { inventoryStoreOf } from '../inventory/open-inventory-store.js';
+import type { FleetDatabase } from '../database/open-fleet-database.js';
 import { createSecretStore } from '../secrets/create-secret-store.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import { autopilotVersion } from '../version.js';
@@ -27,6 +28,8 @@ export function buildActivityDeps(
     identity: string;
     clusters: readonly ClusterEndpoint[];
     registry: EnvironmentRegistry;
+    /** PostgreSQL holds the inventories; the embedded database leaves them to the sandbox's folder. */
+    databaseKind: FleetDatabase['kind'];
     secrets?: SecretStore;
     aws?: AwsClients;
   },
@@ -41,13 +44,19 @@ export function buildActivityDeps(
     secrets,
     tokenPolicy: tokenPolicyOf(config),
   });
+  const aws = options.aws ?? (config.aws.region ? createAwsClients({ region: config.aws.region }) : undefined);
   return {
     identity: options.identity,
     version: autopilotVersion,
     startedAt: new Date(),
     dynatrace,
     secrets,
-    installers: new InstallerCache(config.installerCacheDir),
+    installers: createInstallerStore({
+      bucket: config.installerBucket,
+      prefix: config.installerPrefix,
+      localDir: config.installerCacheDir,
+      s3: aws?.s3,
+    }),
     ...(config.dynatrace.installerCaFile ? { installerCaFile: config.dynatrace.installerCaFile } : {}),
     webhook: config.webhook,
     executors: createExecutors(config, secrets),
@@ -56,8 +65,8 @@ export function buildActivityDeps(
     maintenance: { scopeCheckHours: config.maintenance.scopeCheckHours },
     fleetHistory: new FleetHistory(options.registry.db),
     standards: new StandardsStore(options.registry.db),
-    inventories: new InventoryStore(config.inventoryDir),
-    aws: options.aws ?? (config.aws.region ? createAwsClients({ region: config.aws.region }) : undefined),
+    inventories: inventoryStoreOf({ db: options.registry.db, kind: options.databaseKind }, config),
+    aws,
     catalog: {
       approvedTypesParameter: config.remediation.approvedTypesParameter,
       templateBucket: config.remediation.templateBucket,

@@ -39,6 +39,7 @@ async function main(): Promise<void> {
     identity,
     clusters,
     registry: new EnvironmentRegistry(database.db),
+    databaseKind: database.kind,
   });
   const codecKeys = codecKeysFor(config);
   const access = temporalAccess(config);

@@ -257,6 +257,25 @@ describe('autopilot doctor against the simulator', () => {
     expect(lines).toContain(`  ✓ template bucket ${aws.bucket}: exists`);
   });
 
+  it('AWS: the installer bucket the workers share is checked when set, a missing one named by its variable', async () => {
+    const env = (installerBucket: string) =>
+      baseEnv({
+        AWS_REGION: 'us-east-1',
+        REMEDIATION_APPROVED_TYPES_PARAMETER: aws.approvedTypesParameter,
+        REMEDIATION_TEMPLATE_BUCKET: aws.bucket,
+        AUTOPILOT_INSTALLER_BUCKET: installerBucket,
+      });
+    const there = await doctor(['--environment', GOOD], env(aws.bucket), aws.clients);
+    expect(there.code).toBe(0);
+    expect(there.lines).toContain(`  ✓ installer bucket ${aws.bucket}: exists`);
+    const missing = `${aws.bucket}-installers`;
+    const gone = await doctor(['--environment', GOOD], env(missing), aws.clients);
+    expect(gone.code).toBe(1);
+    expect(gone.lines).toContain(
+      `  ✗ installer bucket ${missing}: does not exist (us-east-1); AUTOPILOT_INSTALLER_BUCKET names it`,
+    );
+  });
+
   it('no token value ever appears in the output, only public token ids', () => {
     const { state } = tb.dt.simulator;
     const values = [

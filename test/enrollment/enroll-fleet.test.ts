@@ -41,7 +41,7 @@ describe('EnrollFleet: 500 hosts across 20 environments with the local executor'
           a.hostname.split('-vm-')[1]!.localeCompare(b.hostname.split('-vm-')[1]!) ||
           a.hostname.localeCompare(b.hostname),
       );
-      const inventory = tb.deps.inventories.put(hosts);
+      const inventory = await tb.deps.inventories.put(hosts);
       expect(inventory).toMatchObject({ total: 500 });
       expect(Object.keys(inventory.environments)).toHaveLength(20);
 
@@ -113,7 +113,7 @@ describe('EnrollFleet: 500 hosts across 20 environments with the local executor'
       stage: 'p1',
       os: 'linux',
     }));
-    const inventory = tb.deps.inventories.put(hosts);
+    const inventory = await tb.deps.inventories.put(hosts);
     const worker = await tb.worker();
     await worker.runUntil(async () => {
       const handle = await startFleet(tb.env.client, inventory, {

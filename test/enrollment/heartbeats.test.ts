@@ -13,7 +13,8 @@ import {
 import { heartbeatWhile } from '../../src/activities/heartbeat-while.js';
 import type { FileToStage, HostExecutor, HostTarget } from '../../src/hosts/executor.js';
 import { LocalExecutor } from '../../src/hosts/local-executor.js';
-import { InstallerCache } from '../../src/installers/installer-cache.js';
+import { FolderInstallerStore } from '../../src/installers/folder-installer-store.js';
+import { installerFileName } from '../../src/installers/installer-store.js';
 import { HEARTBEAT_EVERY_MS } from '../../src/shared/heartbeats.js';
 
 const quiet = () => undefined;
@@ -72,15 +73,15 @@ describe('installOneAgent heartbeats through a slow upload', () => {
   });
 
   it('beats while the installer is staged on the host', async () => {
-    const installers = new InstallerCache(path.join(dir, 'installers'));
+    const installers = new FolderInstallerStore(path.join(dir, 'installers'));
     const version = '1.300.0.20260101-000000';
-    const file = installers.installerPath('slw-p1', version);
+    const file = installers.stagingPath('slw-p1', version);
     writeFileSync(file, '#!/bin/sh\nexit 0\n');
     const sha256 = createHash('sha256').update('#!/bin/sh\nexit 0\n').digest('hex');
-    installers.writeManifest({
+    await installers.publish({
       environmentId: 'slw-p1',
       version,
-      fileName: installers.fileName(version),
+      fileName: installerFileName(version),
       sha256,
       size: 17,
       signature: 'shape-checked',
@@ -119,7 +120,7 @@ describe('installOneAgent heartbeats through a slow upload', () => {
       target: { hostname: 'slw-vm-1', address: '127.0.0.1' },
       installPath: local.installPath({ hostname: 'slw-vm-1', address: '127.0.0.1' }),
       settings: { environmentId: 'slw-p1', hostGroup: 'slw', monitoringMode: 'fullstack', hostTags: {}, arch: 'x86' },
-      installer: { version, sha256, fileName: installers.fileName(version) },
+      installer: { version, sha256, fileName: installerFileName(version) },
       timeoutMs: 10_000,
     };
     const result = await env.run<[InstallOneAgentInput], InstalledOneAgent, typeof installOneAgent>(

@@ -15,8 +15,9 @@ import { openFleetDatabase, type FleetDatabase } from '../../src/database/open-f
 import { DynatraceClients } from '../../src/dynatrace/dynatrace-clients.js';
 import { HostLookupBatcher } from '../../src/dynatrace/host-lookup-batcher.js';
 import { LocalExecutor } from '../../src/hosts/local-executor.js';
-import { InstallerCache } from '../../src/installers/installer-cache.js';
-import { InventoryStore } from '../../src/inventory/inventory-store.js';
+import { FolderInstallerStore } from '../../src/installers/folder-installer-store.js';
+import type { InstallerStore } from '../../src/installers/installer-store.js';
+import { FolderInventoryStore } from '../../src/inventory/folder-inventory-store.js';
 import type { SimulatorKnobsInput } from '../../sandbox/dynatrace/index.js';
 import { FileSecretStore } from '../../src/secrets/file-secret-store.js';
 import type { SecretStore } from '../../src/secrets/secret-store.js';
@@ -75,6 +76,8 @@ export function testActivityDeps(options: {
   webhook?: ActivityDeps['webhook'];
   executors?: Partial<Executors>;
   aws?: TestAws;
+  /** A worker's installer store (a shared bucket); its own folder otherwise. */
+  installers?: InstallerStore;
 }): ActivityDeps {
   const secrets = new FileSecretStore(path.join(options.dir, 'secrets'), options.secretKey ?? randomBytes(32));
   const dynatrace = testDynatraceAccess({
@@ -90,7 +93,7 @@ export function testActivityDeps(options: {
     startedAt: new Date(),
     dynatrace,
     secrets,
-    installers: new InstallerCache(path.join(options.dir, 'installers')),
+    installers: options.installers ?? new FolderInstallerStore(path.join(options.dir, 'installers')),
     webhook: options.webhook ?? { publicUrl: undefined, apiKey: undefined },
     executors: {
       default: 'local',
@@ -102,7 +105,8 @@ export function testActivityDeps(options: {
     maintenance: { scopeCheckHours: 24 },
     fleetHistory: new FleetHistory(options.registry.db),
     standards: new StandardsStore(options.registry.db),
-    inventories: new InventoryStore(path.join(options.dir, 'inventories')),
+    // The test's database is embedded, as in the sandbox, where inventories are files.
+    inventories: new FolderInventoryStore(path.join(options.dir, 'inventories')),
     aws: options.aws?.clients,
     catalog: {
       approvedTypesParameter: options.aws?.approvedTypesParameter ?? '/dynatrace/approvedinstancetypes',

@@ -138,6 +138,8 @@ describe('deploy/aws/iam-policy.json', () => {
     expect(resourcesOf('UploadEditedTemplates')).toEqual([`arn:aws:s3:::<TEMPLATE_BUCKET>/${uploadPrefix}*`]);
     expect(resourcesOf('ReadTemplates')).toContain(`arn:aws:s3:::<TEMPLATE_BUCKET>/${uploadPrefix}*`);
     expect(resourcesOf('CheckTemplateBucket')).toEqual(['arn:aws:s3:::<TEMPLATE_BUCKET>']);
+    expect(resourcesOf('InstallerStore')).toEqual([`arn:aws:s3:::<INSTALLER_BUCKET>/${defaults.installerPrefix}*`]);
+    expect(resourcesOf('InstallerStoreMissingObjects')).toEqual(['arn:aws:s3:::<INSTALLER_BUCKET>']);
   });
 
   it('lets the role use the secret-store KMS key only through SSM', () => {

@@ -1,5 +1,5 @@
 import type { HostLookupBatcher } from '../../dynatrace/host-lookup-batcher.js';
-import type { InstallerCache } from '../../installers/installer-cache.js';
+import type { InstallerStore } from '../../installers/installer-store.js';
 import type { DynatraceAccess } from '../dynatrace-access.js';
 import { createEnvironmentOnboardingActivities } from './environment-onboarding.js';
 import type { Executors } from './host-failure.js';
@@ -9,7 +9,7 @@ import { createInstallOneAgent } from './install-oneagent.js';
 
 export interface EnrollmentDeps {
   executors: Executors;
-  installers: InstallerCache;
+  installers: InstallerStore;
   dynatrace: DynatraceAccess;
   hostLookup: HostLookupBatcher;
   reportingPollMs: number;

@@ -1,9 +1,8 @@
-import { existsSync } from 'node:fs';
 import { activityInfo, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { outputTail } from '../../hosts/bounded-output.js';
 import { shellQuote, type HostTarget } from '../../hosts/executor.js';
-import type { InstallerCache } from '../../installers/installer-cache.js';
+import { installerFileName, type InstallerStore } from '../../installers/installer-store.js';
 import type { EnrollmentSettings } from '../../shared/onboarding.js';
 import type { DynatraceAccess } from '../dynatrace-access.js';
 import { heartbeatWhile } from '../heartbeat-while.js';
@@ -28,7 +27,7 @@ export interface InstalledOneAgent {
 
 export function createInstallOneAgent(deps: {
   executors: Executors;
-  installers: InstallerCache;
+  installers: InstallerStore;
   dynatrace: DynatraceAccess;
 }) {
   /**
@@ -118,13 +117,17 @@ export function createInstallOneAgent(deps: {
     }
   }
 
-  /** The onboarding put the installer in the cache; a worker without a shared cache fetches it once. */
+  /**
+   * The onboarding put the installer in the store: this worker stages its own copy from there once.
+   * A store without it (filled before the store was shared, or another machine's folder) gets it
+   * from Dynatrace once more, by the checksum the onboarding recorded.
+   */
   async function cachedInstaller(input: InstallOneAgentInput): Promise<string> {
     const { environmentId } = input.settings;
     const { version, sha256 } = input.installer;
-    const file = deps.installers.installerPath(environmentId, version);
-    const manifest = deps.installers.manifest(environmentId, version);
-    if (existsSync(file) && manifest?.sha256 === sha256) return file;
+    const staged = await deps.installers.stage(environmentId, version, sha256);
+    if (staged) return staged;
+    const file = deps.installers.stagingPath(environmentId, version);
     const download = await deps.dynatrace.environments.withApi(environmentId, 'installer-download', ({ deployment }) =>
       deployment.download({ version, destination: file, arch: input.settings.arch as 'x86' }),
     );
@@ -134,15 +137,15 @@ export function createInstallOneAgent(deps: {
         FailureType.InstallerChanged,
       );
     }
-    deps.installers.writeManifest({
-      ...(manifest ?? {}),
+    // The same bytes the onboarding checked the signature of (same checksum), so no check is repeated.
+    await deps.installers.publish({
       environmentId,
       version,
-      fileName: deps.installers.fileName(version),
+      fileName: installerFileName(version),
       sha256,
       size: download.size,
       ...(download.etag ? { etag: download.etag } : {}),
-      signature: manifest?.signature ?? 'shape-checked',
+      signature: 'shape-checked',
       downloadedAt: new Date().toISOString(),
     });
     return file;

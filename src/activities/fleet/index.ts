@@ -21,11 +21,11 @@ export function createFleetActivities(deps: FleetDeps) {
     startEnrollments,
 
     async describeInventory(input: { ref: string }): Promise<InventorySummary> {
-      return deps.inventories.summary(input.ref);
+      return await deps.inventories.summary(input.ref);
     },
 
     async loadInventoryPage(input: { ref: string; offset: number; limit: number }): Promise<FleetHost[]> {
-      return deps.inventories.page(input.ref, input.offset, input.limit);
+      return await deps.inventories.page(input.ref, input.offset, input.limit);
     },
 
     /**

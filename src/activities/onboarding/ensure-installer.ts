@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { inspectInstallerSignature, verifyInstallerSignature } from '../../dynatrace/index.js';
-import type { InstallerCache, InstallerManifest } from '../../installers/installer-cache.js';
+import { installerFileName, type InstallerManifest, type InstallerStore } from '../../installers/installer-store.js';
 import type { SecretStore } from '../../secrets/secret-store.js';
 import type { DynatraceAccess } from '../dynatrace-access.js';
 import { heartbeatWhile } from '../heartbeat-while.js';
@@ -25,49 +25,48 @@ export interface EnsuredInstaller {
 export function createEnsureInstaller(deps: {
   dynatrace: DynatraceAccess;
   secrets: SecretStore;
-  installers: InstallerCache;
+  installers: InstallerStore;
   /** CA for full signature verification; without it the signature's shape is checked. */
   installerCaFile?: string;
 }) {
   /**
-   * The latest Linux installer of the environment, downloaded once per version into the cache
-   * (If-None-Match with the cached ETag turns a repeat into a 304), checksummed and its signature
-   * checked before anything may install it.
+   * The latest Linux installer of the environment, downloaded once per version into the store
+   * (If-None-Match with the stored ETag turns a repeat into a 304, whichever worker asks),
+   * checksummed and its signature checked before anything may install it.
    */
   return async function ensureInstaller(input: EnsureInstallerInput): Promise<EnsuredInstaller> {
-    const { version, usable, download } = await deps.dynatrace.environments.withApi(
+    const file = (version: string) => deps.installers.stagingPath(input.environmentId, version);
+    const { version, stored, download } = await deps.dynatrace.environments.withApi(
       input.environmentId,
       'installer-download',
       async ({ deployment }) => {
         const version = await deployment.latestVersion({ arch: input.arch });
-        const file = deps.installers.installerPath(input.environmentId, version);
-        const cached = deps.installers.manifest(input.environmentId, version);
-        const usable = cached && (await deps.installers.intact(cached)) ? cached : undefined;
+        const stored = await deps.installers.manifest(input.environmentId, version);
         const download = await heartbeatWhile({ version }, () =>
           deployment.download({
             version,
             arch: input.arch,
-            destination: file,
-            ...(usable?.etag ? { ifNoneMatch: usable.etag } : {}),
+            destination: file(version),
+            ...(stored?.etag ? { ifNoneMatch: stored.etag } : {}),
           }),
         );
-        return { version, usable, download };
+        return { version, stored, download };
       },
     );
-    const file = deps.installers.installerPath(input.environmentId, version);
-    if (download.status === 'not-modified' && usable) {
-      return { ...summary(usable), action: 'cached' };
+    if (download.status === 'not-modified' && stored) {
+      return { ...summary(stored), action: 'cached' };
     }
     if (download.status === 'not-modified') {
       throw ApplicationFailure.retryable(
-        `installer ${version} answered 304 without a cached copy`,
+        `installer ${version} answered 304 without a stored copy`,
         FailureType.InstallerCacheMismatch,
       );
     }
 
-    const shape = await inspectInstallerSignature(file);
+    const staged = file(version);
+    const shape = await inspectInstallerSignature(staged);
     if (!shape.ok) {
-      rmSync(file, { force: true });
+      rmSync(staged, { force: true });
       throw ApplicationFailure.nonRetryable(
         `the installer ${version} of ${input.environmentId} is not signed: ${shape.reason}`,
         FailureType.InstallerSignatureInvalid,
@@ -75,9 +74,9 @@ export function createEnsureInstaller(deps: {
     }
     let signature: InstallerManifest['signature'] = 'shape-checked';
     if (deps.installerCaFile) {
-      const verified = await verifyInstallerSignature(file, deps.installerCaFile);
+      const verified = await verifyInstallerSignature(staged, deps.installerCaFile);
       if (!verified.ok) {
-        rmSync(file, { force: true });
+        rmSync(staged, { force: true });
         throw ApplicationFailure.nonRetryable(
           `the installer ${version} of ${input.environmentId} fails signature verification: ${verified.detail}`,
           FailureType.InstallerSignatureInvalid,
@@ -88,14 +87,15 @@ export function createEnsureInstaller(deps: {
     const manifest: InstallerManifest = {
       environmentId: input.environmentId,
       version,
-      fileName: deps.installers.fileName(version),
+      fileName: installerFileName(version),
       sha256: download.sha256,
       size: download.size,
       ...(download.etag ? { etag: download.etag } : {}),
       signature,
       downloadedAt: new Date().toISOString(),
     };
-    deps.installers.writeManifest(manifest);
+    // Only a checked installer reaches the store: other workers trust its manifest.
+    await heartbeatWhile({ version, publishing: true }, () => deps.installers.publish(manifest));
     log.info('Installer downloaded', { environmentId: input.environmentId, version, size: download.size, signature });
     return { ...summary(manifest), action: 'downloaded' };
   };

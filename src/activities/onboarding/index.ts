@@ -1,5 +1,5 @@
 import type { SecretSource } from '../../config/secret.js';
-import type { InstallerCache } from '../../installers/installer-cache.js';
+import type { InstallerStore } from '../../installers/installer-store.js';
 import type { SecretStore } from '../../secrets/secret-store.js';
 import type { DynatraceAccess } from '../dynatrace-access.js';
 import { createEnsureEnvironment } from './ensure-environment.js';
@@ -12,7 +12,7 @@ import { createEnsureUserGroups } from './ensure-user-groups.js';
 export interface OnboardingDeps {
   dynatrace: DynatraceAccess;
   secrets: SecretStore;
-  installers: InstallerCache;
+  installers: InstallerStore;
   installerCaFile?: string;
   /** Where environments send problem notifications, and the key (in `keyHeader`) the receiver expects. */
   webhook: { publicUrl: string | undefined; apiKey: SecretSource | undefined; keyHeader?: string };

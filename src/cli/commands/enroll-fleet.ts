@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { WorkflowFailedError } from '@temporalio/client';
 import { startFleet } from '../../client/start-fleet.js';
 import { parseInventoryCsv, type InventoryProblem } from '../../inventory/parse-inventory-csv.js';
-import { InventoryStore } from '../../inventory/inventory-store.js';
+import { openInventoryStore } from '../../inventory/open-inventory-store.js';
 import type { FleetProgress, FleetReport } from '../../shared/fleet.js';
 import { fleetProgressQuery } from '../../workflows/shared/fleet-signals.js';
 import { CliError } from '../cli-error.js';
@@ -89,7 +89,8 @@ export async function enrollFleetCommand(argv: string[], print: Print): Promise<
 
   const ctx = await connect();
   try {
-    const inventory = new InventoryStore(ctx.config.inventoryDir).put(hosts);
+    const inventories = await openInventoryStore(ctx.config);
+    const inventory = await inventories.store.put(hosts).finally(() => inventories.close());
     const handle = await startFleet(ctx.client, inventory, {
       taskQueue: ctx.config.temporal.taskQueue,
       concurrency: { global, perEnvironment },
