@@ -96,7 +96,9 @@ if (!values['no-fleet']) {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-    log(`  cluster: ${fleetCluster.wallSeconds.toFixed(1)} s, ${fleetCluster.counts.apiRequests} API calls, ${fleetCluster.report.done} done`);
+    log(
+      `  cluster: ${fleetCluster.wallSeconds.toFixed(1)} s, ${fleetCluster.counts.apiRequests} API calls, ${fleetCluster.report.done} done`,
+    );
   }
   // The fleet part takes the better part of an hour: keep it even if the storm fails.
   mkdirSync(values.out, { recursive: true });

@@ -61,13 +61,18 @@ export async function runClusterRollout(options: ClusterRolloutOptions): Promise
     log,
   });
   try {
-    const database = await openFleetDatabase({ url: cluster.databaseUrl, embeddedDir: path.join(options.dir, 'unused') });
+    const database = await openFleetDatabase({
+      url: cluster.databaseUrl,
+      embeddedDir: path.join(options.dir, 'unused'),
+    });
     const inventory = await inventoryStoreOf(database, { inventoryDir: path.join(options.dir, 'unused') }).put(
       options.hosts,
     );
     await database.close();
 
-    const postmaster = Number(readFileSync(path.join(options.dir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    const postmaster = Number(
+      readFileSync(path.join(options.dir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0],
+    );
     const usage = new ProcessUsageSampler(() => ({
       ...Object.fromEntries(cluster.workers.map((w) => [w.name, w.current().pid])),
       server: cluster.temporal.process().pid,

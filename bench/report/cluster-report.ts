@@ -11,7 +11,8 @@ export function whatBinds(cpuSeconds: Record<string, number>, wallSeconds: numbe
   const [top, seconds] = Object.entries(cpuSeconds).sort((a, b) => b[1] - a[1])[0] ?? ['nothing', 0];
   const topShare = seconds / wallSeconds;
   if (busy >= 0.85) return `CPU: the machine's ${cores} cores were ${n(100 * busy, 0)} % busy, most of it ${top}`;
-  if (topShare >= 0.9) return `one core: ${top} used ${n(100 * topShare, 0)} % of one core, the most a single-threaded process can`;
+  if (topShare >= 0.9)
+    return `one core: ${top} used ${n(100 * topShare, 0)} % of one core, the most a single-threaded process can`;
   return `waiting, not CPU: the cores were ${n(100 * busy, 0)} % busy (${top} the busiest at ${n(100 * topShare, 0)} % of a core)`;
 }
 
@@ -49,11 +50,7 @@ export function clusterMarkdown(fleet: FleetBenchmarkResult, cluster: ClusterRol
     row('CPU s, Temporal server', n(dev.cpuSeconds.server ?? 0), n(cluster.cpuSeconds.server ?? 0)),
     row('CPU s, PostgreSQL', '— (SQLite inside the server)', n(cluster.cpuSeconds.postgres ?? 0)),
     row('CPU s, simulator and harness', n(dev.cpuSeconds.simulator ?? 0), n(cluster.cpuSeconds.harness ?? 0)),
-    row(
-      'peak RSS per worker',
-      `${n((dev.peakMemoryBytes.worker ?? 0) / MiB, 0)} MiB`,
-      `${n(workerPeak / MiB, 0)} MiB`,
-    ),
+    row('peak RSS per worker', `${n((dev.peakMemoryBytes.worker ?? 0) / MiB, 0)} MiB`, `${n(workerPeak / MiB, 0)} MiB`),
     row(
       'peak RSS, Temporal server',
       `${n((dev.peakMemoryBytes.server ?? 0) / MiB, 0)} MiB`,
