@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -140,6 +140,17 @@ describe('the production topology: three workers on a Temporal server on Postgre
       const objects = await cluster.aws.clients.s3.send(new ListObjectsV2Command({ Bucket: cluster.installerBucket }));
       const installers = (objects.Contents ?? []).filter((o) => o.Key?.endsWith('.sh'));
       expect(installers).toHaveLength(ENVIRONMENTS);
+      // ... and more than one worker staged its own copies of them, in its own folder.
+      const staged = cluster.workers.map(
+        (w) =>
+          readdirSync(path.join(dir, w.name, 'installers'), { recursive: true }).filter((f) =>
+            String(f).endsWith('.sh'),
+          ).length,
+      );
+      expect(
+        staged.filter((count) => count > 0).length,
+        `installers staged per worker: ${staged.join(', ')}`,
+      ).toBeGreaterThan(1);
 
       // Visibility on PostgreSQL answers by our search attributes.
       const enrollments = await cluster.client.workflow.count(`WorkflowType = "HostEnrollment"`);
