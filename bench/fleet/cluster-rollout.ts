@@ -7,11 +7,11 @@ import { startFleet } from '../../src/client/start-fleet.js';
 import { projectRoot } from '../../src/config/config.js';
 import { openFleetDatabase } from '../../src/database/open-fleet-database.js';
 import { inventoryStoreOf } from '../../src/inventory/open-inventory-store.js';
-import type { FleetHost, FleetReport } from '../../src/shared/fleet.js';
+import type { FleetHost } from '../../src/shared/fleet.js';
 import { fleetProgressQuery } from '../../src/workflows/shared/fleet-signals.js';
 import { ProcessUsageSampler } from '../harness/process-usage.js';
-import type { WorkflowHistoryStats } from './fleet-rollout.js';
-import { countsSince, type SimulatorCounts } from './simulator-counts.js';
+import type { FleetRolloutResult } from './fleet-rollout.js';
+import { countsSince } from './simulator-counts.js';
 
 export interface ClusterRolloutOptions {
   dir: string;
@@ -23,17 +23,12 @@ export interface ClusterRolloutOptions {
   log?: (line: string) => void;
 }
 
-export interface ClusterRolloutResult {
+/** The dev-server run's figures; per role here: each worker, the Temporal server, PostgreSQL (all its processes), this process. */
+export interface ClusterRolloutResult extends Pick<
+  FleetRolloutResult,
+  'report' | 'wallSeconds' | 'hostsPerSecond' | 'counts' | 'peakMemoryBytes' | 'cpuSeconds' | 'histories' | 'timeline'
+> {
   workers: number;
-  report: FleetReport;
-  wallSeconds: number;
-  hostsPerSecond: number;
-  counts: SimulatorCounts;
-  /** Per role: each worker, the Temporal server, PostgreSQL (all its processes), this process (simulator, emulators' clients). */
-  peakMemoryBytes: Record<string, number>;
-  cpuSeconds: Record<string, number>;
-  histories: WorkflowHistoryStats[];
-  timeline: { t: number; done: number }[];
 }
 
 /**
