@@ -6,7 +6,7 @@ import type { SimulatorKnobsInput } from '../../sandbox/dynatrace/index.js';
 import { startFleet } from '../../src/client/start-fleet.js';
 import { projectRoot } from '../../src/config/config.js';
 import { openFleetDatabase } from '../../src/database/open-fleet-database.js';
-import { inventoryStoreOf } from '../../src/inventory/open-inventory-store.js';
+import { DatabaseInventoryStore } from '../../src/inventory/database-inventory-store.js';
 import type { FleetHost } from '../../src/shared/fleet.js';
 import { fleetProgressQuery } from '../../src/workflows/shared/fleet-signals.js';
 import { ProcessUsageSampler } from '../harness/process-usage.js';
@@ -56,13 +56,9 @@ export async function runClusterRollout(options: ClusterRolloutOptions): Promise
     log,
   });
   try {
-    const database = await openFleetDatabase({
-      url: cluster.databaseUrl,
-      embeddedDir: path.join(options.dir, 'unused'),
-    });
-    const inventory = await inventoryStoreOf(database, { inventoryDir: path.join(options.dir, 'unused') }).put(
-      options.hosts,
-    );
+    // Where `autopilot enroll-fleet` puts it on a deployment with PostgreSQL.
+    const database = await openFleetDatabase({ url: cluster.databaseUrl, embeddedDir: options.dir });
+    const inventory = await new DatabaseInventoryStore(database.db).put(options.hosts);
     await database.close();
 
     const postmaster = Number(

@@ -3,6 +3,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { projectRoot } from '../../src/config/config.js';
+import { environmentWithoutSettings } from '../../sandbox/process-env.js';
 import proto from '@temporalio/proto';
 import { NAMESPACE, type BenchStack } from './bench-stack.js';
 
@@ -47,11 +48,7 @@ export async function startWorkerProcess(
 ): Promise<WorkerProcess> {
   const dirs = workerDirs(stack);
   mkdirSync(dirs.logs, { recursive: true });
-  const env: Record<string, string | undefined> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (/^(TEMPORAL_|AUTOPILOT_|DT_|AWS_|REMEDIATION_|WEBHOOK_)/.test(key)) continue;
-    env[key] = value;
-  }
+  const env = environmentWithoutSettings();
   Object.assign(env, {
     TEMPORAL_ADDRESS: stack.address,
     TEMPORAL_NAMESPACE: 'default',

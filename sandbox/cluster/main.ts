@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   console.log(
     [
       `Dynatrace Autopilot's production topology is running (${workers} worker${workers === 1 ? '' : 's'}, no shared folder)`,
-      `  Temporal     ${cluster.temporal.address} (server ${'1.29.1'} on PostgreSQL, namespace ${cluster.namespace})`,
+      `  Temporal     ${cluster.temporal.address} (server 1.29.1 on PostgreSQL, namespace ${cluster.namespace})`,
       ...(cluster.ui
         ? [`  Temporal UI  ${cluster.ui.url}`]
         : ['  Temporal UI  not built: bash scripts/setup-tools.sh --with-cluster']),

@@ -8,6 +8,7 @@ import { parseCodecKeys, type CodecKeyring } from '../../src/codec/codec-keyring
 import { autopilotClient, connectClient } from '../../src/temporal/connect.js';
 import { startDynatraceSimulator, type DynatraceSimulator, type SimulatorKnobsInput } from '../dynatrace/index.js';
 import { freePort } from '../free-port.js';
+import { environmentWithoutSettings } from '../process-env.js';
 import { startPostgresServer, type PostgresServer } from '../postgres-server.js';
 import { startSandboxAws, type SandboxAws } from '../sandbox-aws.js';
 import { startServiceProcess, type ServiceProcess } from './service-process.js';
@@ -146,13 +147,8 @@ export async function startProductionCluster(options: ProductionClusterOptions):
     const webhookUrl = `http://127.0.0.1:${webhookPort}`;
 
     const processEnv = (extra: Record<string, string> = {}): Record<string, string | undefined> => {
-      const env: Record<string, string | undefined> = {};
-      // Nothing of the caller's Autopilot, Temporal, Dynatrace or AWS settings leaks in.
-      for (const [key, value] of Object.entries(process.env)) {
-        if (!/^(TEMPORAL_|AUTOPILOT_|DT_|AWS_|REMEDIATION_|WEBHOOK_)/.test(key)) env[key] = value;
-      }
       return {
-        ...env,
+        ...environmentWithoutSettings(),
         NODE_ENV: 'production',
         TEMPORAL_ADDRESS: temporal.address,
         TEMPORAL_NAMESPACE: namespace,
