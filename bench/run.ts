@@ -33,6 +33,8 @@ const { values } = parseArgs({
     'per-environment': { type: 'string', default: '10' },
     'latency-ms': { type: 'string', default: '40' },
     notifications: { type: 'string', default: '10000' },
+    'storm-rate': { type: 'string', default: '400' },
+    'storm-seconds': { type: 'string', default: '60' },
     'no-baseline': { type: 'boolean', default: false },
     'no-fleet': { type: 'boolean', default: false },
     'no-storm': { type: 'boolean', default: false },
@@ -108,9 +110,18 @@ if (!values['no-fleet']) {
   );
 }
 
+// Saturation (a closed loop: the highest rate it sustains), then a steady rate (an open loop: the
+// latency a sender sees at that rate).
 const storm = values['no-storm']
   ? undefined
   : await runWebhookStorm({ notifications: Number(values.notifications), log });
+const stormOpen = values['no-storm']
+  ? undefined
+  : await runWebhookStorm({
+      notifications: Number(values['storm-rate']) * Number(values['storm-seconds']),
+      load: { kind: 'open', ratePerSecond: Number(values['storm-rate']) },
+      log,
+    });
 
 // Last, so the sections before run as they always did: its in-process worker installs this
 // process's Temporal runtime (WARN logs), which they would otherwise share.
@@ -152,7 +163,11 @@ if (!values['no-standards']) {
 }
 
 mkdirSync(values.out, { recursive: true });
-const charts = { ...(fleet ? fleetCharts(fleet) : {}), ...(storm ? stormCharts(storm) : {}) };
+const charts = {
+  ...(fleet ? fleetCharts(fleet) : {}),
+  ...(storm ? stormCharts(storm) : {}),
+  ...(stormOpen ? stormCharts(stormOpen) : {}),
+};
 for (const [file, svg] of Object.entries(charts)) writeFileSync(path.join(values.out, file), svg);
 writeFileSync(
   path.join(values.out, 'latest.json'),
@@ -164,6 +179,7 @@ writeFileSync(
       fleet,
       fleetCluster,
       storm,
+      stormOpen,
       maintenance,
       fleetView,
       standards,
@@ -177,7 +193,7 @@ const report = [
   '',
   `${startedAt} on ${machine.cpus} cores (${machine.cpuModel ?? 'unknown CPU'}), ${machine.memoryGiB} GiB; ` +
     'everything (Temporal dev server with SQLite, worker, simulator, load generator) on this one machine. ' +
-    'Reproduce with `npm run bench` (options: `--hosts`, `--environments`, `--install-ms`, `--concurrency`, `--notifications`, ' +
+    'Reproduce with `npm run bench` (options: `--hosts`, `--environments`, `--install-ms`, `--concurrency`, `--notifications`, `--storm-rate`, `--storm-seconds`, ' +
     '`--maintenance-environments`, `--fleet-view-environments`, `--standards-environments`; `--cluster [--cluster-workers N]` runs the roll-out ' +
     'on the production topology as well; `--no-fleet`, `--no-storm`, `--no-maintenance`, ' +
     '`--no-fleet-view`, `--no-standards` skip a section).',
@@ -187,6 +203,7 @@ const report = [
   ...(fleet && fleetCluster ? [...clusterMarkdown(fleet, fleetCluster, machine.cpus), ''] : []),
   ...(storm ? stormMarkdown(storm) : []),
   '',
+  ...(stormOpen ? [...stormMarkdown(stormOpen), ''] : []),
   ...(maintenance ? [...maintenanceMarkdown(maintenance), ''] : []),
   ...(fleetView ? [...fleetViewMarkdown(fleetView), ''] : []),
   ...(standards ? [...standardsMarkdown(standards), ''] : []),

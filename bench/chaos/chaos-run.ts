@@ -3,6 +3,7 @@ import type { SimulatorKnobsInput } from '../../sandbox/dynatrace/index.js';
 import { fleetHosts } from '../fleet/fleet-hosts.js';
 import { runFleetRollout, type FleetRolloutResult, type RolloutControl } from '../fleet/fleet-rollout.js';
 import { startBenchStack, type BenchStack } from '../harness/bench-stack.js';
+import { hostsInFlight, watchUntilMovingAgain, type MovingAgain } from './moving-again.js';
 
 export interface ChaosOptions {
   dir: string;
@@ -24,7 +25,12 @@ export interface Disruption {
   hostsDoneBefore: number;
   /** From the disruption until hosts complete again. */
   recoverySeconds: number;
+  /** Each host in flight at the disruption: how long until a worker moved it on again. */
+  movingAgain: MovingAgain;
 }
+
+/** Every host in flight on a killed worker must be moving again within this long. */
+export const MOVING_AGAIN_WITHIN_S = 25;
 
 export interface ChaosCheck {
   check: string;
@@ -84,18 +90,33 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
           }
           await sleep(500);
         }
+        const inFlight = await hostsInFlight(control.stack.client, control.taskQueue);
         const at = Date.now();
-        log(`  ${((at - started) / 1000).toFixed(0)} s: ${what} with ${before}/${options.hosts} hosts done`);
+        log(
+          `  ${((at - started) / 1000).toFixed(0)} s: ${what} with ${before}/${options.hosts} hosts done, ${inFlight.length} in flight`,
+        );
         if (what === 'worker SIGKILL') await control.killWorker();
         else await control.stack.restartDevServer();
+        const watching = watchUntilMovingAgain(control.stack.client, inFlight, at);
         for (;;) {
           const p = await control.progress();
           if (p && p.done > before) break;
           await sleep(250);
         }
         const recoverySeconds = (Date.now() - at) / 1000;
-        log(`    hosts completing again after ${recoverySeconds.toFixed(1)} s`);
-        disruptions.push({ what, atSeconds: (at - started) / 1000, hostsDoneBefore: before, recoverySeconds });
+        const movingAgain = await watching;
+        log(
+          `    hosts completing again after ${recoverySeconds.toFixed(1)} s; the ${movingAgain.hosts} in flight moving again ` +
+            `after ${movingAgain.p50.toFixed(1)} s (median), ${movingAgain.max.toFixed(1)} s (last)` +
+            (movingAgain.stuck.length ? `, ${movingAgain.stuck.length} not at all` : ''),
+        );
+        disruptions.push({
+          what,
+          atSeconds: (at - started) / 1000,
+          hostsDoneBefore: before,
+          recoverySeconds,
+          movingAgain,
+        });
       }
     };
     const rollout = await runFleetRollout(stack, {
@@ -129,6 +150,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         'worker SIGKILLs survived',
         options.workerKills,
         disruptions.filter((d) => d.what === 'worker SIGKILL').length,
+      ),
+      check(
+        `worker SIGKILLs after which every host in flight moved again within ${MOVING_AGAIN_WITHIN_S} s`,
+        options.workerKills,
+        disruptions.filter(
+          (d) =>
+            d.what === 'worker SIGKILL' &&
+            d.movingAgain.stuck.length === 0 &&
+            d.movingAgain.max <= MOVING_AGAIN_WITHIN_S,
+        ).length,
       ),
       check(
         'server restarts survived',

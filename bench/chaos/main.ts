@@ -44,7 +44,9 @@ console.log(
 );
 for (const d of result.disruptions) {
   console.log(
-    `  ${d.what} at ${d.atSeconds.toFixed(0)} s (${d.hostsDoneBefore} hosts done): hosts completing again after ${d.recoverySeconds.toFixed(1)} s`,
+    `  ${d.what} at ${d.atSeconds.toFixed(0)} s (${d.hostsDoneBefore} hosts done): hosts completing again after ${d.recoverySeconds.toFixed(1)} s; ` +
+      `${d.movingAgain.hosts} in flight, moving again after ${d.movingAgain.p50.toFixed(1)} s median, ${d.movingAgain.max.toFixed(1)} s last` +
+      (d.movingAgain.stuck.length ? `, ${d.movingAgain.stuck.length} stuck` : ''),
   );
 }
 for (const check of result.checks) {

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import proto from '@temporalio/proto';
 import { startFleet } from '../../src/client/start-fleet.js';
+import { HOST_ENROLLMENT } from '../../src/shared/enrollment.js';
 import { FolderInventoryStore } from '../../src/inventory/folder-inventory-store.js';
 import type { FleetHost, FleetReport } from '../../src/shared/fleet.js';
 import { fleetProgressQuery } from '../../src/workflows/shared/fleet-signals.js';
@@ -21,6 +23,7 @@ export interface FleetRolloutOptions {
 
 export interface RolloutControl {
   stack: BenchStack;
+  taskQueue: string;
   worker(): WorkerProcess;
   /** SIGKILLs the worker and starts a new one; resolves when the new one polls. */
   killWorker(): Promise<void>;
@@ -34,6 +37,15 @@ export interface WorkflowHistoryStats {
   maxEvents: number;
 }
 
+/** What one HostEnrollment costs the server, from a sample of their histories. */
+export interface HostHistoryCost {
+  sampled: number;
+  events: number;
+  workflowTasks: number;
+  activities: number;
+  timers: number;
+}
+
 export interface FleetRolloutResult {
   report: FleetReport;
   wallSeconds: number;
@@ -44,6 +56,7 @@ export interface FleetRolloutResult {
   cpuSeconds: Record<string, number>;
   cores: number;
   histories: WorkflowHistoryStats[];
+  hostHistory: HostHistoryCost;
   failedWorkflows: { workflowId: string; type: string }[];
   timeline: { t: number; done: number }[];
   workerRestarts: number;
@@ -103,6 +116,7 @@ export async function runFleetRollout(stack: BenchStack, options: FleetRolloutOp
 
   const control: RolloutControl = {
     stack,
+    taskQueue,
     worker: () => worker,
     async killWorker() {
       await worker.kill('SIGKILL');
@@ -133,7 +147,9 @@ export async function runFleetRollout(stack: BenchStack, options: FleetRolloutOp
 
   const byType = new Map<string, number[]>();
   const failedWorkflows: { workflowId: string; type: string }[] = [];
+  const sample: string[] = [];
   for await (const run of stack.client.workflow.list({ query: `TaskQueue = "${taskQueue}"` })) {
+    if (run.type === HOST_ENROLLMENT && sample.length < 100) sample.push(run.workflowId);
     const list = byType.get(run.type) ?? [];
     list.push(run.historyLength);
     byType.set(run.type, list);
@@ -147,6 +163,7 @@ export async function runFleetRollout(stack: BenchStack, options: FleetRolloutOp
     averageEvents: Math.round(lengths.reduce((a, b) => a + b, 0) / lengths.length),
     maxEvents: Math.max(...lengths),
   }));
+  const hostHistory = await hostHistoryCost(stack, sample);
   return {
     report,
     wallSeconds,
@@ -156,8 +173,32 @@ export async function runFleetRollout(stack: BenchStack, options: FleetRolloutOp
     cpuSeconds,
     cores: availableParallelism(),
     histories,
+    hostHistory,
     failedWorkflows,
     timeline,
     workerRestarts: restarts,
+  };
+}
+
+/** Events, workflow tasks, activities and timers per HostEnrollment, averaged over a sample. */
+async function hostHistoryCost(stack: BenchStack, workflowIds: string[]): Promise<HostHistoryCost> {
+  const { EventType } = proto.temporal.api.enums.v1;
+  const total = { events: 0, workflowTasks: 0, activities: 0, timers: 0 };
+  for (const workflowId of workflowIds) {
+    const history = await stack.client.workflow.getHandle(workflowId).fetchHistory();
+    for (const event of history.events ?? []) {
+      total.events++;
+      if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) total.workflowTasks++;
+      else if (event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) total.activities++;
+      else if (event.eventType === EventType.EVENT_TYPE_TIMER_STARTED) total.timers++;
+    }
+  }
+  const per = (x: number) => (workflowIds.length ? Math.round((10 * x) / workflowIds.length) / 10 : 0);
+  return {
+    sampled: workflowIds.length,
+    events: per(total.events),
+    workflowTasks: per(total.workflowTasks),
+    activities: per(total.activities),
+    timers: per(total.timers),
   };
 }

@@ -67,12 +67,15 @@ export async function startWorkerProcess(
     AUTOPILOT_HOST_EXECUTOR: 'local',
     AUTOPILOT_LOCAL_HOSTS_DIR: dirs.hosts,
     AUTOPILOT_LOCAL_INSTALL_MS: String(settings.installMs),
-    AUTOPILOT_MAX_CONCURRENT_ACTIVITIES: String(settings.maxConcurrentActivities ?? 400),
     DT_MAX_CONCURRENT_REQUESTS_PER_ENVIRONMENT: String(settings.perEnvironmentRequests ?? 5),
-    AUTOPILOT_REPORTING_POLL_MS: String(settings.reportingPollMs ?? 2_000),
-    AUTOPILOT_HOST_LOOKUP_BATCH_MS: String(settings.lookupBatchMs ?? 1_000),
+    // Otherwise the worker's production defaults, heap size included: memory means what it says.
+    ...(settings.maxConcurrentActivities
+      ? { AUTOPILOT_MAX_CONCURRENT_ACTIVITIES: String(settings.maxConcurrentActivities) }
+      : {}),
+    ...(settings.reportingPollMs ? { AUTOPILOT_REPORTING_POLL_MS: String(settings.reportingPollMs) } : {}),
+    ...(settings.lookupBatchMs ? { AUTOPILOT_HOST_LOOKUP_BATCH_MS: String(settings.lookupBatchMs) } : {}),
   });
-  const child = spawn(process.execPath, ['--max-old-space-size=1024', '--import', 'tsx', 'src/workers/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/workers/main.ts'], {
     cwd: projectRoot,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,5 +1,6 @@
-import { heartbeat } from '@temporalio/activity';
+import { Context, heartbeat } from '@temporalio/activity';
 import { HEARTBEAT_EVERY_MS } from '../shared/heartbeats.js';
+import { heartbeatsOnItsOwn } from './keep-alive.js';
 
 /**
  * Heartbeats on a timer for as long as `work` runs. Heartbeat timeouts are how Temporal notices a
@@ -11,6 +12,7 @@ export async function heartbeatWhile<T>(
   work: () => Promise<T>,
   everyMs = HEARTBEAT_EVERY_MS,
 ): Promise<T> {
+  heartbeatsOnItsOwn(Context.current());
   heartbeat(details);
   const beat = setInterval(() => heartbeat(details), everyMs);
   try {

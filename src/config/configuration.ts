@@ -268,10 +268,17 @@ export const configuration = {
       doc: 'Prometheus endpoint (`/metrics`) of the worker; port `0` picks a free one and logs it; `off` disables it',
       then: (address) => (address === 'off' ? undefined : address),
     }),
+    // A fleet's hosts wait for their install slots inside the install activity, so a worker needs
+    // room for twice the fleet's install limit besides everything else; a waiting activity costs little.
     maxConcurrentActivities: setting('AUTOPILOT_MAX_CONCURRENT_ACTIVITIES', positiveInt, {
       table: 'general',
-      default: 200,
-      doc: 'activity slots per worker',
+      default: 1000,
+      doc: 'activity slots per worker (hosts waiting for an install slot hold one)',
+    }),
+    maxCachedWorkflows: setting('AUTOPILOT_MAX_CACHED_WORKFLOWS', positiveInt, {
+      table: 'general',
+      default: 1000,
+      doc: "workflows a worker keeps in memory between tasks (more than a fleet's hosts in flight; beyond it they are replayed)",
     }),
     maxConcurrentWorkflowTasks: setting('AUTOPILOT_MAX_CONCURRENT_WORKFLOW_TASKS', positiveInt, {
       table: 'general',

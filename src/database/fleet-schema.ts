@@ -187,6 +187,14 @@ export interface InventoriesTable {
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+/** A host's install holding one of its fleet's slots, until `expires_at` unless refreshed. */
+export interface InstallSlotsTable {
+  holder: string;
+  pool: string;
+  environment_id: string;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+}
+
 export interface FleetSchema {
   environments: EnvironmentsTable;
   environment_tokens: EnvironmentTokensTable;
@@ -203,6 +211,7 @@ export interface FleetSchema {
   standards_plan_items: StandardsPlanItemsTable;
   standards_drift: StandardsDriftTable;
   inventories: InventoriesTable;
+  install_slots: InstallSlotsTable;
 }
 
 export type EnvironmentRow = Selectable<EnvironmentsTable>;

@@ -238,6 +238,23 @@ const MIGRATIONS: Record<string, Migration> = {
         .execute();
     },
   },
+  '0006-install-slots': {
+    // Leases, not counters: a worker that dies holding slots frees them when its leases expire.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('install_slots')
+        .addColumn('holder', 'text', (c) => c.primaryKey())
+        .addColumn('pool', 'text', (c) => c.notNull())
+        .addColumn('environment_id', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('install_slots_pool')
+        .on('install_slots')
+        .columns(['pool', 'environment_id'])
+        .execute();
+    },
+  },
 };
 
 export const fleetMigrations: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -77,8 +77,18 @@ export const hostEnrollmentInputSchema = z.object({
       retryWindow: durationSchema.default('15 minutes'),
     })
     .default({ reporting: '10 minutes', install: '20 minutes', retryWindow: '15 minutes' }),
-  /** Set by EnrollFleet: where to report this host's status changes. */
-  fleet: z.object({ workflowId: z.string().min(1) }).optional(),
+  /**
+   * Set by EnrollFleet: where to report this host's status changes, and the fleet's install limits,
+   * which its install step takes a slot of (the fleet's pool) for the install alone.
+   */
+  fleet: z
+    .object({
+      workflowId: z.string().min(1),
+      installSlots: z
+        .object({ global: z.number().int().positive(), perEnvironment: z.number().int().positive() })
+        .optional(),
+    })
+    .optional(),
 });
 
 export type HostEnrollmentInput = z.input<typeof hostEnrollmentInputSchema>;

@@ -1,7 +1,8 @@
 /**
- * Long activities heartbeat on a timer (see activities/heartbeat-while.ts), so their heartbeat
- * timeout can be short: a killed worker's install is retried elsewhere within seconds, while a
- * worker whose event loop stalls for a few beats is not mistaken for a dead one.
+ * Activities heartbeat on a timer (activities/heartbeat-while.ts, activities/keep-alive.ts), so the
+ * heartbeat timeout can be short: a killed worker's steps are retried elsewhere within seconds (the
+ * SDK sends at most one beat per 0.8 × timeout), while a worker whose event loop stalls for a
+ * beat or two is not mistaken for a dead one.
  */
-export const HEARTBEAT_EVERY_MS = 5_000;
-export const HEARTBEAT_TIMEOUT = '20 seconds';
+export const HEARTBEAT_EVERY_MS = 3_000;
+export const HEARTBEAT_TIMEOUT = '10 seconds';

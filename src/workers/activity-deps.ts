@@ -1,4 +1,5 @@
 import { FleetHistory } from '../fleet/fleet-history.js';
+import { InstallSlots } from '../fleet/install-slots.js';
 import { StandardsStore } from '../standards/standards-store.js';
 import { createDynatraceAccess } from '../activities/dynatrace-access.js';
 import type { EnvironmentAccess } from '../activities/environment-access.js';
@@ -62,6 +63,7 @@ export function buildActivityDeps(
     executors: createExecutors(config, secrets),
     hostLookup: new HostLookupBatcher(hostLookup(dynatrace.environments), config.hosts.lookupBatchMs),
     reportingPollMs: config.hosts.reportingPollMs,
+    installSlots: new InstallSlots(options.registry.db),
     maintenance: { scopeCheckHours: config.maintenance.scopeCheckHours },
     fleetHistory: new FleetHistory(options.registry.db),
     standards: new StandardsStore(options.registry.db),

@@ -7,6 +7,7 @@ import { autopilotDataConverter } from '../codec/data-converter.js';
 import type { CodecKeyring } from '../codec/codec-keyring.js';
 import type { AutopilotConfig } from '../config/config.js';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
+import { keepAliveInterceptors } from '../activities/keep-alive.js';
 
 const here = fileURLToPath(import.meta.url);
 // Under tsx this module is src/workers/*.ts, in the container dist/workers/*.js.
@@ -34,9 +35,11 @@ export async function createAutopilotWorker(options: AutopilotWorkerOptions): Pr
     taskQueue: options.taskQueue ?? config.temporal.taskQueue,
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath }),
     activities: createActivities(options.activityDeps),
+    interceptors: { activity: [keepAliveInterceptors] },
     dataConverter: autopilotDataConverter(options.codecKeys),
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
+    maxCachedWorkflows: config.worker.maxCachedWorkflows,
     // A fleet starts hundreds of workflows at once: a fixed ten pollers left their first tasks
     // waiting in the backlog for seconds while the worker idled. The server's hints scale them.
     workflowTaskPollerBehavior: {

@@ -3,6 +3,7 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
+  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -30,11 +31,23 @@ const act = autopilotActivities<FleetActivities>(
 );
 
 /**
+ * The limits bound installs: a host takes one of its fleet's install slots in its install step and
+ * frees it when the installer is done, handed straight to the next host waiting there. Hosts that
+ * inspect, wait for their environment or verify hold no slot; the fleet keeps twice as many hosts in
+ * flight as it has slots, so a freed slot always finds a host ready for it.
+ */
+const INSTALL_SLOTS_AT_INSTALL = 'fleet-install-slots-held-by-the-install-alone';
+const admissionFor = (limits: { global: number; perEnvironment: number }) => ({
+  global: 2 * limits.global,
+  perEnvironment: 2 * limits.perEnvironment,
+});
+
+/**
  * Enrolls a fleet from an inventory: each environment is onboarded once, before its hosts; each
  * host's `HostEnrollment` runs as a workflow of its own (started by an activity, so the fleet's one
- * history does not serialise thousands of starts), at most `global` at a time and `perEnvironment`
- * per environment, and reports back by signal. The run continues as new before its history grows
- * past the limit, so 12,000 hosts cost a handful of bounded histories.
+ * history does not serialise thousands of starts) and reports back by signal. At most `global`
+ * hosts install at a time and `perEnvironment` per environment. The run continues as new before its
+ * history grows past the limit, so 12,000 hosts cost a handful of bounded histories.
  */
 export async function EnrollFleet(rawInput: EnrollFleetInput, carried?: FleetCarried): Promise<FleetReport> {
   const parsed = enrollFleetInputSchema.safeParse(rawInput);
@@ -52,6 +65,9 @@ export async function EnrollFleet(rawInput: EnrollFleetInput, carried?: FleetCar
 
   const fleet: Fleet = { input, state, act };
   const fleetId = workflowInfo().workflowId;
+  // Runs from before the change counted every host in flight against the install limits.
+  const slotsAtInstall = patched(INSTALL_SLOTS_AT_INSTALL);
+  const admission = slotsAtInstall ? admissionFor(input.concurrency) : input.concurrency;
   const enrollmentInput = (host: FleetHost) => ({
     hostname: host.hostname,
     address: host.address,
@@ -61,7 +77,7 @@ export async function EnrollFleet(rawInput: EnrollFleetInput, carried?: FleetCar
     ...(input.executor ? { executor: input.executor } : {}),
     ...(input.ssh ? { ssh: input.ssh } : {}),
     ...(input.timeouts ? { timeouts: input.timeouts } : {}),
-    fleet: { workflowId: fleetId },
+    fleet: { workflowId: fleetId, ...(slotsAtInstall ? { installSlots: input.concurrency } : {}) },
   });
 
   if (!carried) {
@@ -79,7 +95,7 @@ export async function EnrollFleet(rawInput: EnrollFleetInput, carried?: FleetCar
     }
     await readInventory(fleet);
     await checkEnvironments(fleet);
-    await startEnrollments(fleet, state.takeStartable(input.concurrency, enrollmentInput));
+    await startEnrollments(fleet, state.takeStartable(admission, enrollmentInput));
     showFleet(fleet, shown);
     if (state.carried.cursor >= input.totalHosts && state.finished) break;
 

@@ -1,3 +1,4 @@
+import type { InstallSlots } from '../../src/fleet/install-slots.js';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -113,6 +114,8 @@ describe('installOneAgent heartbeats through a slow upload', () => {
       executors: { local: slowLink, default: 'local' },
       installers,
       dynatrace: {} as DynatraceAccess,
+      // A host enrolled on its own takes no install slot.
+      installSlots: {} as InstallSlots,
     });
 
     const input: InstallOneAgentInput = {
@@ -130,6 +133,6 @@ describe('installOneAgent heartbeats through a slow upload', () => {
 
     expect(result.uploaded).toBe(true);
     expect(beatsDuringUpload).toEqual([3]);
-    expect(beats[0]).toEqual({ installing: 'slw-vm-1' });
+    expect(beats[0]).toEqual({ host: 'slw-vm-1', step: 'installing' });
   });
 });

@@ -1,3 +1,4 @@
+import { InstallSlots } from '../../src/fleet/install-slots.js';
 import { FleetHistory } from '../../src/fleet/fleet-history.js';
 import { StandardsStore } from '../../src/standards/standards-store.js';
 import { randomBytes } from 'node:crypto';
@@ -94,6 +95,7 @@ export function testActivityDeps(options: {
     dynatrace,
     secrets,
     installers: options.installers ?? new FolderInstallerStore(path.join(options.dir, 'installers')),
+    installSlots: new InstallSlots(options.registry.db),
     webhook: options.webhook ?? { publicUrl: undefined, apiKey: undefined },
     executors: {
       default: 'local',

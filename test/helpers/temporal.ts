@@ -13,6 +13,7 @@ import { autopilotDataConverter } from '../../src/codec/data-converter.js';
 import { EncryptionCodec } from '../../src/codec/encryption-codec.js';
 import { loadConfig, projectRoot, type AutopilotConfig } from '../../src/config/config.js';
 import { createJsonLogger } from '../../src/observability/json-logger.js';
+import { keepAliveInterceptors } from '../../src/activities/keep-alive.js';
 
 let runtimeInstalled = false;
 
@@ -74,6 +75,7 @@ export async function createTestWorker(
     namespace: env.namespace ?? 'default',
     workflowBundle: { codePath: inject('workflowBundlePath') },
     dataConverter: testDataConverter,
+    interceptors: { activity: [keepAliveInterceptors] },
     ...options,
   });
 }

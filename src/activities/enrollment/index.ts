@@ -1,4 +1,5 @@
 import type { HostLookupBatcher } from '../../dynatrace/host-lookup-batcher.js';
+import type { InstallSlots } from '../../fleet/install-slots.js';
 import type { InstallerStore } from '../../installers/installer-store.js';
 import type { DynatraceAccess } from '../dynatrace-access.js';
 import { createEnvironmentOnboardingActivities } from './environment-onboarding.js';
@@ -13,6 +14,7 @@ export interface EnrollmentDeps {
   dynatrace: DynatraceAccess;
   hostLookup: HostLookupBatcher;
   reportingPollMs: number;
+  installSlots: InstallSlots;
 }
 
 export function createEnrollmentActivities(deps: EnrollmentDeps) {

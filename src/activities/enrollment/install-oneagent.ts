@@ -1,8 +1,9 @@
-import { activityInfo, log } from '@temporalio/activity';
+import { activityInfo, cancellationSignal, heartbeat, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { outputTail } from '../../hosts/bounded-output.js';
 import { shellQuote, type HostTarget } from '../../hosts/executor.js';
 import { installerFileName, type InstallerStore } from '../../installers/installer-store.js';
+import type { InstallSlots } from '../../fleet/install-slots.js';
 import type { EnrollmentSettings } from '../../shared/onboarding.js';
 import type { DynatraceAccess } from '../dynatrace-access.js';
 import { heartbeatWhile } from '../heartbeat-while.js';
@@ -17,6 +18,8 @@ export interface InstallOneAgentInput {
   settings: EnrollmentSettings;
   installer: { version: string; sha256: string; fileName: string };
   timeoutMs: number;
+  /** The fleet's install slots (absent for a host enrolled on its own): held for the install only. */
+  slot?: { pool: string; holder: string; global: number; perEnvironment: number };
 }
 
 export interface InstalledOneAgent {
@@ -29,21 +32,40 @@ export function createInstallOneAgent(deps: {
   executors: Executors;
   installers: InstallerStore;
   dynatrace: DynatraceAccess;
+  installSlots: InstallSlots;
 }) {
   /**
    * Runs the environment's cached installer on the host: staged by checksum (no per-host download
    * from Dynatrace, no per-host token), checked on the host, run with the environment's parameters
    * and root privileges. An older agent is upgraded in place. It heartbeats throughout: fetching
-   * and uploading a few hundred MB can take longer than the heartbeat timeout.
+   * and uploading a few hundred MB can take longer than the heartbeat timeout. A fleet's host waits
+   * for its install slot here, so the wait for a freed slot costs no workflow round trip.
    */
   return async function installOneAgent(input: InstallOneAgentInput): Promise<InstalledOneAgent> {
-    return heartbeatWhile({ installing: input.target.hostname }, () => install(input));
+    // Each beat sends the details as they are then: the Temporal UI shows whether it waits or installs.
+    const details = { host: input.target.hostname, step: 'installing' };
+    return heartbeatWhile(details, async () => {
+      const earlier = await installedByEarlierAttempt(input);
+      if (earlier) return earlier;
+      const { slot } = input;
+      if (!slot) return install(input);
+      details.step = 'waiting for an install slot';
+      heartbeat(details);
+      return deps.installSlots.withSlot(
+        { ...slot, environmentId: input.settings.environmentId },
+        () => {
+          details.step = 'installing';
+          heartbeat(details);
+          return install(input);
+        },
+        cancellationSignal(),
+      );
+    });
   };
 
-  async function install(input: InstallOneAgentInput): Promise<InstalledOneAgent> {
-    const { environmentId } = input.settings;
-    const executor = executorFor(deps.executors, input.executor);
+  async function installedByEarlierAttempt(input: InstallOneAgentInput): Promise<InstalledOneAgent | undefined> {
     if (activityInfo().attempt > 1) {
+      const executor = executorFor(deps.executors, input.executor);
       // An earlier attempt may have finished the install before its worker died: running the
       // installer again would be a second install of the same version.
       const installed = await installedOneAgentVersion(executor, input.target, input.installPath).catch(
@@ -57,6 +79,12 @@ export function createInstallOneAgent(deps: {
         return { uploaded: false, durationMs: 0, outputTail: 'already installed by an earlier attempt' };
       }
     }
+    return undefined;
+  }
+
+  async function install(input: InstallOneAgentInput): Promise<InstalledOneAgent> {
+    const { environmentId } = input.settings;
+    const executor = executorFor(deps.executors, input.executor);
     const localPath = await cachedInstaller(input);
     const args = [
       `INSTALL_PATH=${input.installPath}`,

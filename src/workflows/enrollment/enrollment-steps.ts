@@ -1,4 +1,4 @@
-import { ApplicationFailure, sleep, type ActivityInterfaceFor } from '@temporalio/workflow';
+import { ApplicationFailure, sleep, workflowInfo, type ActivityInterfaceFor } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time.js';
 import type { createEnrollmentActivities } from '../../activities/enrollment/index.js';
@@ -80,13 +80,17 @@ export function installOneAgent(
   inspection: HostInspection,
 ) {
   const version = environment.installer.version;
+  const attemptMs = ms(plan.timeouts.install) * (plan.fleet?.installSlots ? 2 : 1) + 120_000;
   return controls.step(
     'install',
     () =>
       act.installOneAgent.executeWithOptions(
         {
           summary: `${inspection.installedVersion ? `Upgrade OneAgent ${inspection.installedVersion} →` : 'Install OneAgent'} ${version} on ${plan.hostname}`,
-          startToCloseTimeout: ms(plan.timeouts.install) + 120_000,
+          // A fleet's host may first wait for its slot, about one install at most (the fleet admits
+          // twice its slots); heartbeats, not these, catch a dead worker.
+          startToCloseTimeout: attemptMs,
+          scheduleToCloseTimeout: attemptMs + ms(plan.timeouts.retryWindow),
           heartbeatTimeout: HEARTBEAT_TIMEOUT,
         },
         [
@@ -97,6 +101,9 @@ export function installOneAgent(
             settings: environment.settings,
             installer: environment.installer,
             timeoutMs: ms(plan.timeouts.install),
+            ...(plan.fleet?.installSlots
+              ? { slot: { pool: plan.fleet.workflowId, holder: workflowInfo().workflowId, ...plan.fleet.installSlots } }
+              : {}),
           },
         ],
       ),
