@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, createReadStream, linkSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BoundedOutput } from './bounded-output.js';
+import { LocalCommandRunner } from './local-command-runner.js';
 import {
   ownStagedPath,
   stagedFileName,
@@ -31,6 +31,7 @@ const DEFAULT_MAX_OUTPUT = 64 * 1024;
  */
 export class LocalExecutor implements HostExecutor {
   readonly kind = 'local' as const;
+  private readonly runner = new LocalCommandRunner();
 
   constructor(private readonly options: LocalExecutorOptions) {}
 
@@ -47,7 +48,12 @@ export class LocalExecutor implements HostExecutor {
   async withSession<T>(target: HostTarget, work: (session: HostSession) => Promise<T>): Promise<T> {
     const dir = this.hostDir(target);
     mkdirSync(dir, { recursive: true });
-    return work(new LocalSession(dir, this.options.simulatedInstallMs ?? 0));
+    return work(new LocalSession(dir, this.options.simulatedInstallMs ?? 0, this.runner));
+  }
+
+  /** Ends the command runner process (it also ends by itself when this process exits). */
+  close(): void {
+    this.runner.stop();
   }
 }
 
@@ -55,6 +61,7 @@ class LocalSession implements HostSession {
   constructor(
     private readonly dir: string,
     private readonly simulatedInstallMs: number,
+    private readonly runner: LocalCommandRunner,
   ) {}
 
   async run(command: string, options: CommandOptions): Promise<CommandResult> {
@@ -64,30 +71,18 @@ class LocalSession implements HostSession {
     const started = Date.now();
     const stdout = new BoundedOutput(options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT);
     const stderr = new BoundedOutput(options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT);
-    const child = spawn('sh', ['-c', command], { cwd: this.dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, options.timeoutMs);
-    try {
-      const exitCode = await new Promise<number | null>((resolve, reject) => {
-        child.once('error', reject);
-        child.once('close', (code) => resolve(code));
-      });
-      return {
-        exitCode: timedOut ? null : exitCode,
-        stdout: stdout.text(),
-        stderr: stderr.text(),
-        truncated: stdout.truncated || stderr.truncated,
-        timedOut,
-        durationMs: Date.now() - started,
-      };
-    } finally {
-      clearTimeout(timer);
-    }
+    const { exitCode, timedOut } = await this.runner.run(
+      { command, cwd: this.dir, timeoutMs: options.timeoutMs },
+      { onStdout: (chunk) => stdout.push(chunk), onStderr: (chunk) => stderr.push(chunk) },
+    );
+    return {
+      exitCode: timedOut ? null : exitCode,
+      stdout: stdout.text(),
+      stderr: stderr.text(),
+      truncated: stdout.truncated || stderr.truncated,
+      timedOut,
+      durationMs: Date.now() - started,
+    };
   }
 
   async stageFile(file: FileToStage): Promise<StagedFile> {
