@@ -1,5 +1,6 @@
 import { FleetHistory } from '../fleet/fleet-history.js';
 import { InstallSlots } from '../fleet/install-slots.js';
+import { DatabaseLeaseBook, MemoryLeaseBook } from '../fleet/install-slot-leases.js';
 import { StandardsStore } from '../standards/standards-store.js';
 import { createDynatraceAccess } from '../activities/dynatrace-access.js';
 import type { EnvironmentAccess } from '../activities/environment-access.js';
@@ -63,7 +64,10 @@ export function buildActivityDeps(
     executors: createExecutors(config, secrets),
     hostLookup: new HostLookupBatcher(hostLookup(dynatrace.environments), config.hosts.lookupBatchMs),
     reportingPollMs: config.hosts.reportingPollMs,
-    installSlots: new InstallSlots(options.registry.db),
+    // The embedded database has one process, so its slots need no database round trip.
+    installSlots: new InstallSlots(
+      options.databaseKind === 'postgresql' ? new DatabaseLeaseBook(options.registry.db) : new MemoryLeaseBook(),
+    ),
     maintenance: { scopeCheckHours: config.maintenance.scopeCheckHours },
     fleetHistory: new FleetHistory(options.registry.db),
     standards: new StandardsStore(options.registry.db),

@@ -8,6 +8,7 @@ import type { CodecKeyring } from '../codec/codec-keyring.js';
 import type { AutopilotConfig } from '../config/config.js';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { keepAliveInterceptors } from '../activities/keep-alive.js';
+import { HEARTBEAT_SENT_AT_MOST_EVERY } from '../shared/heartbeats.js';
 
 const here = fileURLToPath(import.meta.url);
 // Under tsx this module is src/workers/*.ts, in the container dist/workers/*.js.
@@ -36,6 +37,7 @@ export async function createAutopilotWorker(options: AutopilotWorkerOptions): Pr
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath }),
     activities: createActivities(options.activityDeps),
     interceptors: { activity: [keepAliveInterceptors] },
+    maxHeartbeatThrottleInterval: HEARTBEAT_SENT_AT_MOST_EVERY,
     dataConverter: autopilotDataConverter(options.codecKeys),
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,

@@ -63,10 +63,16 @@ export async function EnrollFleet(rawInput: EnrollFleetInput, carried?: FleetCar
   // Registered before the first await, so the progress query answers from the start.
   setHandler(fleetProgressQuery, () => state.progress(input.totalHosts));
 
-  const fleet: Fleet = { input, state, act };
   const fleetId = workflowInfo().workflowId;
-  // Runs from before the change counted every host in flight against the install limits.
+  // Runs from before the change counted every host in flight against the install limits and
+  // onboarded every environment due at once.
   const slotsAtInstall = patched(INSTALL_SLOTS_AT_INSTALL);
+  const fleet: Fleet = {
+    input,
+    state,
+    act,
+    ...(slotsAtInstall ? { onboardingAtOnce: input.concurrency.onboarding } : {}),
+  };
   const admission = slotsAtInstall ? admissionFor(input.concurrency) : input.concurrency;
   const enrollmentInput = (host: FleetHost) => ({
     hostname: host.hostname,
@@ -77,7 +83,12 @@ export async function EnrollFleet(rawInput: EnrollFleetInput, carried?: FleetCar
     ...(input.executor ? { executor: input.executor } : {}),
     ...(input.ssh ? { ssh: input.ssh } : {}),
     ...(input.timeouts ? { timeouts: input.timeouts } : {}),
-    fleet: { workflowId: fleetId, ...(slotsAtInstall ? { installSlots: input.concurrency } : {}) },
+    fleet: {
+      workflowId: fleetId,
+      ...(slotsAtInstall
+        ? { installSlots: { global: input.concurrency.global, perEnvironment: input.concurrency.perEnvironment } }
+        : {}),
+    },
   });
 
   if (!carried) {

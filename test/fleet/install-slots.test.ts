@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openFleetDatabase, type FleetDatabase } from '../../src/database/open-fleet-database.js';
 import { InstallSlots, type InstallSlotRequest } from '../../src/fleet/install-slots.js';
+import { DatabaseLeaseBook, MemoryLeaseBook } from '../../src/fleet/install-slot-leases.js';
 
 describe('install slots: a fleet-wide and per-environment limit on installs, shared through the fleet database', () => {
   let dir: string;
@@ -40,44 +41,50 @@ describe('install slots: a fleet-wide and per-environment limit on installs, sha
     return { got, release, done };
   }
 
-  it('never lets more install than the limits allow, and hands a freed slot to the next waiter at once', async () => {
-    const slots = new InstallSlots(database.db);
-    const order: string[] = [];
-    const a1 = hold(slots, request('fleet-a', 'h1', 'env-1'), order);
-    const a2 = hold(slots, request('fleet-a', 'h2', 'env-1'), order);
-    await Promise.all([a1.got, a2.got]);
-    // env-1 is full (2), the fleet has one slot left: env-2's host takes it, env-1's third waits.
-    const a3 = hold(slots, request('fleet-a', 'h3', 'env-1'), order);
-    const a4 = hold(slots, request('fleet-a', 'h4', 'env-2'), order);
-    await a4.got;
-    const a5 = hold(slots, request('fleet-a', 'h5', 'env-3'), order);
-    await sleep(50);
-    expect(order).toEqual(['h1', 'h2', 'h4']);
-    expect(slots.waiting).toBe(2);
-    expect(await slots.usage('fleet-a')).toEqual({ total: 3, perEnvironment: { 'env-1': 2, 'env-2': 1 } });
-    // Another fleet has slots of its own.
-    const b1 = hold(slots, request('fleet-b', 'b1', 'env-1'), order);
-    await b1.got;
+  it.each([
+    ['in memory (embedded database)', () => new MemoryLeaseBook()],
+    ['in the fleet database', () => new DatabaseLeaseBook(database.db)],
+  ])(
+    '%s: never lets more install than the limits allow, and hands a freed slot to the next waiter at once',
+    async (_, book) => {
+      const slots = new InstallSlots(book());
+      const order: string[] = [];
+      const a1 = hold(slots, request('fleet-a', 'h1', 'env-1'), order);
+      const a2 = hold(slots, request('fleet-a', 'h2', 'env-1'), order);
+      await Promise.all([a1.got, a2.got]);
+      // env-1 is full (2), the fleet has one slot left: env-2's host takes it, env-1's third waits.
+      const a3 = hold(slots, request('fleet-a', 'h3', 'env-1'), order);
+      const a4 = hold(slots, request('fleet-a', 'h4', 'env-2'), order);
+      await a4.got;
+      const a5 = hold(slots, request('fleet-a', 'h5', 'env-3'), order);
+      await sleep(50);
+      expect(order).toEqual(['h1', 'h2', 'h4']);
+      expect(slots.waiting).toBe(2);
+      expect(await slots.usage('fleet-a')).toEqual({ total: 3, perEnvironment: { 'env-1': 2, 'env-2': 1 } });
+      // Another fleet has slots of its own.
+      const b1 = hold(slots, request('fleet-b', 'b1', 'env-1'), order);
+      await b1.got;
 
-    const freedAt = Date.now();
-    a1.release();
-    await a1.done;
-    await a3.got;
-    // Handed over in this process without waiting for the recheck timer.
-    expect(Date.now() - freedAt).toBeLessThan(500);
-    expect(order).toEqual(['h1', 'h2', 'h4', 'b1', 'h3']);
-    a4.release();
-    await a5.got;
-    for (const h of [a2, a3, a5, b1]) h.release();
-    await Promise.all([a2.done, a3.done, a5.done, b1.done]);
-    expect(await slots.usage('fleet-a')).toEqual({ total: 0, perEnvironment: {} });
-    slots.stop();
-  });
+      const freedAt = Date.now();
+      a1.release();
+      await a1.done;
+      await a3.got;
+      // Handed over in this process without waiting for the recheck timer.
+      expect(Date.now() - freedAt).toBeLessThan(500);
+      expect(order).toEqual(['h1', 'h2', 'h4', 'b1', 'h3']);
+      a4.release();
+      await a5.got;
+      for (const h of [a2, a3, a5, b1]) h.release();
+      await Promise.all([a2.done, a3.done, a5.done, b1.done]);
+      expect(await slots.usage('fleet-a')).toEqual({ total: 0, perEnvironment: {} });
+      slots.stop();
+    },
+  );
 
   it('counts slots across workers, gives a retried install its own lease back, and frees a dead worker’s leases when they expire', async () => {
-    const timings = { leaseMs: 1_500, refreshMs: 300, recheckMs: 100 };
-    const dead = new InstallSlots(database.db, timings);
-    const alive = new InstallSlots(database.db, timings);
+    const timings = { refreshMs: 300, recheckMs: 100 };
+    const dead = new InstallSlots(new DatabaseLeaseBook(database.db, 1_500), timings);
+    const alive = new InstallSlots(new DatabaseLeaseBook(database.db, 1_500), timings);
     const order: string[] = [];
     const r = (holder: string) => ({ ...request('fleet-c', holder, `env-${holder}`), global: 2 });
     const d1 = hold(dead, r('d1'), order);
@@ -101,7 +108,7 @@ describe('install slots: a fleet-wide and per-environment limit on installs, sha
   });
 
   it('stops waiting when the activity is cancelled, without taking a slot', async () => {
-    const slots = new InstallSlots(database.db);
+    const slots = new InstallSlots(new MemoryLeaseBook());
     const order: string[] = [];
     const r = (holder: string) => ({ ...request('fleet-d', holder, 'env-1'), global: 1 });
     const first = hold(slots, r('x1'), order);

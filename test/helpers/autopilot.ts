@@ -1,4 +1,5 @@
 import { InstallSlots } from '../../src/fleet/install-slots.js';
+import { MemoryLeaseBook } from '../../src/fleet/install-slot-leases.js';
 import { FleetHistory } from '../../src/fleet/fleet-history.js';
 import { StandardsStore } from '../../src/standards/standards-store.js';
 import { randomBytes } from 'node:crypto';
@@ -95,7 +96,7 @@ export function testActivityDeps(options: {
     dynatrace,
     secrets,
     installers: options.installers ?? new FolderInstallerStore(path.join(options.dir, 'installers')),
-    installSlots: new InstallSlots(options.registry.db),
+    installSlots: new InstallSlots(new MemoryLeaseBook()),
     webhook: options.webhook ?? { publicUrl: undefined, apiKey: undefined },
     executors: {
       default: 'local',

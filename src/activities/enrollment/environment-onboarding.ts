@@ -13,6 +13,7 @@ export interface OnboardedEnvironment {
 export type OnboardingState =
   | { environmentId: string; state: 'ready'; onboarded: OnboardedEnvironment }
   | { environmentId: string; state: 'onboarding'; startedNow: boolean }
+  | { environmentId: string; state: 'not-started' }
   | { environmentId: string; state: 'failed'; reason: string };
 
 const RESTARTABLE = ['TERMINATED', 'TIMED_OUT', 'CANCELLED'];
@@ -21,15 +22,19 @@ const RESTARTABLE = ['TERMINATED', 'TIMED_OUT', 'CANCELLED'];
  * Where each environment's onboarding stands, starting it when there is none (by workflow id, so a
  * thousand hosts of one environment share one onboarding). Returns at once: callers wait with
  * durable timers instead of holding a worker slot. A failed or aborted onboarding is an operator's
- * business: it is reported, not restarted.
+ * business: it is reported, not restarted. With `startAtMost`, it starts at most that many (in the
+ * order given) and reports the rest `not-started`: a fleet onboards a few environments at a time,
+ * so the first are ready in seconds instead of all of them at the end of a long queue.
  */
 export function createEnvironmentOnboardingActivities() {
   return {
     async ensureEnvironmentsOnboarding(input: {
       environments: { customer: string; stage: string }[];
+      startAtMost?: number;
     }): Promise<OnboardingState[]> {
       const client = getClient();
       const states: OnboardingState[] = [];
+      let mayStart = input.startAtMost ?? Number.POSITIVE_INFINITY;
       for (const { customer, stage } of input.environments) {
         const environmentId = environmentIdOf({ customer, stage });
         const handle = client.workflow.getHandle<() => Promise<OnboardCustomerResult>>(
@@ -41,7 +46,10 @@ export function createEnvironmentOnboardingActivities() {
         } catch (err) {
           if (!(err instanceof WorkflowNotFoundError)) throw err;
         }
-        if (status === undefined || RESTARTABLE.includes(status)) {
+        if ((status === undefined || RESTARTABLE.includes(status)) && mayStart <= 0) {
+          states.push({ environmentId, state: 'not-started' });
+        } else if (status === undefined || RESTARTABLE.includes(status)) {
+          mayStart--;
           await startOnboarding(client, { customer, stage }, { taskQueue: activityInfo().taskQueue });
           log.info('Started onboarding for enrollment', { environmentId });
           states.push({ environmentId, state: 'onboarding', startedNow: true });

@@ -40,7 +40,7 @@ export interface EnrollmentToStart {
   input: HostEnrollmentInput;
 }
 
-const ONBOARDING_POLL_MS = 5_000;
+const ONBOARDING_POLL_MS = 2_000;
 const FAILED_ENVIRONMENT_RECHECK_MS = 120_000;
 const QUIET_HOST_MS = 120_000;
 const MAX_LISTED_ISSUES = 200;
@@ -162,7 +162,7 @@ export class FleetState {
     return Object.entries(this.carried.environments)
       .filter(
         ([, e]) =>
-          e.status === 'pending' ||
+          (e.status === 'pending' && now - e.checkedAt >= ONBOARDING_POLL_MS) ||
           (e.status === 'onboarding' && now - e.checkedAt >= ONBOARDING_POLL_MS) ||
           (e.status === 'failed' && now - e.checkedAt >= FAILED_ENVIRONMENT_RECHECK_MS),
       )
@@ -174,12 +174,14 @@ export class FleetState {
    * Where onboarding stands. Hosts of an environment whose onboarding failed or was aborted cannot
    * be enrolled: they are reported, not left waiting forever; re-running the fleet picks them up.
    */
-  onboardingChecked(states: { environmentId: string; state: EnvironmentState['status']; reason?: string }[]): void {
+  onboardingChecked(
+    states: { environmentId: string; state: EnvironmentState['status'] | 'not-started'; reason?: string }[],
+  ): void {
     const c = this.carried;
     for (const s of states) {
       const env = c.environments[s.environmentId]!;
       env.checkedAt = Date.now();
-      env.status = s.state;
+      env.status = s.state === 'not-started' ? 'pending' : s.state;
       if (s.state === 'failed') env.reason = s.reason;
     }
     c.window = c.window.filter((h) => {
@@ -222,6 +224,11 @@ export class FleetState {
     this.carried.tally[environmentId]!.running++;
     this.carried.started++;
     return workflowId;
+  }
+
+  /** Environments whose onboarding runs now. */
+  get onboarding(): number {
+    return Object.values(this.carried.environments).filter((e) => e.status === 'onboarding').length;
   }
 
   /** Hosts the fleet has not heard from for a while (a lost signal, a terminated run). */

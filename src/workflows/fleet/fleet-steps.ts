@@ -23,6 +23,8 @@ export interface Fleet {
   input: z.output<typeof enrollFleetInputSchema>;
   state: FleetState;
   act: ActivityInterfaceFor<FleetActivities>;
+  /** How many environments may be onboarding at once (unset: all that are due, as runs before the limit did). */
+  onboardingAtOnce?: number;
 }
 
 /**
@@ -45,12 +47,18 @@ export async function readInventory({ input, state, act }: Fleet): Promise<void>
 }
 
 /** Asks where onboarding stands for environments that are new, still onboarding, or failed a while ago. */
-export async function checkEnvironments({ state, act }: Fleet): Promise<void> {
+export async function checkEnvironments({ state, act, onboardingAtOnce }: Fleet): Promise<void> {
   const due = state.environmentsToCheck();
   if (due.length === 0) return;
+  const startAtMost = onboardingAtOnce === undefined ? undefined : Math.max(0, onboardingAtOnce - state.onboarding);
   const states = await act.ensureEnvironmentsOnboarding.executeWithOptions(
     { summary: `Onboarding of ${due.length} environment(s)` },
-    [{ environments: due.map(({ customer, stage }) => ({ customer, stage })) }],
+    [
+      {
+        environments: due.map(({ customer, stage }) => ({ customer, stage })),
+        ...(startAtMost === undefined ? {} : { startAtMost }),
+      },
+    ],
   );
   state.onboardingChecked(states);
 }
