@@ -13,8 +13,10 @@ export async function heartbeatWhile<T>(
   everyMs = HEARTBEAT_EVERY_MS,
 ): Promise<T> {
   heartbeatsOnItsOwn(Context.current());
-  heartbeat(details);
-  const beat = setInterval(() => heartbeat(details), everyMs);
+  // Details may change while the work runs (waiting, then installing): each beat sends them as they are.
+  const now = () => (typeof details === 'object' && details !== null ? { ...details } : details);
+  heartbeat(now());
+  const beat = setInterval(() => heartbeat(now()), everyMs);
   try {
     return await work();
   } finally {

@@ -1,6 +1,6 @@
 import type { SearchAttributePair } from '@temporalio/common';
 import { z } from 'zod';
-import { durationSchema, onboardCustomerInputSchema } from './onboarding.js';
+import { durationSchema, enrollmentSettingsSchema, onboardCustomerInputSchema } from './onboarding.js';
 import { AutopilotPhase } from './phases.js';
 import { AUTOPILOT_PHASE, DT_CUSTOMER, DT_ENVIRONMENT_ID, DT_HOST } from './search-attributes.js';
 import { environmentIdOf } from './environment-id.js';
@@ -42,6 +42,13 @@ export const addressSchema = z
   .regex(/^([A-Za-z0-9.-]{1,253}|\[?[0-9A-Fa-f:]{2,39}\]?)$/, { message: 'must be a host name or an IP address' });
 
 const onboardingShape = onboardCustomerInputSchema.shape;
+
+/** An environment ready for hosts: its enrollment settings and the installer its onboarding cached. */
+export const onboardedEnvironmentSchema = z.object({
+  environmentId: z.string(),
+  settings: enrollmentSettingsSchema,
+  installer: z.object({ version: z.string(), sha256: z.string(), fileName: z.string() }),
+});
 
 export const hostEnrollmentInputSchema = z.object({
   hostname: hostnameSchema,
@@ -87,6 +94,8 @@ export const hostEnrollmentInputSchema = z.object({
       installSlots: z
         .object({ global: z.number().int().positive(), perEnvironment: z.number().int().positive() })
         .optional(),
+      /** The environment as the fleet found it onboarded, so the host need not ask again. */
+      environment: onboardedEnvironmentSchema.optional(),
     })
     .optional(),
 });

@@ -8,6 +8,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { HostStatusReport } from '../shared/enrollment.js';
+import { environmentIdOf } from '../shared/environment-id.js';
 import { FailureType } from '../shared/failure-types.js';
 import { enrollFleetInputSchema, type EnrollFleetInput, type FleetHost, type FleetReport } from '../shared/fleet.js';
 import { FleetState, type FleetCarried } from './fleet/fleet-state.js';
@@ -74,22 +75,26 @@ export async function EnrollFleet(rawInput: EnrollFleetInput, carried?: FleetCar
     ...(slotsAtInstall ? { onboardingAtOnce: input.concurrency.onboarding } : {}),
   };
   const admission = slotsAtInstall ? admissionFor(input.concurrency) : input.concurrency;
-  const enrollmentInput = (host: FleetHost) => ({
-    hostname: host.hostname,
-    address: host.address,
-    ...(host.port ? { port: host.port } : {}),
-    customer: host.customer,
-    stage: host.stage,
-    ...(input.executor ? { executor: input.executor } : {}),
-    ...(input.ssh ? { ssh: input.ssh } : {}),
-    ...(input.timeouts ? { timeouts: input.timeouts } : {}),
-    fleet: {
-      workflowId: fleetId,
-      ...(slotsAtInstall
-        ? { installSlots: { global: input.concurrency.global, perEnvironment: input.concurrency.perEnvironment } }
-        : {}),
-    },
-  });
+  const enrollmentInput = (host: FleetHost) => {
+    const environment = slotsAtInstall ? state.onboardedEnvironment(environmentIdOf(host)) : undefined;
+    return {
+      hostname: host.hostname,
+      address: host.address,
+      ...(host.port ? { port: host.port } : {}),
+      customer: host.customer,
+      stage: host.stage,
+      ...(input.executor ? { executor: input.executor } : {}),
+      ...(input.ssh ? { ssh: input.ssh } : {}),
+      ...(input.timeouts ? { timeouts: input.timeouts } : {}),
+      fleet: {
+        workflowId: fleetId,
+        ...(slotsAtInstall
+          ? { installSlots: { global: input.concurrency.global, perEnvironment: input.concurrency.perEnvironment } }
+          : {}),
+        ...(environment ? { environment } : {}),
+      },
+    };
+  };
 
   if (!carried) {
     const summary = await act.describeInventory.executeWithOptions({ summary: 'Read the inventory summary' }, [

@@ -83,9 +83,15 @@ export async function HostEnrollment(input: HostEnrollmentInput): Promise<HostEn
       }
     }
     if (!outcome) {
-      await installOneAgent(enrollment, environment, inspection);
+      const installed = await installOneAgent(enrollment, environment, inspection);
       outcome = inspection.installedVersion ? 'upgraded' : 'installed';
-      entityId = (await awaitHostReporting(enrollment, version))?.entityId ?? 'unverified';
+      if (installed.reporting) {
+        // Reporting already when the install finished: nothing left to wait for.
+        entityId = installed.reporting.entityId;
+        controls.complete('verify', `reporting as ${entityId}`);
+      } else {
+        entityId = (await awaitHostReporting(enrollment, version))?.entityId ?? 'unverified';
+      }
     }
 
     controls.setPhase(AutopilotPhase.Completed);

@@ -1,4 +1,5 @@
 import type { InstallSlots } from '../../src/fleet/install-slots.js';
+import { HostLookupBatcher } from '../../src/dynatrace/host-lookup-batcher.js';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -116,6 +117,8 @@ describe('installOneAgent heartbeats through a slow upload', () => {
       dynatrace: {} as DynatraceAccess,
       // A host enrolled on its own takes no install slot.
       installSlots: {} as InstallSlots,
+      // A host that has not reported yet: the enrollment's verification waits for it.
+      hostLookup: new HostLookupBatcher(() => Promise.resolve([])),
     });
 
     const input: InstallOneAgentInput = {

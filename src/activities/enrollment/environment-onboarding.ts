@@ -1,14 +1,12 @@
 import { activityInfo, getClient, log } from '@temporalio/activity';
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { startOnboarding } from '../../client/start-onboarding.js';
-import { onboardWorkflowId, type EnrollmentSettings, type OnboardCustomerResult } from '../../shared/onboarding.js';
+import type { z } from 'zod';
+import type { onboardedEnvironmentSchema } from '../../shared/enrollment.js';
+import { onboardWorkflowId, type OnboardCustomerResult } from '../../shared/onboarding.js';
 import { environmentIdOf } from '../../shared/environment-id.js';
 
-export interface OnboardedEnvironment {
-  environmentId: string;
-  settings: EnrollmentSettings;
-  installer: { version: string; sha256: string; fileName: string };
-}
+export type OnboardedEnvironment = z.infer<typeof onboardedEnvironmentSchema>;
 
 export type OnboardingState =
   | { environmentId: string; state: 'ready'; onboarded: OnboardedEnvironment }

@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { outputTail } from '../../hosts/bounded-output.js';
 import { shellQuote, type HostTarget } from '../../hosts/executor.js';
 import { installerFileName, type InstallerStore } from '../../installers/installer-store.js';
+import type { HostLookupBatcher, ReportingHost } from '../../dynatrace/host-lookup-batcher.js';
 import type { InstallSlots } from '../../fleet/install-slots.js';
 import type { EnrollmentSettings } from '../../shared/onboarding.js';
 import type { DynatraceAccess } from '../dynatrace-access.js';
@@ -26,6 +27,8 @@ export interface InstalledOneAgent {
   uploaded: boolean;
   durationMs: number;
   outputTail: string;
+  /** The host as its environment saw it right after the install, when it reported with the new version. */
+  reporting?: ReportingHost;
 }
 
 export function createInstallOneAgent(deps: {
@@ -33,6 +36,7 @@ export function createInstallOneAgent(deps: {
   installers: InstallerStore;
   dynatrace: DynatraceAccess;
   installSlots: InstallSlots;
+  hostLookup: HostLookupBatcher;
 }) {
   /**
    * Runs the environment's cached installer on the host: staged by checksum (no per-host download
@@ -48,18 +52,31 @@ export function createInstallOneAgent(deps: {
       const earlier = await installedByEarlierAttempt(input);
       if (earlier) return earlier;
       const { slot } = input;
-      if (!slot) return install(input);
-      details.step = 'waiting for an install slot';
-      heartbeat(details);
-      return deps.installSlots.withSlot(
-        { ...slot, environmentId: input.settings.environmentId },
-        () => {
-          details.step = 'installing';
-          heartbeat(details);
-          return install(input);
-        },
-        cancellationSignal(),
-      );
+      let installed: InstalledOneAgent;
+      if (!slot) installed = await install(input);
+      else {
+        details.step = 'waiting for an install slot';
+        heartbeat({ ...details });
+        installed = await deps.installSlots.withSlot(
+          { ...slot, environmentId: input.settings.environmentId },
+          () => {
+            details.step = 'installing';
+            heartbeat({ ...details });
+            return install(input);
+          },
+          cancellationSignal(),
+        );
+      }
+      // One batched lookup, after the slot is free: most hosts report at once, and then the
+      // enrollment needs no verification step of its own.
+      details.step = 'looking up the host';
+      const reporting = await deps.hostLookup
+        .find(input.settings.environmentId, input.target.hostname)
+        .catch(() => undefined);
+      return reporting &&
+        (reporting.installerVersion === undefined || reporting.installerVersion === input.installer.version)
+        ? { ...installed, reporting }
+        : installed;
     });
   };
 

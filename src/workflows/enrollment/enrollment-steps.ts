@@ -37,6 +37,15 @@ export function hostTarget(plan: HostEnrollmentPlan) {
  * onboarding (which may itself wait for a person) holds no worker slot.
  */
 export function awaitOnboardedEnvironment({ plan, controls, act }: Enrollment): Promise<OnboardedEnvironment> {
+  // A fleet starts a host only once its environment is ready, and says how it found it.
+  const known = plan.fleet?.environment;
+  if (known) {
+    return controls.step(
+      'environment',
+      () => Promise.resolve(known),
+      (r) => `onboarded (as the fleet found it), target OneAgent ${r.installer.version}`,
+    );
+  }
   return controls.step(
     'environment',
     async () => {

@@ -1,3 +1,4 @@
+import type { OnboardedEnvironment } from '../../activities/enrollment/environment-onboarding.js';
 import { environmentIdOf } from '../../shared/environment-id.js';
 import { enrollmentWorkflowId, type HostEnrollmentInput, type HostStatusReport } from '../../shared/enrollment.js';
 import type { EnvironmentTally, FleetHost, FleetIssue, FleetProgress } from '../../shared/fleet.js';
@@ -17,6 +18,8 @@ interface EnvironmentState {
   status: 'pending' | 'onboarding' | 'ready' | 'failed';
   reason?: string;
   checkedAt: number;
+  /** As the fleet found it ready: handed to its hosts, so they need not ask. */
+  onboarded?: OnboardedEnvironment;
 }
 
 /** Everything the fleet carries into its next run when it continues as new. */
@@ -175,13 +178,19 @@ export class FleetState {
    * be enrolled: they are reported, not left waiting forever; re-running the fleet picks them up.
    */
   onboardingChecked(
-    states: { environmentId: string; state: EnvironmentState['status'] | 'not-started'; reason?: string }[],
+    states: {
+      environmentId: string;
+      state: EnvironmentState['status'] | 'not-started';
+      reason?: string;
+      onboarded?: OnboardedEnvironment;
+    }[],
   ): void {
     const c = this.carried;
     for (const s of states) {
       const env = c.environments[s.environmentId]!;
       env.checkedAt = Date.now();
       env.status = s.state === 'not-started' ? 'pending' : s.state;
+      if (s.onboarded) env.onboarded = s.onboarded;
       if (s.state === 'failed') env.reason = s.reason;
     }
     c.window = c.window.filter((h) => {
@@ -224,6 +233,11 @@ export class FleetState {
     this.carried.tally[environmentId]!.running++;
     this.carried.started++;
     return workflowId;
+  }
+
+  /** How the fleet found an environment ready, if it has. */
+  onboardedEnvironment(environmentId: string): OnboardedEnvironment | undefined {
+    return this.carried.environments[environmentId]?.onboarded;
   }
 
   /** Environments whose onboarding runs now. */
