@@ -36,6 +36,7 @@ const { values } = parseArgs({
     'storm-rate': { type: 'string', default: '400' },
     'storm-seconds': { type: 'string', default: '60' },
     'no-baseline': { type: 'boolean', default: false },
+    'baseline-alongside': { type: 'boolean', default: false },
     'no-fleet': { type: 'boolean', default: false },
     'no-storm': { type: 'boolean', default: false },
     'no-maintenance': { type: 'boolean', default: false },
@@ -65,6 +66,8 @@ let fleet: Awaited<ReturnType<typeof runFleetBenchmark>> | undefined;
 let fleetCluster: Awaited<ReturnType<typeof runClusterRollout>> | undefined;
 const knobs = { latencyMs: latency, latencyJitterMs: latency / 2, throttle: { maxConcurrent: 5, queueSize: 50 } };
 if (!values['no-fleet']) {
+  // The worker runs the production build, as the image does (and as a restart costs in production).
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: projectRoot, stdio: 'inherit' });
   const stack = await startBenchStack({ dir: mkdtempSync(path.join(os.tmpdir(), 'autopilot-bench-')), knobs });
   try {
     fleet = await runFleetBenchmark(stack, {
@@ -74,6 +77,8 @@ if (!values['no-fleet']) {
       concurrency: { global: Number(values.concurrency), perEnvironment: Number(values['per-environment']) },
       apiLatencyMs: latency,
       baseline: !values['no-baseline'],
+      baselineAlongside: values['baseline-alongside'],
+      workerEntry: 'build',
       log,
     });
   } finally {
@@ -82,8 +87,6 @@ if (!values['no-fleet']) {
   if (values.cluster) {
     const workers = Number(values['cluster-workers']);
     log(`Fleet roll-out on the production topology: Temporal on PostgreSQL, ${workers} workers`);
-    // The cluster runs the production build, as the image does.
-    execFileSync('npm', ['run', '--silent', 'build'], { cwd: projectRoot, stdio: 'inherit' });
     const dir = mkdtempSync(path.join(os.tmpdir(), 'autopilot-bench-cluster-'));
     try {
       fleetCluster = await runClusterRollout({
@@ -194,7 +197,7 @@ const report = [
   `${startedAt} on ${machine.cpus} cores (${machine.cpuModel ?? 'unknown CPU'}), ${machine.memoryGiB} GiB; ` +
     'everything (Temporal dev server with SQLite, worker, simulator, load generator) on this one machine. ' +
     'Reproduce with `npm run bench` (options: `--hosts`, `--environments`, `--install-ms`, `--concurrency`, `--notifications`, `--storm-rate`, `--storm-seconds`, ' +
-    '`--maintenance-environments`, `--fleet-view-environments`, `--standards-environments`; `--cluster [--cluster-workers N]` runs the roll-out ' +
+    '`--maintenance-environments`, `--fleet-view-environments`, `--standards-environments`; `--baseline-alongside` runs the naive script at the same time as ours, on a simulator of its own; `--cluster [--cluster-workers N]` runs the roll-out ' +
     'on the production topology as well; `--no-fleet`, `--no-storm`, `--no-maintenance`, ' +
     '`--no-fleet-view`, `--no-standards` skip a section).',
   '',

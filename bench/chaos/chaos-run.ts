@@ -16,6 +16,8 @@ export interface ChaosOptions {
   /** Restarts of the Temporal dev server (same SQLite file). */
   serverRestarts: number;
   faults: NonNullable<SimulatorKnobsInput['faults']>;
+  /** Which worker entry point runs (see WorkerSettings.entry). */
+  workerEntry?: 'source' | 'build';
   log?: (line: string) => void;
 }
 
@@ -122,7 +124,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const rollout = await runFleetRollout(stack, {
       hosts: fleetHosts('cx', options.hosts, options.environments),
       concurrency: options.concurrency,
-      worker: { installMs: options.installMs, perEnvironmentRequests: 5 },
+      worker: {
+        installMs: options.installMs,
+        perEnvironmentRequests: 5,
+        ...(options.workerEntry ? { entry: options.workerEntry } : {}),
+      },
       during: disrupt,
       log,
     });

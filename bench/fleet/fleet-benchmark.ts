@@ -5,6 +5,8 @@ import { runFleetRollout, type FleetRolloutResult } from './fleet-rollout.js';
 import { fleetLowerBound, type LowerBound } from './lower-bound.js';
 import { runNaiveBaseline, type NaiveResult } from './naive-baseline.js';
 import { countsSince, type SimulatorCounts } from './simulator-counts.js';
+import { DynatraceClient } from '../../src/dynatrace/index.js';
+import { startDynatraceSimulator, type DynatraceSimulator } from '../../sandbox/dynatrace/index.js';
 
 export interface FleetBenchmarkOptions {
   hosts: number;
@@ -13,6 +15,13 @@ export interface FleetBenchmarkOptions {
   concurrency: { global: number; perEnvironment: number };
   apiLatencyMs: number;
   baseline: boolean;
+  /**
+   * Runs the naive script at the same time as ours, against a simulator of its own (same knobs), so
+   * each is counted apart; both then share the machine's cores.
+   */
+  baselineAlongside?: boolean;
+  /** Which worker entry point runs (see WorkerSettings.entry). */
+  workerEntry?: 'source' | 'build';
   log: (line: string) => void;
 }
 
@@ -38,25 +47,55 @@ export async function runFleetBenchmark(
     `Fleet roll-out: ${options.hosts} hosts, ${options.environments} environments, install ${options.installMs / 1000} s, ` +
       `${options.concurrency.global} at a time (${options.concurrency.perEnvironment} per environment)`,
   );
-  const ours = await runFleetRollout(stack, {
-    hosts: fleetHosts('ap', options.hosts, options.environments),
-    concurrency: options.concurrency,
-    worker: { installMs: options.installMs, perEnvironmentRequests: 5 },
-    log,
-  });
-  log(`  ours: ${ours.wallSeconds.toFixed(1)} s, ${ours.counts.apiRequests} API calls, ${ours.report.done} done`);
-
-  let baseline: FleetBenchmarkResult['baseline'];
-  if (options.baseline) {
-    log('Naive per-host script, same concurrency, same simulator, fresh environments');
-    const since = countsSince(stack.simulator);
+  const runOurs = () =>
+    runFleetRollout(stack, {
+      hosts: fleetHosts('ap', options.hosts, options.environments),
+      concurrency: options.concurrency,
+      worker: {
+        installMs: options.installMs,
+        perEnvironmentRequests: 5,
+        ...(options.workerEntry ? { entry: options.workerEntry } : {}),
+      },
+      log,
+    }).then((ours) => {
+      log(`  ours: ${ours.wallSeconds.toFixed(1)} s, ${ours.counts.apiRequests} API calls, ${ours.report.done} done`);
+      return ours;
+    });
+  const runBaseline = async (): Promise<FleetBenchmarkResult['baseline']> => {
+    if (!options.baseline) return undefined;
+    if (!options.baselineAlongside) {
+      log('Naive per-host script, same concurrency, same simulator, fresh environments');
+      return naive(stack.simulator, stack.dynatrace, stack.clusterToken);
+    }
+    log('Naive per-host script alongside ours: same concurrency, a simulator of its own with the same knobs');
+    const own = await startDynatraceSimulator({
+      knobs: stack.simulator.knobs,
+      clusterTokens: [{ name: 'admin', scopes: ['ServiceProviderAPI', 'EnvironmentTokenManagement'] }],
+    });
+    try {
+      const client = new DynatraceClient({
+        baseUrl: own.url,
+        maxConcurrentPerEnvironment: 50,
+        requestTimeoutMs: 30_000,
+      });
+      return await naive(own, client, own.clusterTokens.admin!);
+    } finally {
+      await own.stop();
+    }
+  };
+  const naive = async (
+    simulator: DynatraceSimulator,
+    dynatrace: DynatraceClient,
+    clusterToken: string,
+  ): Promise<FleetBenchmarkResult['baseline']> => {
+    const since = countsSince(simulator);
     const started = Date.now();
     const timeline: { t: number; done: number }[] = [];
     let lastSample = 0;
     let lastLogged = 0;
     const result = await runNaiveBaseline({
-      dynatrace: stack.dynatrace,
-      clusterToken: stack.clusterToken,
+      dynatrace,
+      clusterToken,
       hosts: fleetHosts('nv', options.hosts, options.environments),
       concurrency: options.concurrency.global,
       installMs: options.installMs,
@@ -74,10 +113,18 @@ export async function runFleetBenchmark(
       },
     });
     timeline.push({ t: result.wallSeconds, done: result.done + result.failed });
-    baseline = { ...result, counts: since(), hostsPerSecond: options.hosts / result.wallSeconds, timeline };
+    const baseline = { ...result, counts: since(), hostsPerSecond: options.hosts / result.wallSeconds, timeline };
     log(
       `  baseline: ${result.wallSeconds.toFixed(1)} s, ${baseline.counts.apiRequests} API calls, ${result.done} done`,
     );
+    return baseline;
+  };
+  let ours: FleetRolloutResult;
+  let baseline: FleetBenchmarkResult['baseline'];
+  if (options.baselineAlongside) [ours, baseline] = await Promise.all([runOurs(), runBaseline()]);
+  else {
+    ours = await runOurs();
+    baseline = await runBaseline();
   }
 
   const lowerBound = fleetLowerBound({
@@ -97,6 +144,7 @@ export async function runFleetBenchmark(
       concurrency: options.concurrency,
       apiLatencyMs: options.apiLatencyMs,
       baseline: options.baseline,
+      baselineAlongside: options.baselineAlongside ?? false,
     },
     ours,
     ...(baseline ? { baseline } : {}),

@@ -125,6 +125,12 @@ export function fleetMarkdown(r: FleetBenchmarkResult): string[] {
     `Install time ${r.settings.installMs / 1000} s per host (local executor), ${r.settings.concurrency.global} hosts at a time, ` +
       `at most ${r.settings.concurrency.perEnvironment} per environment; simulator latency ${r.settings.apiLatencyMs} ms ` +
       `± ${r.settings.apiLatencyMs / 2} ms, 5 concurrent requests per environment before it queues and answers 429.`,
+    ...(r.settings.baselineAlongside && b
+      ? [
+          '',
+          'The naive script ran at the same time as Autopilot, against a simulator of its own with the same knobs: both shared this machine’s cores.',
+        ]
+      : []),
     '',
     '| | Autopilot | naive script | Autopilot / naive |',
     '| --- | ---: | ---: | ---: |',

@@ -27,9 +27,9 @@ export const enrollFleetInputSchema = z.object({
       global: z.number().int().min(1).max(5000).default(100),
       perEnvironment: z.number().int().min(1).max(1000).default(10),
       /** Environments being onboarded at once (in inventory order), so the first are ready in seconds. */
-      onboarding: z.number().int().min(1).max(500).default(10),
+      onboarding: z.number().int().min(1).max(500).default(20),
     })
-    .default({ global: 100, perEnvironment: 10, onboarding: 10 }),
+    .default({ global: 100, perEnvironment: 10, onboarding: 20 }),
   executor: z.enum(['ssh', 'local']).optional(),
   ssh: hostEnrollmentInputSchema.shape.ssh,
   timeouts: hostEnrollmentInputSchema.shape.timeouts.optional(),
