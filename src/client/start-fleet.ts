@@ -22,6 +22,9 @@ export async function startFleet(
     workflowId: enrollFleetWorkflowId(inventory.ref),
     workflowIdConflictPolicy: 'USE_EXISTING',
     workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+    // A fleet's task handles hundreds of hosts' news at once; on a worker busy with thousands of
+    // host tasks it took longer than the default 10 s, and a timed-out task is replayed in full.
+    workflowTaskTimeout: '1 minute',
     staticSummary: `Enroll ${inventory.total} hosts into ${Object.keys(inventory.environments).length} environments`,
     typedSearchAttributes: [{ key: AUTOPILOT_PHASE, value: AutopilotPhase.Running }],
   });
