@@ -50,11 +50,6 @@ export class LocalExecutor implements HostExecutor {
     mkdirSync(dir, { recursive: true });
     return work(new LocalSession(dir, this.options.simulatedInstallMs ?? 0, this.runner));
   }
-
-  /** Ends the command runner process (it also ends by itself when this process exits). */
-  close(): void {
-    this.runner.stop();
-  }
 }
 
 class LocalSession implements HostSession {
