@@ -23,7 +23,8 @@ import {
 } from '../src/temporal/connect.js';
 import { ensureSearchAttributes } from '../src/temporal/ensure-search-attributes.js';
 import { installRuntime } from '../src/workers/runtime.js';
-import { createAutopilotWorker } from '../src/workers/create-worker.js';
+import { createAutopilotWorkers } from '../src/workers/create-worker.js';
+import { fleetTaskQueue } from '../src/shared/task-queues.js';
 import { openFleetDatabase } from '../src/database/open-fleet-database.js';
 import { startFleetServer } from '../src/fleet-server/start-fleet-server.js';
 import { buildFleetPage } from '../scripts/build-fleet-page.js';
@@ -103,8 +104,8 @@ async function main(): Promise<void> {
       databaseKind: database.kind,
       ...(sandboxAws ? { aws: sandboxAws.clients } : {}),
     });
-    const worker = await createAutopilotWorker({ config, connection: nativeConnection, codecKeys, activityDeps });
-    const running = worker.run();
+    const workers = await createAutopilotWorkers({ config, connection: nativeConnection, codecKeys, activityDeps });
+    const running = workers.run();
 
     const connection = await connectClient(access);
     stoppers.push({ name: 'client connection', stop: () => connection.close() });
@@ -158,7 +159,7 @@ async function main(): Promise<void> {
         ? [`  Webhook      ${webhook.url}/webhooks/dynatrace/<environmentId>`]
         : ['  Webhook      off (set WEBHOOK_API_KEY to receive problem notifications)']),
       `  Fleet        ${fleet.url} (status page, /fleet/api, /metrics; scanned every ${config.fleetScan.intervalSeconds} s)`,
-      `  Task queue   ${config.temporal.taskQueue} (namespace ${config.temporal.namespace})`,
+      `  Task queue   ${config.temporal.taskQueue}, fleets on ${fleetTaskQueue(config.temporal.taskQueue)} (namespace ${config.temporal.namespace})`,
       ...(metricsAddress ? [`  Metrics      http://${metricsAddress}/metrics`] : []),
       `  Worker       ${identity}, self-check passed in ${Date.now() - started} ms`,
       ...(demo && sandboxAws

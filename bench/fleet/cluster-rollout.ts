@@ -1,3 +1,4 @@
+import { fleetTaskQueue } from '../../src/shared/task-queues.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -107,7 +108,9 @@ export async function runClusterRollout(options: ClusterRolloutOptions): Promise
     const { peakMemoryBytes, cpuSeconds } = usage.stop();
 
     const byType = new Map<string, number[]>();
-    for await (const run of cluster.client.workflow.list({ query: `TaskQueue = "${cluster.taskQueue}"` })) {
+    for await (const run of cluster.client.workflow.list({
+      query: `TaskQueue IN ("${cluster.taskQueue}", "${fleetTaskQueue(cluster.taskQueue)}")`,
+    })) {
       const list = byType.get(run.type) ?? [];
       list.push(run.historyLength);
       byType.set(run.type, list);

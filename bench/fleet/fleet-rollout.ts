@@ -1,3 +1,4 @@
+import { fleetTaskQueue } from '../../src/shared/task-queues.js';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -148,7 +149,9 @@ export async function runFleetRollout(stack: BenchStack, options: FleetRolloutOp
   const byType = new Map<string, number[]>();
   const failedWorkflows: { workflowId: string; type: string }[] = [];
   const sample: string[] = [];
-  for await (const run of stack.client.workflow.list({ query: `TaskQueue = "${taskQueue}"` })) {
+  for await (const run of stack.client.workflow.list({
+    query: `TaskQueue IN ("${taskQueue}", "${fleetTaskQueue(taskQueue)}")`,
+  })) {
     if (run.type === HOST_ENROLLMENT && sample.length < 100) sample.push(run.workflowId);
     const list = byType.get(run.type) ?? [];
     list.push(run.historyLength);

@@ -39,7 +39,7 @@ import {
  * signal, update or query gone; a field a client reads gone or retyped; a new required input) must
  * raise the major version: the generator refuses to write one without it.
  */
-export const CONTRACT_VERSION = '1.1.0';
+export const CONTRACT_VERSION = '1.2.0';
 
 interface Message {
   name: string;

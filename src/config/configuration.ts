@@ -131,7 +131,7 @@ export const configuration = {
     taskQueue: setting('AUTOPILOT_TASK_QUEUE', identifier, {
       table: 'general',
       default: 'dynatrace-autopilot',
-      doc: 'task queue of the worker and every workflow',
+      doc: 'task queue of the worker and every workflow; fleet coordinators run on `<queue>-fleets`, polled by the same worker process',
     }),
     /** TLS towards the frontend (mTLS with a client pair); `undefined` is plaintext. */
     tls: derived(

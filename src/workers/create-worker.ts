@@ -2,13 +2,14 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NativeConnection } from '@temporalio/worker';
-import { Worker, type WorkerOptions } from '@temporalio/worker';
-import { autopilotDataConverter } from '../codec/data-converter.js';
+import { bundleWorkflowCode, Worker, type WorkerOptions } from '@temporalio/worker';
+import { autopilotDataConverter, failureConverterPath } from '../codec/data-converter.js';
 import type { CodecKeyring } from '../codec/codec-keyring.js';
 import type { AutopilotConfig } from '../config/config.js';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { keepAliveInterceptors } from '../activities/keep-alive.js';
 import { HEARTBEAT_SENT_AT_MOST_EVERY } from '../shared/heartbeats.js';
+import { fleetTaskQueue } from '../shared/task-queues.js';
 
 const here = fileURLToPath(import.meta.url);
 // Under tsx this module is src/workers/*.ts, in the container dist/workers/*.js.
@@ -23,6 +24,8 @@ export interface AutopilotWorkerOptions {
   codecKeys: CodecKeyring;
   /** A bundle produced by `bundleWorkflowCode`; tests pass one so that only one bundle is built per run. */
   workflowBundlePath?: string;
+  /** Or its code, built in this process. */
+  workflowBundleCode?: string;
   taskQueue?: string;
   overrides?: Partial<WorkerOptions>;
 }
@@ -34,7 +37,11 @@ export async function createAutopilotWorker(options: AutopilotWorkerOptions): Pr
     connection,
     namespace: config.temporal.namespace,
     taskQueue: options.taskQueue ?? config.temporal.taskQueue,
-    ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath }),
+    ...(options.workflowBundleCode
+      ? { workflowBundle: { code: options.workflowBundleCode } }
+      : bundlePath
+        ? { workflowBundle: { codePath: bundlePath } }
+        : { workflowsPath }),
     activities: createActivities(options.activityDeps),
     interceptors: { activity: [keepAliveInterceptors] },
     maxHeartbeatThrottleInterval: HEARTBEAT_SENT_AT_MOST_EVERY,
@@ -61,4 +68,61 @@ export async function createAutopilotWorker(options: AutopilotWorkerOptions): Pr
     shutdownForceTime: '30 seconds',
     ...options.overrides,
   });
+}
+
+/** The workers of one process: the hosts' and every other workflow's, and the fleet coordinators'. */
+export interface AutopilotWorkers {
+  main: Worker;
+  fleets: Worker;
+  /** Runs both until shutdown; if one fails, the other is shut down too and the failure rethrown. */
+  run(): Promise<void>;
+  shutdown(): void;
+}
+
+/**
+ * A coordinator handles a few tasks at a time, each carrying many hosts' news: a handful of slots,
+ * its own sticky cache and pollers, and the activities it schedules (inventory pages, starts,
+ * onboarding checks) run next to it.
+ */
+const FLEET_WORKER: Partial<WorkerOptions> = {
+  maxConcurrentWorkflowTaskExecutions: 4,
+  maxCachedWorkflows: 50,
+  maxConcurrentActivityTaskExecutions: 20,
+  workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: 2 },
+  activityTaskPollerBehavior: { type: 'simple-maximum', maximum: 2 },
+};
+
+export async function createAutopilotWorkers(options: AutopilotWorkerOptions): Promise<AutopilotWorkers> {
+  const taskQueue = options.taskQueue ?? options.config.temporal.taskQueue;
+  // Bundled once for both when no prebuilt bundle is at hand (sandbox under tsx).
+  const bundlePath = options.workflowBundlePath ?? (existsSync(prebuiltBundle) ? prebuiltBundle : undefined);
+  const bundle = bundlePath
+    ? { workflowBundlePath: bundlePath }
+    : { workflowBundleCode: (await bundleWorkflowCode({ workflowsPath, failureConverterPath })).code };
+  const main = await createAutopilotWorker({ ...options, ...bundle, taskQueue });
+  const fleets = await createAutopilotWorker({
+    ...options,
+    ...bundle,
+    taskQueue: fleetTaskQueue(taskQueue),
+    overrides: FLEET_WORKER,
+  });
+  const shutdown = () => {
+    for (const w of [main, fleets]) if (w.getState() === 'RUNNING') w.shutdown();
+  };
+  return {
+    main,
+    fleets,
+    shutdown,
+    async run() {
+      const stopOthersOnFailure = async (run: Promise<void>) => {
+        try {
+          await run;
+        } catch (err) {
+          shutdown();
+          throw err;
+        }
+      };
+      await Promise.all([main.run(), fleets.run()].map(stopOthersOnFailure));
+    },
+  };
 }

@@ -10,11 +10,12 @@ import {
 } from '../temporal/connect.js';
 import { applySchedulesAtStart } from './apply-schedules.js';
 import { installRuntime } from './runtime.js';
-import { createAutopilotWorker } from './create-worker.js';
+import { createAutopilotWorkers } from './create-worker.js';
 import { openFleetDatabase, FleetDatabaseError } from '../database/open-fleet-database.js';
 import { EnvironmentRegistry } from '../registry/environment-registry.js';
 import { buildActivityDeps } from './activity-deps.js';
 import { clusterEndpoints } from './cluster-endpoints.js';
+import { fleetTaskQueue } from '../shared/task-queues.js';
 
 /**
  * The worker process on its own (containers, production). `npm start` embeds the same worker next to
@@ -45,7 +46,7 @@ async function main(): Promise<void> {
   const access = temporalAccess(config);
   const connection = await connectWorker(access);
   try {
-    const worker = await createAutopilotWorker({
+    const workers = await createAutopilotWorkers({
       config,
       connection,
       activityDeps,
@@ -64,8 +65,9 @@ async function main(): Promise<void> {
       codecKey: codecKeys.primary.id,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
+      fleetTaskQueue: fleetTaskQueue(config.temporal.taskQueue),
     });
-    await worker.run();
+    await workers.run();
     logger.info('Worker stopped');
   } finally {
     await connection.close();

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFleet } from '../../src/client/start-fleet.js';
+import { HOST_ENROLLMENT } from '../../src/shared/enrollment.js';
 import type { FleetHost } from '../../src/shared/fleet.js';
+import { fleetTaskQueue } from '../../src/shared/task-queues.js';
 import { ONBOARD_CUSTOMER } from '../../src/shared/onboarding.js';
 import { fleetProgressQuery } from '../../src/workflows/shared/fleet-signals.js';
 import { startTestbed, type Testbed } from '../helpers/autopilot.js';
@@ -83,6 +85,13 @@ describe('EnrollFleet: 500 hosts across 20 environments with the local executor'
       expect(report.runs).toBeGreaterThan(1);
       expect(runs).toHaveLength(report.runs);
       for (const run of runs) expect(run.historyLength).toBeLessThanOrEqual(HISTORY_LIMIT + 400);
+      // The fleet coordinates from its own queue; its hosts run on the main one.
+      for (const run of runs) expect(run.taskQueue).toBe(fleetTaskQueue(tb.taskQueue));
+      const hostRuns = [];
+      for await (const run of tb.env.client.workflow.list({ query: `WorkflowType = '${HOST_ENROLLMENT}'` }))
+        if (run.workflowId.startsWith('enroll:fleet')) hostRuns.push(run.taskQueue);
+      expect(hostRuns).toHaveLength(500);
+      expect(new Set(hostRuns)).toEqual(new Set([tb.taskQueue]));
 
       const stats = await tb.dt.stats();
       expect(stats.created.environments).toBe(20);

@@ -28,6 +28,7 @@ import { hostLookup } from '../../src/workers/activity-deps.js';
 import type { TestAws } from './aws.js';
 import { startTestCluster, type TestCluster } from './simulator.js';
 import { connectToTestServer, createTestWorker, uniqueTaskQueue } from './temporal.js';
+import { fleetTaskQueue } from '../../src/shared/task-queues.js';
 
 /** Runs activities outside a worker (heartbeats and logs go nowhere), for tests that call them one by one. */
 export function quietActivityEnvironment(): MockActivityEnvironment {
@@ -167,6 +168,16 @@ export async function startTestbed(
   });
   const taskQueue = uniqueTaskQueue('testbed');
   let previous: Worker | undefined;
+  // Fleets run on their coordinators' queue, as with the product's workers: a worker there runs in
+  // the background next to each worker a test asks for.
+  let fleets: { worker: Worker; running: Promise<void> } | undefined;
+  const stopWorkers = async () => {
+    if (previous) await stopWorker(previous);
+    if (fleets) {
+      await stopWorker(fleets.worker);
+      await fleets.running;
+    }
+  };
   return {
     env,
     dt,
@@ -176,12 +187,15 @@ export async function startTestbed(
     dir,
     async worker(overrides = {}) {
       // A test that timed out leaves its worker polling; one failure must not fail every later test.
-      if (previous) await stopWorker(previous);
-      previous = await createTestWorker(env, { taskQueue, activities: createActivities({ ...deps, ...overrides }) });
+      await stopWorkers();
+      const activities = createActivities({ ...deps, ...overrides });
+      previous = await createTestWorker(env, { taskQueue, activities });
+      const fleetWorker = await createTestWorker(env, { taskQueue: fleetTaskQueue(taskQueue), activities });
+      fleets = { worker: fleetWorker, running: fleetWorker.run().catch(() => undefined) };
       return previous;
     },
     async teardown() {
-      if (previous) await stopWorker(previous);
+      await stopWorkers();
       await dt.stop();
       await database.close();
       await env.teardown();

@@ -28,9 +28,13 @@ const PARALLEL_STARTS = 25;
  * enrollment is independent and only its result signal reaches the fleet. Deterministic ids make
  * a retry of this activity find the runs it already started.
  */
-export async function startEnrollments(input: { enrollments: EnrollmentToStart[] }): Promise<EnrollmentStart[]> {
+export async function startEnrollments(input: {
+  enrollments: EnrollmentToStart[];
+  /** Where the enrollments run (unset: this activity's queue, as fleets before coordinator queues had it). */
+  taskQueue?: string;
+}): Promise<EnrollmentStart[]> {
   const client = getClient();
-  const { taskQueue } = activityInfo();
+  const taskQueue = input.taskQueue ?? activityInfo().taskQueue;
   const start = async ({ workflowId, environmentId, input: args }: EnrollmentToStart): Promise<EnrollmentStart> => {
     try {
       await client.workflow.start(HOST_ENROLLMENT, {

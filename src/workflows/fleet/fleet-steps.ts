@@ -64,7 +64,7 @@ export async function checkEnvironments({ state, act, onboardingAtOnce }: Fleet)
 }
 
 /** Starts what the limits allow; a host whose start is refused for good is counted as failed. */
-export async function startEnrollments({ state, act }: Fleet, toStart: EnrollmentToStart[]): Promise<void> {
+export async function startEnrollments({ input, state, act }: Fleet, toStart: EnrollmentToStart[]): Promise<void> {
   if (toStart.length === 0) return;
   const couldNotStart = (workflowId: string, reason: string) =>
     state.finish(workflowId, `could not start its enrollment: ${reason}`);
@@ -73,7 +73,7 @@ export async function startEnrollments({ state, act }: Fleet, toStart: Enrollmen
       // It heartbeats per start: a worker killed mid-way is noticed in seconds, not after the
       // two-minute start-to-close, which stalled every new start of a chaos run that long.
       { summary: `Start ${toStart.length} host enrollment(s)`, heartbeatTimeout: '20 seconds' },
-      [{ enrollments: toStart }],
+      [{ enrollments: toStart, ...(input.hostTaskQueue ? { taskQueue: input.hostTaskQueue } : {}) }],
     );
     for (const r of results) if (r.outcome === 'failed') couldNotStart(r.workflowId, r.reason ?? 'refused');
     return;
