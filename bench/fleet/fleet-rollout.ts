@@ -9,7 +9,7 @@ import { FolderInventoryStore } from '../../src/inventory/folder-inventory-store
 import type { FleetHost, FleetReport } from '../../src/shared/fleet.js';
 import { fleetProgressQuery } from '../../src/workflows/shared/fleet-signals.js';
 import type { BenchStack } from '../harness/bench-stack.js';
-import { ProcessUsageSampler } from '../harness/process-usage.js';
+import { processMemory, ProcessUsageSampler } from '../harness/process-usage.js';
 import { startWorkerProcess, workerDirs, type WorkerProcess, type WorkerSettings } from '../harness/worker-process.js';
 import { countsSince, type SimulatorCounts } from './simulator-counts.js';
 
@@ -60,6 +60,8 @@ export interface FleetRolloutResult {
   hostHistory: HostHistoryCost;
   failedWorkflows: { workflowId: string; type: string }[];
   timeline: { t: number; done: number }[];
+  /** The worker's resident memory as the roll-out went on (sampled with the progress), to show how it grows. */
+  workerMemory: { done: number; rssBytes: number }[];
   workerRestarts: number;
 }
 
@@ -98,6 +100,7 @@ export async function runFleetRollout(stack: BenchStack, options: FleetRolloutOp
   };
 
   const timeline: { t: number; done: number }[] = [];
+  const workerMemory: { done: number; rssBytes: number }[] = [];
   let finished = false;
   const sampling = (async () => {
     let lastLogged = 0;
@@ -106,9 +109,12 @@ export async function runFleetRollout(stack: BenchStack, options: FleetRolloutOp
       if (p) {
         const t = (Date.now() - started) / 1000;
         timeline.push({ t, done: p.done });
+        const memory = worker.pid === undefined ? undefined : processMemory(worker.pid);
+        if (memory) workerMemory.push({ done: p.done, rssBytes: memory.rss });
         if (t - lastLogged >= 30) {
           lastLogged = t;
-          log(`  ${t.toFixed(0)} s: ${p.done}/${p.total} hosts`);
+          const rss = memory ? `, worker RSS ${(memory.rss / 2 ** 20).toFixed(0)} MiB` : '';
+          log(`  ${t.toFixed(0)} s: ${p.done}/${p.total} hosts${rss}`);
         }
       }
       await sleep(2_000);
@@ -179,6 +185,7 @@ export async function runFleetRollout(stack: BenchStack, options: FleetRolloutOp
     hostHistory,
     failedWorkflows,
     timeline,
+    workerMemory,
     workerRestarts: restarts,
   };
 }

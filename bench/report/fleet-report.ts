@@ -181,6 +181,7 @@ export function fleetMarkdown(r: FleetBenchmarkResult): string[] {
             `${r.ours.hostHistory.timers} timers.`,
         ]
       : []),
+    ...memoryGrowth(r),
     ...cpuProfile(r),
     '',
     '![hosts over time](fleet-progress.svg)',
@@ -191,4 +192,17 @@ export function fleetMarkdown(r: FleetBenchmarkResult): string[] {
     ...fleetTargets(r).map((t) => `| ${t.target} | ${t.measured} | ${verdict(t.ok)} |`),
   ];
   return lines;
+}
+
+/** Worker RSS when a quarter, half, three quarters and all of the hosts were done: how memory grows with the fleet. */
+function memoryGrowth(r: FleetBenchmarkResult): string[] {
+  const samples = r.ours.workerMemory ?? [];
+  if (samples.length === 0) return [];
+  const total = r.ours.report.total;
+  const points = [0.25, 0.5, 0.75, 1].map((share) => {
+    const done = Math.round(total * share);
+    const at = samples.find((s) => s.done >= done) ?? samples.at(-1)!;
+    return `${done.toLocaleString('en-US')} done: ${n(at.rssBytes / MiB, 0)} MiB`;
+  });
+  return ['', `Worker RSS as the roll-out went on: ${points.join(', ')}.`];
 }
