@@ -37,7 +37,7 @@ export const enrollFleetInputSchema = z.object({
   pageSize: z.number().int().min(10).max(2000).default(500),
   /** The run continues as new once its history has this many events. */
   historyLimit: z.number().int().min(200).max(40_000).default(8_000),
-  /** The task queue its hosts' enrollments run on (unset: the fleet's own). */
+  /** The task queue its hosts' enrollments and its environments' onboardings run on (unset: the fleet's own). */
   hostTaskQueue: z.string().min(1).max(1000).optional(),
 });
 export type EnrollFleetInput = z.input<typeof enrollFleetInputSchema>;

@@ -101,7 +101,10 @@ describe('EnrollFleet: 500 hosts across 20 environments with the local executor'
       expect(stats.hostsConnected).toBe(500);
       const onboardings = [];
       for await (const run of tb.env.client.workflow.list({ query: `WorkflowType = '${ONBOARD_CUSTOMER}'` })) {
-        if (run.workflowId.startsWith('onboard:fleet')) onboardings.push(run.workflowId);
+        if (run.workflowId.startsWith('onboard:fleet')) {
+          onboardings.push(run.workflowId);
+          expect(run.taskQueue, run.workflowId).toBe(tb.taskQueue);
+        }
       }
       expect(onboardings).toHaveLength(20);
       expect(new Set(onboardings).size).toBe(20);

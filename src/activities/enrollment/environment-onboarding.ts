@@ -29,6 +29,8 @@ export function createEnvironmentOnboardingActivities() {
     async ensureEnvironmentsOnboarding(input: {
       environments: { customer: string; stage: string }[];
       startAtMost?: number;
+      /** Where onboardings it starts run (unset: this activity's queue). */
+      taskQueue?: string;
     }): Promise<OnboardingState[]> {
       const client = getClient();
       const states: OnboardingState[] = [];
@@ -48,7 +50,11 @@ export function createEnvironmentOnboardingActivities() {
           states.push({ environmentId, state: 'not-started' });
         } else if (status === undefined || RESTARTABLE.includes(status)) {
           mayStart--;
-          await startOnboarding(client, { customer, stage }, { taskQueue: activityInfo().taskQueue });
+          await startOnboarding(
+            client,
+            { customer, stage },
+            { taskQueue: input.taskQueue ?? activityInfo().taskQueue },
+          );
           log.info('Started onboarding for enrollment', { environmentId });
           states.push({ environmentId, state: 'onboarding', startedNow: true });
         } else if (status === 'RUNNING') {

@@ -47,7 +47,7 @@ export async function readInventory({ input, state, act }: Fleet): Promise<void>
 }
 
 /** Asks where onboarding stands for environments that are new, still onboarding, or failed a while ago. */
-export async function checkEnvironments({ state, act, onboardingAtOnce }: Fleet): Promise<void> {
+export async function checkEnvironments({ input, state, act, onboardingAtOnce }: Fleet): Promise<void> {
   const due = state.environmentsToCheck();
   if (due.length === 0) return;
   const startAtMost = onboardingAtOnce === undefined ? undefined : Math.max(0, onboardingAtOnce - state.onboarding);
@@ -57,6 +57,7 @@ export async function checkEnvironments({ state, act, onboardingAtOnce }: Fleet)
       {
         environments: due.map(({ customer, stage }) => ({ customer, stage })),
         ...(startAtMost === undefined ? {} : { startAtMost }),
+        ...(input.hostTaskQueue ? { taskQueue: input.hostTaskQueue } : {}),
       },
     ],
   );
