@@ -2,15 +2,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { failureConverterPath } from '../src/codec/data-converter.js';
-import { workflowsPath } from '../src/workers/create-worker.js';
+import { workflowBundleOptions } from '../src/workers/workflow-bundle.js';
 
 const output = process.argv[2];
 if (!output) {
   console.error('usage: tsx scripts/bundle-workflows.ts <output.js>');
   process.exit(2);
 }
-const { code } = await bundleWorkflowCode({ workflowsPath, failureConverterPath });
+const { code } = await bundleWorkflowCode(workflowBundleOptions);
 mkdirSync(path.dirname(output), { recursive: true });
 writeFileSync(output, code);
 console.log(`workflow bundle written to ${output} (${(code.length / 1024).toFixed(0)} KiB)`);

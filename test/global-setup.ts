@@ -4,8 +4,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { AUTOPILOT_SEARCH_ATTRIBUTES } from '../src/shared/search-attributes.js';
-import { failureConverterPath } from '../src/codec/data-converter.js';
-import { workflowsPath } from '../src/workers/create-worker.js';
+import { workflowBundleOptions } from '../src/workers/workflow-bundle.js';
 import { projectRoot } from '../src/config/config.js';
 import { temporalCliPath } from '../src/temporal/temporal-cli-path.js';
 import { startMotoServer } from '../sandbox/moto-server.js';
@@ -36,7 +35,7 @@ export default async function setup(project: TestProject) {
     },
   });
 
-  const { code } = await bundleWorkflowCode({ workflowsPath, failureConverterPath, logger: quietBundlerLogger });
+  const { code } = await bundleWorkflowCode({ ...workflowBundleOptions, logger: quietBundlerLogger });
   const bundleDir = path.join(projectRoot, '.cache', 'test');
   mkdirSync(bundleDir, { recursive: true });
   const workflowBundlePath = path.join(bundleDir, `workflow-bundle-${process.pid}.js`);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { lazySchema } from './lazy-schema.js';
 import { remediationPolicySchema, type RemediationPolicy } from './remediation.js';
 
 export const ROUTE_PROBLEM_NOTIFICATION = 'RouteProblemNotification';
@@ -11,15 +12,17 @@ export const problemRoutingWorkflowId = (environmentId: string, problemId: strin
   `route-problem:${environmentId}:${problemId}:${state}`;
 
 /** A notification that named no host: which problem, in which state, as Dynatrace sent it. */
-export const problemRoutingInputSchema = z.object({
-  environmentId: z.string().regex(/^[a-zA-Z0-9_-]{1,70}$/, { message: 'must be an environment id' }),
-  problemId: z.string().regex(/^-?[0-9A-Za-z_]{1,200}$/, { message: 'must be a Dynatrace problem id' }),
-  state: z.string().min(1).max(32),
-  displayId: z.string().max(100).optional(),
-  title: z.string().max(2000).optional(),
-  receivedAt: z.string().min(1),
-  policy: remediationPolicySchema.default(remediationPolicySchema.parse({})),
-});
+export const problemRoutingInputSchema = lazySchema(() =>
+  z.object({
+    environmentId: z.string().regex(/^[a-zA-Z0-9_-]{1,70}$/, { message: 'must be an environment id' }),
+    problemId: z.string().regex(/^-?[0-9A-Za-z_]{1,200}$/, { message: 'must be a Dynatrace problem id' }),
+    state: z.string().min(1).max(32),
+    displayId: z.string().max(100).optional(),
+    title: z.string().max(2000).optional(),
+    receivedAt: z.string().min(1),
+    policy: remediationPolicySchema.default(remediationPolicySchema.parse({})),
+  }),
+);
 export type ProblemRoutingInput = z.input<typeof problemRoutingInputSchema>;
 
 export interface ProblemHost {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { lazySchema } from './lazy-schema.js';
 
 /**
  * Configuration standards as code: what a standard declares, how a plan describes the work, and the
@@ -12,39 +13,46 @@ export const STANDARDS_DRIFT = 'StandardsDrift';
 export const STANDARDS_REQUEST = 'StandardsRequest';
 export const STANDARDS_DRIFT_SCHEDULE_ID = 'standards-drift';
 
-export const standardModeSchema = z.enum(['enforce', 'report']);
+export const standardModeSchema = lazySchema(() => z.enum(['enforce', 'report']));
 export type StandardMode = z.infer<typeof standardModeSchema>;
 export type StandardKind = 'settings' | 'user-group' | 'environment-quotas';
 
 /** The part of a standard that says what it wants; overrides replace parts of it per selector. */
-const settingsBodySchema = z.object({
-  schemaId: z.string().min(1),
-  /** `environment`, or an entity id (`HOST_GROUP-0123456789ABCDEF`); may use placeholders. */
-  scope: z.string().min(1),
-  value: z.record(z.string(), z.unknown()),
-});
+const settingsBodySchema = lazySchema(() =>
+  z.object({
+    schemaId: z.string().min(1),
+    /** `environment`, or an entity id (`HOST_GROUP-0123456789ABCDEF`); may use placeholders. */
+    scope: z.string().min(1),
+    value: z.record(z.string(), z.unknown()),
+  }),
+);
 export type SettingsBody = z.infer<typeof settingsBodySchema>;
 
-const userGroupBodySchema = z.object({
-  name: z.string().min(1),
-  /** Permissions this group holds on each targeted environment (`VIEWER`, `MANAGE_SETTINGS`, ...). */
-  permissions: z.array(z.string()),
-  ldapGroupNames: z.array(z.string()),
-});
+const userGroupBodySchema = lazySchema(() =>
+  z.object({
+    name: z.string().min(1),
+    /** Permissions this group holds on each targeted environment (`VIEWER`, `MANAGE_SETTINGS`, ...). */
+    permissions: z.array(z.string()),
+    ldapGroupNames: z.array(z.string()),
+  }),
+);
 export type UserGroupBody = z.infer<typeof userGroupBodySchema>;
 
-const standardOverrideSchema = z.object({
-  /** Selector of the environments this override applies to, in the registry's selector syntax. */
-  environments: z.string().min(1),
-  mode: standardModeSchema.optional(),
-  /** Deep-merged onto the standard's value / group / quotas: mappings merge, everything else replaces. */
-  value: z.record(z.string(), z.unknown()).optional(),
-  group: userGroupBodySchema.partial().optional(),
-  quotas: z.record(z.string(), z.unknown()).optional(),
-});
+const standardOverrideSchema = lazySchema(() =>
+  z.object({
+    /** Selector of the environments this override applies to, in the registry's selector syntax. */
+    environments: z.string().min(1),
+    mode: standardModeSchema.optional(),
+    /** Deep-merged onto the standard's value / group / quotas: mappings merge, everything else replaces. */
+    value: z.record(z.string(), z.unknown()).optional(),
+    group: userGroupBodySchema.partial().optional(),
+    quotas: z.record(z.string(), z.unknown()).optional(),
+  }),
+);
 export type StandardOverride = z.infer<typeof standardOverrideSchema>;
 
-const standardBase = {
+/** The fields every kind of standard has (a function, so that its schemas are built only when used). */
+const standardBase = () => ({
   name: z.string().min(1),
   description: z.string().optional(),
   /** Which environments it targets (selector; `*` for all). */
@@ -53,41 +61,45 @@ const standardBase = {
   overrides: z.array(standardOverrideSchema),
   /** Where it was declared, for messages: `standards/zones.yaml:3`. */
   source: z.string(),
-};
-
-const settingsStandardSchema = z.object({
-  ...standardBase,
-  kind: z.literal('settings'),
-  settings: settingsBodySchema,
-  /** Set-typed properties beyond the ones Autopilot knows for the schema (paths, `*` for every element). */
-  unordered: z.array(z.string()),
-  /**
-   * An external id given by the standard (it takes over an object that carries it, such as one
-   * onboarding created; placeholders allowed); otherwise one derived from the name and scope.
-   */
-  externalId: z.string().optional(),
 });
+
+const settingsStandardSchema = lazySchema(() =>
+  z.object({
+    ...standardBase(),
+    kind: z.literal('settings'),
+    settings: settingsBodySchema,
+    /** Set-typed properties beyond the ones Autopilot knows for the schema (paths, `*` for every element). */
+    unordered: z.array(z.string()),
+    /**
+     * An external id given by the standard (it takes over an object that carries it, such as one
+     * onboarding created; placeholders allowed); otherwise one derived from the name and scope.
+     */
+    externalId: z.string().optional(),
+  }),
+);
 export type SettingsStandard = z.infer<typeof settingsStandardSchema>;
 
-const userGroupStandardSchema = z.object({
-  ...standardBase,
-  kind: z.literal('user-group'),
-  group: userGroupBodySchema,
-});
+const userGroupStandardSchema = lazySchema(() =>
+  z.object({
+    ...standardBase(),
+    kind: z.literal('user-group'),
+    group: userGroupBodySchema,
+  }),
+);
 export type UserGroupStandard = z.infer<typeof userGroupStandardSchema>;
 
-const quotasStandardSchema = z.object({
-  ...standardBase,
-  kind: z.literal('environment-quotas'),
-  quotas: z.record(z.string(), z.unknown()),
-});
+const quotasStandardSchema = lazySchema(() =>
+  z.object({
+    ...standardBase(),
+    kind: z.literal('environment-quotas'),
+    quotas: z.record(z.string(), z.unknown()),
+  }),
+);
 export type QuotasStandard = z.infer<typeof quotasStandardSchema>;
 
-export const standardSchema = z.discriminatedUnion('kind', [
-  settingsStandardSchema,
-  userGroupStandardSchema,
-  quotasStandardSchema,
-]);
+export const standardSchema = lazySchema(() =>
+  z.discriminatedUnion('kind', [settingsStandardSchema, userGroupStandardSchema, quotasStandardSchema]),
+);
 export type Standard = z.infer<typeof standardSchema>;
 
 /**
@@ -95,13 +107,15 @@ export type Standard = z.infer<typeof standardSchema>;
  * checked here; what only the whole set can tell (references, placeholders, the hash) is checked
  * where it is recorded.
  */
-export const standardsSetSchema = z.object({
-  hash: z.string().regex(/^[0-9a-f]{64}$/, 'must be the sha256 of the standards'),
-  standards: z.array(standardSchema),
-  /** Remove objects of ours that no standard declares any more (otherwise they are reported). */
-  prune: z.boolean(),
-  origin: z.object({ path: z.string(), commit: z.string().optional(), dirty: z.boolean().optional() }),
-});
+export const standardsSetSchema = lazySchema(() =>
+  z.object({
+    hash: z.string().regex(/^[0-9a-f]{64}$/, 'must be the sha256 of the standards'),
+    standards: z.array(standardSchema),
+    /** Remove objects of ours that no standard declares any more (otherwise they are reported). */
+    prune: z.boolean(),
+    origin: z.object({ path: z.string(), commit: z.string().optional(), dirty: z.boolean().optional() }),
+  }),
+);
 export type StandardsSet = z.infer<typeof standardsSetSchema>;
 
 export type PlannedAction = 'create' | 'update' | 'delete' | 'unchanged' | 'orphan' | 'refused';
@@ -127,18 +141,20 @@ export interface PlannedObject {
   error?: string;
 }
 
-export const planCountsSchema = z.object({
-  environments: z.number(),
-  objects: z.number(),
-  create: z.number(),
-  update: z.number(),
-  delete: z.number(),
-  unchanged: z.number(),
-  orphan: z.number(),
-  refused: z.number(),
-  /** Environments that could not be read at all (their rows say why). */
-  unreadable: z.number(),
-});
+export const planCountsSchema = lazySchema(() =>
+  z.object({
+    environments: z.number(),
+    objects: z.number(),
+    create: z.number(),
+    update: z.number(),
+    delete: z.number(),
+    unchanged: z.number(),
+    orphan: z.number(),
+    refused: z.number(),
+    /** Environments that could not be read at all (their rows say why). */
+    unreadable: z.number(),
+  }),
+);
 export type PlanCounts = z.infer<typeof planCountsSchema>;
 
 export interface StandardsPlanSummary {
@@ -172,15 +188,17 @@ export const standardsApplyWorkflowId = (setHash: string, selector: string) =>
   `standards:${setHash.slice(0, 16)}${selector === '*' ? '' : `:${selector.replace(/\s+/g, ' ').trim()}`}`;
 
 /** StandardsApply's input, checked when the run starts (a client in any language may start one). */
-export const standardsApplyInputSchema = z.object({
-  set: standardsSetSchema,
-  /** Which environments (selector); `*` for every targeted one. */
-  selector: z.string().min(1),
-  /** Environments written at once across the fleet (each cluster's own caps still apply). */
-  concurrency: z.number().int().min(1).max(1000).optional(),
-  /** `drift`: only `enforce` standards are written, as the drift schedule does. */
-  purpose: z.enum(['apply', 'drift']).optional(),
-});
+export const standardsApplyInputSchema = lazySchema(() =>
+  z.object({
+    set: standardsSetSchema,
+    /** Which environments (selector); `*` for every targeted one. */
+    selector: z.string().min(1),
+    /** Environments written at once across the fleet (each cluster's own caps still apply). */
+    concurrency: z.number().int().min(1).max(1000).optional(),
+    /** `drift`: only `enforce` standards are written, as the drift schedule does. */
+    purpose: z.enum(['apply', 'drift']).optional(),
+  }),
+);
 export type StandardsApplyInput = z.infer<typeof standardsApplyInputSchema>;
 
 export type EnvironmentApplyState = 'pending' | 'applying' | 'applied' | 'needs-attention' | 'skipped';
@@ -198,31 +216,35 @@ export interface EnvironmentApplyOutcome {
 }
 
 /** The `standardsProgress` query of a StandardsApply run; with the plan's id, its result. */
-export const standardsApplyProgressSchema = z.object({
-  workflowId: z.string(),
-  setHash: z.string(),
-  phase: z.string(),
-  planned: planCountsSchema,
-  environments: z.number(),
-  applied: z.number(),
-  unchanged: z.number(),
-  skipped: z.number(),
-  writes: z.object({ created: z.number(), updated: z.number(), deleted: z.number() }),
-  /** Environments waiting for `retry` or `skip`, with the cluster's reason. */
-  attention: z.array(z.object({ environmentId: z.string(), reason: z.string(), since: z.string() })),
-});
+export const standardsApplyProgressSchema = lazySchema(() =>
+  z.object({
+    workflowId: z.string(),
+    setHash: z.string(),
+    phase: z.string(),
+    planned: planCountsSchema,
+    environments: z.number(),
+    applied: z.number(),
+    unchanged: z.number(),
+    skipped: z.number(),
+    writes: z.object({ created: z.number(), updated: z.number(), deleted: z.number() }),
+    /** Environments waiting for `retry` or `skip`, with the cluster's reason. */
+    attention: z.array(z.object({ environmentId: z.string(), reason: z.string(), since: z.string() })),
+  }),
+);
 export type StandardsApplyProgress = z.infer<typeof standardsApplyProgressSchema>;
 
-export const standardsApplyResultSchema = standardsApplyProgressSchema.extend({ planId: z.string() });
+export const standardsApplyResultSchema = lazySchema(() => standardsApplyProgressSchema.extend({ planId: z.string() }));
 export type StandardsApplyResult = z.infer<typeof standardsApplyResultSchema>;
 
 /** A decision on an environment a StandardsApply run waits on (the `decideEnvironment` update's argument). */
-export const environmentDecisionSchema = z.object({
-  /** The environment waiting for a decision, or `*` for every one that is. */
-  environmentId: z.string().min(1),
-  action: z.enum(['retry', 'skip']),
-  reason: z.string().optional(),
-});
+export const environmentDecisionSchema = lazySchema(() =>
+  z.object({
+    /** The environment waiting for a decision, or `*` for every one that is. */
+    environmentId: z.string().min(1),
+    action: z.enum(['retry', 'skip']),
+    reason: z.string().optional(),
+  }),
+);
 export type EnvironmentDecision = z.infer<typeof environmentDecisionSchema>;
 
 export interface StandardsPlanInput {

@@ -3,17 +3,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NativeConnection } from '@temporalio/worker';
 import { bundleWorkflowCode, Worker, type WorkerOptions } from '@temporalio/worker';
-import { autopilotDataConverter, failureConverterPath } from '../codec/data-converter.js';
+import { autopilotDataConverter } from '../codec/data-converter.js';
 import type { CodecKeyring } from '../codec/codec-keyring.js';
 import type { AutopilotConfig } from '../config/config.js';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { keepAliveInterceptors } from '../activities/keep-alive.js';
 import { HEARTBEAT_SENT_AT_MOST_EVERY } from '../shared/heartbeats.js';
 import { fleetTaskQueue } from '../shared/task-queues.js';
+import { workflowBundleOptions } from './workflow-bundle.js';
 
 const here = fileURLToPath(import.meta.url);
-// Under tsx this module is src/workers/*.ts, in the container dist/workers/*.js.
-export const workflowsPath = path.join(path.dirname(here), '..', 'workflows', `index${path.extname(here)}`);
 const prebuiltBundle = path.join(path.dirname(here), '..', 'workflow-bundle.js');
 
 export interface AutopilotWorkerOptions {
@@ -41,7 +40,10 @@ export async function createAutopilotWorker(options: AutopilotWorkerOptions): Pr
       ? { workflowBundle: { code: options.workflowBundleCode } }
       : bundlePath
         ? { workflowBundle: { codePath: bundlePath } }
-        : { workflowsPath }),
+        : {
+            workflowsPath: workflowBundleOptions.workflowsPath,
+            bundlerOptions: { preloadModules: workflowBundleOptions.preloadModules },
+          }),
     activities: createActivities(options.activityDeps),
     interceptors: { activity: [keepAliveInterceptors] },
     maxHeartbeatThrottleInterval: HEARTBEAT_SENT_AT_MOST_EVERY,
@@ -98,7 +100,7 @@ export async function createAutopilotWorkers(options: AutopilotWorkerOptions): P
   const bundlePath = options.workflowBundlePath ?? (existsSync(prebuiltBundle) ? prebuiltBundle : undefined);
   const bundle = bundlePath
     ? { workflowBundlePath: bundlePath }
-    : { workflowBundleCode: (await bundleWorkflowCode({ workflowsPath, failureConverterPath })).code };
+    : { workflowBundleCode: (await bundleWorkflowCode(workflowBundleOptions)).code };
   const main = await createAutopilotWorker({ ...options, ...bundle, taskQueue });
   const fleets = await createAutopilotWorker({
     ...options,
