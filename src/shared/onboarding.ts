@@ -99,11 +99,9 @@ export const onboardCustomerInputSchema = lazySchema(() =>
         monitoringMode: z.enum(['fullstack', 'infra-only', 'discovery']).default('fullstack'),
         hostTags: z
           .record(
-            z
-              .string()
-              .regex(/^[A-Za-z0-9_.-]{1,100}$/, {
-                message: 'a tag key must be 1-100 letters, digits, ".", "_" or "-"',
-              }),
+            z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, {
+              message: 'a tag key must be 1-100 letters, digits, ".", "_" or "-"',
+            }),
             z
               .string()
               .max(256, 'a tag value has at most 256 characters')
