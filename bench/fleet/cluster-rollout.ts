@@ -1,4 +1,3 @@
-import { fleetTaskQueue } from '../../src/shared/task-queues.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,6 +9,7 @@ import { openFleetDatabase } from '../../src/database/open-fleet-database.js';
 import { DatabaseInventoryStore } from '../../src/inventory/database-inventory-store.js';
 import type { FleetHost } from '../../src/shared/fleet.js';
 import { fleetProgressQuery } from '../../src/workflows/shared/fleet-signals.js';
+import { fleetTaskQueue } from '../../src/shared/task-queues.js';
 import { ProcessUsageSampler } from '../harness/process-usage.js';
 import type { FleetRolloutResult } from './fleet-rollout.js';
 import { countsSince } from './simulator-counts.js';

@@ -1,4 +1,3 @@
-import { fleetTaskQueue } from '../../src/shared/task-queues.js';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -8,6 +7,7 @@ import { HOST_ENROLLMENT } from '../../src/shared/enrollment.js';
 import { FolderInventoryStore } from '../../src/inventory/folder-inventory-store.js';
 import type { FleetHost, FleetReport } from '../../src/shared/fleet.js';
 import { fleetProgressQuery } from '../../src/workflows/shared/fleet-signals.js';
+import { fleetTaskQueue } from '../../src/shared/task-queues.js';
 import type { BenchStack } from '../harness/bench-stack.js';
 import { processMemory, ProcessUsageSampler } from '../harness/process-usage.js';
 import { startWorkerProcess, workerDirs, type WorkerProcess, type WorkerSettings } from '../harness/worker-process.js';

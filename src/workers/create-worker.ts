@@ -74,11 +74,8 @@ export async function createAutopilotWorker(options: AutopilotWorkerOptions): Pr
 
 /** The workers of one process: the hosts' and every other workflow's, and the fleet coordinators'. */
 export interface AutopilotWorkers {
-  main: Worker;
-  fleets: Worker;
   /** Runs both until shutdown; if one fails, the other is shut down too and the failure rethrown. */
   run(): Promise<void>;
-  shutdown(): void;
 }
 
 /**
@@ -112,9 +109,6 @@ export async function createAutopilotWorkers(options: AutopilotWorkerOptions): P
     for (const w of [main, fleets]) if (w.getState() === 'RUNNING') w.shutdown();
   };
   return {
-    main,
-    fleets,
-    shutdown,
     async run() {
       const stopOthersOnFailure = async (run: Promise<void>) => {
         try {

@@ -33,6 +33,9 @@ export interface Fleet {
  */
 const STARTS_BY_ACTIVITY = 'fleet-starts-enrollments-by-activity';
 
+/** Where the workflows a fleet starts run: its hosts' queue, or (unset, older fleets) the fleet's own. */
+const onHostQueue = ({ hostTaskQueue }: Fleet['input']) => (hostTaskQueue ? { taskQueue: hostTaskQueue } : {});
+
 /** Reads the inventory a page at a time while the window has room. */
 export async function readInventory({ input, state, act }: Fleet): Promise<void> {
   while (state.wantsMoreHosts(input.totalHosts, input.pageSize)) {
@@ -57,7 +60,7 @@ export async function checkEnvironments({ input, state, act, onboardingAtOnce }:
       {
         environments: due.map(({ customer, stage }) => ({ customer, stage })),
         ...(startAtMost === undefined ? {} : { startAtMost }),
-        ...(input.hostTaskQueue ? { taskQueue: input.hostTaskQueue } : {}),
+        ...onHostQueue(input),
       },
     ],
   );
@@ -74,7 +77,7 @@ export async function startEnrollments({ input, state, act }: Fleet, toStart: En
       // It heartbeats per start: a worker killed mid-way is noticed in seconds, not after the
       // two-minute start-to-close, which stalled every new start of a chaos run that long.
       { summary: `Start ${toStart.length} host enrollment(s)`, heartbeatTimeout: '20 seconds' },
-      [{ enrollments: toStart, ...(input.hostTaskQueue ? { taskQueue: input.hostTaskQueue } : {}) }],
+      [{ enrollments: toStart, ...onHostQueue(input) }],
     );
     for (const r of results) if (r.outcome === 'failed') couldNotStart(r.workflowId, r.reason ?? 'refused');
     return;
