@@ -3,6 +3,8 @@ import type { SimulatorKnobsInput } from '../../sandbox/dynatrace/index.js';
 import { fleetHosts } from '../fleet/fleet-hosts.js';
 import { runFleetRollout, type FleetRolloutResult, type RolloutControl } from '../fleet/fleet-rollout.js';
 import { startBenchStack, type BenchStack } from '../harness/bench-stack.js';
+import { fleetTaskQueue } from '../../src/shared/task-queues.js';
+import { replayFleetRuns } from './fleet-replay.js';
 import { hostsInFlight, watchUntilMovingAgain, type MovingAgain } from './moving-again.js';
 
 export interface ChaosOptions {
@@ -33,6 +35,7 @@ export interface Disruption {
 
 /** Every host in flight on a killed worker must be moving again within this long. */
 export const MOVING_AGAIN_WITHIN_S = 25;
+const RECOVERY_GIVE_UP_MS = 300_000;
 
 export interface ChaosCheck {
   check: string;
@@ -100,9 +103,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         if (what === 'worker SIGKILL') await control.killWorker();
         else await control.stack.restartDevServer();
         const watching = watchUntilMovingAgain(control.stack.client, inFlight, at);
+        // Bounded, so a fleet that never moves again fails the run instead of hanging it.
         for (;;) {
           const p = await control.progress();
           if (p && p.done > before) break;
+          if (Date.now() - at > RECOVERY_GIVE_UP_MS) break;
           await sleep(250);
         }
         const recoverySeconds = (Date.now() - at) / 1000;
@@ -132,6 +137,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       during: disrupt,
       log,
     });
+    const replayed = await replayFleetRuns(stack, [rollout.taskQueue, fleetTaskQueue(rollout.taskQueue)]);
+    for (const failure of replayed.failures) log(`  fleet history does not replay: ${failure}`);
     const E = options.environments;
     const c = rollout.counts;
     const check = (name: string, expected: number | string, actual: number | string): ChaosCheck => ({
@@ -166,6 +173,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
             d.movingAgain.stuck.length === 0 &&
             d.movingAgain.max <= MOVING_AGAIN_WITHIN_S,
         ).length,
+      ),
+      check(
+        `fleet runs that replay against the code (of ${replayed.runs})`,
+        replayed.runs,
+        replayed.runs - replayed.failures.length,
       ),
       check(
         'server restarts survived',

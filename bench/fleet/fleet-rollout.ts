@@ -48,6 +48,8 @@ export interface HostHistoryCost {
 }
 
 export interface FleetRolloutResult {
+  /** The hosts' queue (the fleet ran on its `-fleets` companion). */
+  taskQueue: string;
   report: FleetReport;
   wallSeconds: number;
   hostsPerSecond: number;
@@ -174,6 +176,7 @@ export async function runFleetRollout(stack: BenchStack, options: FleetRolloutOp
   }));
   const hostHistory = await hostHistoryCost(stack, sample);
   return {
+    taskQueue,
     report,
     wallSeconds,
     hostsPerSecond: options.hosts.length / wallSeconds,
