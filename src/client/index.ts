@@ -58,7 +58,10 @@ export class AutopilotClient {
     return startEnrollment(this.temporal, input, { taskQueue: this.taskQueue });
   }
 
-  /** What a run with steps is doing, and what it needs from a person. */
+  /**
+   * What a run with steps is doing, and what it needs from a person. Rejects, for a moment, while a
+   * worker rebuilds a run a dead worker held (README, "Queries never move a run"): ask again.
+   */
   progress(workflowId: string): Promise<WorkflowProgress> {
     return this.temporal.workflow.getHandle(workflowId).query(progressQuery);
   }
