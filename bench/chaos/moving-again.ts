@@ -33,7 +33,8 @@ export interface MovingAgain {
 /**
  * Watches each host that was in flight at `since` until a live worker does something for it again:
  * an activity attempt started after `since`, a workflow task or activity completed after it, or the
- * run closed. The figures are as fine as one pass over the hosts (about a second).
+ * run closed. Each host counts from the server's time of that first event, not from when a pass of
+ * the watch found it: on a loaded machine one pass over a few hundred hosts takes several seconds.
  */
 export async function watchUntilMovingAgain(
   client: Client,
@@ -48,9 +49,10 @@ export async function watchUntilMovingAgain(
   while (waiting.size > 0 && Date.now() < giveUpAt) {
     const passStarted = Date.now();
     await mapWithConcurrency([...waiting], options.concurrency ?? 16, async (workflowId) => {
-      if (await moving(client, workflowId, since, lengths).catch(() => false)) {
+      const movedAt = await movedAgainAt(client, workflowId, since, lengths).catch(() => undefined);
+      if (movedAt !== undefined) {
         waiting.delete(workflowId);
-        seconds.push((Date.now() - since) / 1000);
+        seconds.push((movedAt - since) / 1000);
       }
     });
     await sleep(Math.max(0, 1_000 - (Date.now() - passStarted)));
@@ -64,28 +66,30 @@ export async function watchUntilMovingAgain(
   };
 }
 
-async function moving(
+/** When a worker first did something for the host after `since` (server time), if it has yet. */
+async function movedAgainAt(
   client: Client,
   workflowId: string,
   since: number,
   lengths: Map<string, number>,
-): Promise<boolean> {
+): Promise<number | undefined> {
   const handle = client.workflow.getHandle(workflowId);
   const description = await handle.describe();
-  if (description.status.name !== 'RUNNING') return true;
-  for (const activity of description.raw.pendingActivities ?? []) {
-    if (activity.lastStartedTime && tsToMs(activity.lastStartedTime) > since) return true;
-  }
-  // The history is read only when it grew since the last look.
-  if (lengths.get(workflowId) === description.historyLength) return false;
+  const attemptsStarted = (description.raw.pendingActivities ?? [])
+    .map((activity) => (activity.lastStartedTime ? tsToMs(activity.lastStartedTime) : 0))
+    .filter((t) => t > since);
+  const closed = description.status.name !== 'RUNNING';
+  // The history is read only when it grew since the last look (or the run closed, to find when it
+  // moved before closing).
+  if (!closed && attemptsStarted.length === 0 && lengths.get(workflowId) === description.historyLength)
+    return undefined;
   lengths.set(workflowId, description.historyLength);
   const history = await handle.fetchHistory();
-  return (history.events ?? []).some(
-    (e) =>
-      e.eventTime &&
-      tsToMs(e.eventTime) > since &&
-      e.eventType !== null &&
-      e.eventType !== undefined &&
-      WORKER_PROGRESS.has(e.eventType),
-  );
+  const progress = (history.events ?? [])
+    .filter((e) => e.eventTime && e.eventType !== null && e.eventType !== undefined && WORKER_PROGRESS.has(e.eventType))
+    .map((e) => tsToMs(e.eventTime))
+    .filter((t) => t > since);
+  const first = Math.min(...attemptsStarted, ...progress);
+  if (Number.isFinite(first)) return first;
+  return closed ? (description.closeTime?.getTime() ?? Date.now()) : undefined;
 }
