@@ -45,7 +45,13 @@ export async function createAutopilotWorker(options: AutopilotWorkerOptions): Pr
             bundlerOptions: { preloadModules: workflowBundleOptions.preloadModules },
           }),
     activities: createActivities(options.activityDeps),
-    interceptors: { activity: [keepAliveInterceptors] },
+    interceptors: {
+      activity: [keepAliveInterceptors],
+      // Built into a prebuilt bundle already; needed when the worker bundles the sources itself.
+      ...(options.workflowBundleCode || bundlePath
+        ? {}
+        : { workflowModules: workflowBundleOptions.workflowInterceptorModules }),
+    },
     maxHeartbeatThrottleInterval: HEARTBEAT_SENT_AT_MOST_EVERY,
     dataConverter: autopilotDataConverter(options.codecKeys),
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
