@@ -80,6 +80,7 @@ describe('no query advances a run outside a workflow task', () => {
           namespace,
           taskQueue,
           workflowBundle: { codePath: guarded },
+          sinks: { decisions: { decided: { fn() {} } } } satisfies InjectedSinks<DecisionSinks>,
         });
         otherRun = other.run();
         expect(await handle.result()).toBe('late');
