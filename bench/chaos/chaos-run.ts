@@ -106,7 +106,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         // Bounded, so a fleet that never moves again fails the run instead of hanging it.
         for (;;) {
           const p = await control.progress();
-          if (p && p.done > before) break;
+          // A disruption that came after the last host finished has nothing left to recover.
+          if (p && (p.done > before || p.done >= p.total)) break;
           if (Date.now() - at > RECOVERY_GIVE_UP_MS) break;
           await sleep(250);
         }

@@ -1,8 +1,8 @@
 /**
  * A guard against a run being advanced outside a workflow task.
  *
- * A legacy query (one the server sends while no workflow task has started: the `autopilot … --wait`
- * progress, the fleet page, the Temporal UI's stack trace) can reach a worker that does not hold
+ * A legacy query (one the server sends while no workflow task has started: the CLI's `--wait`
+ * progress, the client's `progress()`, the Temporal UI's stack trace) can reach a worker that does not hold
  * the run, with the whole history, including events that arrived after the last workflow task: a
  * timer that fired, signals. The SDK (1.24, sdk-core) replays that history and applies those last
  * events as well, at the clock of the last workflow task, and keeps the run cached. When the real
@@ -31,10 +31,14 @@ const markOf = (historyLength: number | null | undefined, timestamp: ActivationT
     ? { historyLength, seconds: String(timestamp.seconds ?? 0), nanos: timestamp.nanos ?? 0 }
     : undefined;
 
+/** History grew, the clock did not: these events were applied without a task of their own. */
+const outsideATask = (mark: TaskMark, last: TaskMark) =>
+  mark.historyLength > last.historyLength && mark.seconds === last.seconds && mark.nanos === last.nanos;
+
 export class EventsOutsideWorkflowTaskError extends Error {
   constructor(historyLength: number, lastTaskLength: number, jobs: string[]) {
     super(
-      `Refusing to apply history events ${lastTaskLength + 1}–${historyLength} (${jobs.join(', ') || 'no jobs'}) outside a workflow task ` +
+      `Refusing to apply history events ${lastTaskLength + 1}–${historyLength} (${jobs.join(', ')}) outside a workflow task ` +
         '(a query replayed a run whose last events no workflow task has processed yet); ' +
         'the run is evicted and rebuilt by its next workflow task',
     );
@@ -50,14 +54,14 @@ export const interceptors: WorkflowInterceptorsFactory = () => {
         activate(input, next) {
           const { historyLength, timestamp, jobs } = input.activation;
           const mark = markOf(historyLength, timestamp);
-          const sameClock = mark && last && mark.seconds === last.seconds && mark.nanos === last.nanos;
-          const variants = (jobs ?? []).map((j) => j.variant ?? 'unknown');
-          // A closed run's last events reach a query the same way, with nothing to apply but the query.
-          const changesTheRun = variants.some((v) => v !== 'queryWorkflow');
-          if (sameClock && changesTheRun && mark.historyLength > last!.historyLength) {
-            const refusal = new EventsOutsideWorkflowTaskError(mark.historyLength, last!.historyLength, variants);
-            log.warn(refusal.message);
-            throw refusal;
+          if (mark && last && outsideATask(mark, last)) {
+            const variants = (jobs ?? []).map((j) => j.variant ?? 'unknown');
+            // A closed run's last events reach a query the same way, with nothing to apply but the query.
+            if (variants.some((v) => v !== 'queryWorkflow')) {
+              const refusal = new EventsOutsideWorkflowTaskError(mark.historyLength, last.historyLength, variants);
+              log.warn(refusal.message);
+              throw refusal;
+            }
           }
           if (mark) last = mark;
           next(input);
