@@ -4,7 +4,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { AUTOPILOT_SEARCH_ATTRIBUTES } from '../src/shared/search-attributes.js';
-import { workflowBundleOptions } from '../src/workers/workflow-bundle.js';
+import { quietBundlerLogger, workflowBundleOptions } from '../src/workers/workflow-bundle.js';
 import { projectRoot } from '../src/config/config.js';
 import { temporalCliPath } from '../src/temporal/temporal-cli-path.js';
 import { startMotoServer } from '../sandbox/moto-server.js';
@@ -54,13 +54,3 @@ export default async function setup(project: TestProject) {
     await env.teardown();
   };
 }
-
-const noop = () => undefined;
-const quietBundlerLogger = {
-  log: noop,
-  trace: noop,
-  debug: noop,
-  info: noop,
-  warn: (message: string) => console.warn(message),
-  error: (message: string) => console.error(message),
-};

@@ -1,9 +1,7 @@
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { autopilotDataConverter } from '../../src/codec/data-converter.js';
-import { workflowBundleOptions } from '../../src/workers/workflow-bundle.js';
+import { quietBundlerLogger, workflowBundleOptions } from '../../src/workers/workflow-bundle.js';
 import type { BenchStack } from '../harness/bench-stack.js';
-
-const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
 /**
  * Replays every run of the fleet coordinator against the code, as a worker must when it loses the
@@ -13,7 +11,7 @@ export async function replayFleetRuns(
   stack: BenchStack,
   taskQueues: string[],
 ): Promise<{ runs: number; failures: string[] }> {
-  const { code } = await bundleWorkflowCode({ ...workflowBundleOptions, logger: quiet });
+  const { code } = await bundleWorkflowCode({ ...workflowBundleOptions, logger: quietBundlerLogger });
   const histories = stack.client.workflow
     .list({
       query: `WorkflowType = "EnrollFleet" AND TaskQueue IN (${taskQueues.map((q) => `"${q}"`).join(', ')})`,

@@ -20,3 +20,14 @@ export const workflowBundleOptions = {
   preloadModules: [path.join(workflowsDir, `preloaded-modules${ext}`)],
   workflowInterceptorModules: [path.join(workflowsDir, `task-boundary-guard${ext}`)],
 } satisfies BundleOptions;
+
+const noop = () => undefined;
+/** For building a bundle outside a worker (tests, benchmarks): webpack's report only when it warns or fails. */
+export const quietBundlerLogger = {
+  log: noop,
+  trace: noop,
+  debug: noop,
+  info: noop,
+  warn: (message: string) => console.warn(message),
+  error: (message: string) => console.error(message),
+};

@@ -6,19 +6,18 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Worker, type InjectedSinks } from '@temporalio/worker';
 import { describe, expect, inject, it } from 'vitest';
 import { projectRoot } from '../../src/config/config.js';
-import { workflowBundleOptions } from '../../src/workers/workflow-bundle.js';
+import { quietBundlerLogger, workflowBundleOptions } from '../../src/workers/workflow-bundle.js';
 import { ClockedDecision, nudgeSignal, nudgesQuery, type DecisionSinks } from '../fixtures/task-boundary/workflows.js';
 import { cleanEnv, spawnEntryPoint } from '../helpers/processes.js';
 import { installTestRuntime, uniqueTaskQueue } from '../helpers/temporal.js';
 
 const fixtures = path.join(projectRoot, 'test', 'fixtures', 'task-boundary');
-const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
 async function bundle(dir: string, guarded: boolean): Promise<string> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: path.join(fixtures, 'workflows.ts'),
     ...(guarded ? { workflowInterceptorModules: workflowBundleOptions.workflowInterceptorModules } : {}),
-    logger: quiet,
+    logger: quietBundlerLogger,
   });
   const file = path.join(dir, guarded ? 'guarded.js' : 'unguarded.js');
   writeFileSync(file, code);
@@ -31,7 +30,7 @@ async function decisionsReplaying(codePath: string, history: Parameters<typeof W
   const sinks: InjectedSinks<DecisionSinks> = {
     decisions: { decided: { fn: (_info, branch) => void decided.push(branch), callDuringReplay: true } },
   };
-  await Worker.runReplayHistory({ workflowBundle: { codePath }, sinks }, history, `replay-${decided.length}`);
+  await Worker.runReplayHistory({ workflowBundle: { codePath }, sinks }, history, 'replay');
   return decided;
 }
 
