@@ -3,6 +3,11 @@ import type { DynatraceSimulator } from '../../sandbox/dynatrace/index.js';
 /** What a run cost the cluster, as the simulator counted it. */
 export interface SimulatorCounts {
   apiRequests: number;
+  /**
+   * Of those, the fleet status page's scans: every environment's problems, and some environments'
+   * OneAgents, listed every 30 s whether anything rolls out or not. A roll-out makes neither call.
+   */
+  scanRequests: number;
   throttled: number;
   environments: number;
   apiTokens: number;
@@ -14,11 +19,15 @@ export interface SimulatorCounts {
   faultsInjected: number;
 }
 
+const SCAN_ROUTES = new Set(['GET /e/{environmentId}/api/v2/problems', 'GET /e/{environmentId}/api/v1/oneagents']);
+
 function counts(simulator: DynatraceSimulator): SimulatorCounts {
   const s = simulator.stats.snapshot();
   const sum = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0);
+  const scanRoutes = Object.entries(s.requests).filter(([route]) => SCAN_ROUTES.has(route));
   return {
     apiRequests: s.apiRequests,
+    scanRequests: scanRoutes.reduce((n, [, byStatus]) => n + sum(byStatus), 0),
     throttled: s.throttled,
     environments: s.created.environments ?? 0,
     apiTokens: s.created.apiTokens ?? 0,

@@ -6,8 +6,8 @@ export class MemoryLeaseBook implements LeaseBook {
   readonly shared = false;
   private readonly leases = new Map<string, { pool: string; environmentId: string }>();
 
-  grant(pool: string, requests: InstallSlotRequest[]): Promise<Set<string>> {
-    const { kept, fresh } = chooseGrants(requests, this.taken(pool));
+  grant(pool: string, requests: InstallSlotRequest[], maxFresh?: number): Promise<Set<string>> {
+    const { kept, fresh } = chooseGrants(requests, this.taken(pool), maxFresh);
     for (const r of fresh) this.leases.set(r.holder, { pool, environmentId: r.environmentId });
     return Promise.resolve(new Set([...kept, ...fresh].map((r) => r.holder)));
   }
@@ -49,7 +49,7 @@ export class DatabaseLeaseBook implements LeaseBook {
   ) {}
 
   /** One transaction under the pool's advisory lock, so two workers cannot both count the last free slot. */
-  grant(pool: string, requests: InstallSlotRequest[]): Promise<Set<string>> {
+  grant(pool: string, requests: InstallSlotRequest[], maxFresh?: number): Promise<Set<string>> {
     return this.db.transaction().execute(async (tx) => {
       await sql`select pg_advisory_xact_lock(hashtext(${pool}))`.execute(tx);
       await tx
@@ -64,11 +64,15 @@ export class DatabaseLeaseBook implements LeaseBook {
         .execute();
       const perEnvironment = new Map<string, number>();
       for (const r of rows) perEnvironment.set(r.environment_id, (perEnvironment.get(r.environment_id) ?? 0) + 1);
-      const { kept, fresh } = chooseGrants(requests, {
-        holders: new Set(rows.map((r) => r.holder)),
-        total: rows.length,
-        perEnvironment,
-      });
+      const { kept, fresh } = chooseGrants(
+        requests,
+        {
+          holders: new Set(rows.map((r) => r.holder)),
+          total: rows.length,
+          perEnvironment,
+        },
+        maxFresh,
+      );
       const until = this.until();
       if (kept.length > 0) {
         await tx

@@ -1,3 +1,5 @@
+import { InstallPace } from './install-pace.js';
+
 /** Which slot a host's install takes: its fleet's pool, limited overall and per environment. */
 export interface InstallSlotRequest {
   /** The pool the limits apply to (a fleet's workflow id). */
@@ -20,8 +22,11 @@ export interface PoolUsage {
  * database, which only its process opens); in the fleet database when several workers share a pool.
  */
 export interface LeaseBook {
-  /** Grants as many of `requests` (one pool, in arrival order) as the limits allow: the holders granted. */
-  grant(pool: string, requests: InstallSlotRequest[]): Promise<Set<string>>;
+  /**
+   * Grants as many of `requests` (one pool, in arrival order) as the limits allow, and at most
+   * `maxFresh` new leases (a holder's own lease taken back does not count): the holders granted.
+   */
+  grant(pool: string, requests: InstallSlotRequest[], maxFresh?: number): Promise<Set<string>>;
   release(holder: string): Promise<void>;
   /** Keeps these leases alive (only leases in a shared database expire). */
   refresh(holders: string[]): Promise<void>;
@@ -37,6 +42,7 @@ export interface LeaseBook {
 export function chooseGrants(
   requests: InstallSlotRequest[],
   taken: { holders: Set<string>; total: number; perEnvironment: Map<string, number> },
+  maxFresh = Number.POSITIVE_INFINITY,
 ): { kept: InstallSlotRequest[]; fresh: InstallSlotRequest[] } {
   const kept: InstallSlotRequest[] = [];
   const fresh: InstallSlotRequest[] = [];
@@ -48,7 +54,7 @@ export function chooseGrants(
       continue;
     }
     const here = perEnvironment.get(r.environmentId) ?? 0;
-    if (total >= r.global || here >= r.perEnvironment) continue;
+    if (fresh.length >= maxFresh || total >= r.global || here >= r.perEnvironment) continue;
     fresh.push(r);
     total++;
     perEnvironment.set(r.environmentId, here + 1);
@@ -70,15 +76,20 @@ export class InstallSlotWaitAborted extends Error {
  * The install slots of every fleet. A host waits here, inside its install activity, only for the
  * install itself: a slot freed in this process goes to the next waiter at once, one freed by
  * another worker (or by a lease that expired) within `recheckMs`, and never through a workflow's
- * history. Waiters are served in arrival order, all of a pool in one grant.
+ * history. Waiters are served in arrival order. Once a pool has a typical install time, fresh
+ * grants follow its pace (see InstallPace), so a wave of freed slots is taken again spread over an
+ * install time rather than in one burst; each worker paces the grants it makes.
  */
 export class InstallSlots {
   private readonly waiters: Waiter[] = [];
   private readonly held = new Set<string>();
+  private readonly pace = new InstallPace();
   private pumping = false;
   private pumpAgain = false;
   private refreshTimer: NodeJS.Timeout | undefined;
   private recheckTimer: NodeJS.Timeout | undefined;
+  private paceTimer: NodeJS.Timeout | undefined;
+  private paceTimerAt = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly book: LeaseBook,
@@ -88,9 +99,11 @@ export class InstallSlots {
   /** Runs `work` holding a slot of `request`'s pool; waits for one first if the pool or environment is full. */
   async withSlot<T>(request: InstallSlotRequest, work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     await this.acquire(request, signal);
+    const since = Date.now();
     try {
       return await work();
     } finally {
+      this.pace.held(request.pool, Date.now() - since);
       await this.release(request.holder);
     }
   }
@@ -107,7 +120,9 @@ export class InstallSlots {
   stop(): void {
     clearInterval(this.refreshTimer);
     clearInterval(this.recheckTimer);
-    this.refreshTimer = this.recheckTimer = undefined;
+    clearTimeout(this.paceTimer);
+    this.refreshTimer = this.recheckTimer = this.paceTimer = undefined;
+    this.paceTimerAt = Number.POSITIVE_INFINITY;
     for (const w of this.waiters.splice(0)) w.reject(new InstallSlotWaitAborted('the worker is stopping'));
   }
 
@@ -164,15 +179,26 @@ export class InstallSlots {
         const pools = new Map<string, Waiter[]>();
         for (const w of this.waiters) pools.set(w.request.pool, [...(pools.get(w.request.pool) ?? []), w]);
         for (const [pool, waiters] of pools) {
+          const slots = waiters[0]!.request.global;
+          const allowance = this.pace.allowance(pool, slots, Date.now());
+          if (allowance.nextAt !== undefined) {
+            this.pumpAt(allowance.nextAt);
+            continue;
+          }
           let granted: Set<string>;
           try {
             granted = await this.book.grant(
               pool,
               waiters.map((w) => w.request),
+              allowance.grants,
             );
           } catch {
             continue; // The database is unreachable: the recheck timer tries again.
           }
+          this.pace.granted(pool, slots, granted.size, Date.now());
+          // A paced pool with more waiters: the next pass finds when it may grant again.
+          const paced = allowance.grants !== Number.POSITIVE_INFINITY;
+          if (paced && granted.size > 0 && granted.size < waiters.length) this.pumpAgain = true;
           for (const w of waiters) {
             if (!granted.has(w.request.holder)) continue;
             const at = this.waiters.indexOf(w);
@@ -195,6 +221,21 @@ export class InstallSlots {
         this.recheckTimer = undefined;
       }
     }
+  }
+
+  /** Pumps again at `at` (the earliest of the pools' paced grants). */
+  private pumpAt(at: number): void {
+    if (at >= this.paceTimerAt) return;
+    clearTimeout(this.paceTimer);
+    this.paceTimerAt = at;
+    this.paceTimer = setTimeout(
+      () => {
+        this.paceTimer = undefined;
+        this.paceTimerAt = Number.POSITIVE_INFINITY;
+        void this.pump();
+      },
+      Math.max(0, at - Date.now()),
+    );
   }
 
   private holding(holder: string): void {

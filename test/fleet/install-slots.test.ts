@@ -4,6 +4,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openFleetDatabase, type FleetDatabase } from '../../src/database/open-fleet-database.js';
+import { InstallPace } from '../../src/fleet/install-pace.js';
 import { InstallSlots, type InstallSlotRequest } from '../../src/fleet/install-slots.js';
 import { DatabaseLeaseBook, MemoryLeaseBook } from '../../src/fleet/install-slot-leases.js';
 
@@ -122,6 +123,55 @@ describe('install slots: a fleet-wide and per-environment limit on installs, sha
     await first.done;
     expect(order).toEqual(['x1']);
     expect(await slots.usage('fleet-d')).toEqual({ total: 0, perEnvironment: {} });
+    slots.stop();
+  });
+
+  it('learns a pool’s typical install time and paces fresh grants at its sustained rate', () => {
+    const pace = new InstallPace();
+    // Not paced until it has seen enough installs of its own.
+    for (let i = 0; i < 7; i++) pace.held('fleet-e', 1_000);
+    expect(pace.allowance('fleet-e', 10, 0)).toEqual({ grants: Number.POSITIVE_INFINITY });
+    pace.held('fleet-e', 1_000);
+    // 10 slots of 1 s installs: one fresh grant per 50 ms, twice as fast as slots free.
+    expect(pace.intervalMs('fleet-e', 10)).toBe(50);
+    expect(pace.allowance('fleet-e', 10, 5_000)).toEqual({ grants: 1 });
+    pace.granted('fleet-e', 10, 1, 5_000);
+    expect(pace.allowance('fleet-e', 10, 5_030)).toEqual({ grants: 0, nextAt: 5_050 });
+    expect(pace.allowance('fleet-e', 10, 5_050)).toEqual({ grants: 1 });
+    // The typical time is the median of recent installs: one stuck install does not slow the pace.
+    pace.held('fleet-e', 600_000);
+    expect(pace.intervalMs('fleet-e', 10)).toBe(50);
+    // Another pool keeps its own pace.
+    expect(pace.allowance('fleet-f', 10, 5_050)).toEqual({ grants: Number.POSITIVE_INFINITY });
+  });
+
+  it('spreads a wave of freed slots over half an install time instead of starting every waiter at once', async () => {
+    const slots = new InstallSlots(new MemoryLeaseBook());
+    const r = (holder: string) => ({ ...request('fleet-g', holder, `env-${holder}`), global: 4, perEnvironment: 1 });
+    // Eight installs of about 200 ms teach the pool its pace: 0.5 × 200 ms / 4 slots = 25 ms.
+    for (let round = 0; round < 2; round++) {
+      await Promise.all([0, 1, 2, 3].map((i) => slots.withSlot(r(`learn-${round}-${i}`), () => sleep(200))));
+    }
+    const order: string[] = [];
+    const wave = [0, 1, 2, 3].map((i) => hold(slots, r(`wave-${i}`), order));
+    await Promise.all(wave.map((h) => h.got));
+    const grantedAt: number[] = [];
+    const next = [0, 1, 2, 3].map((i) =>
+      slots.withSlot(r(`next-${i}`), () => {
+        grantedAt.push(Date.now());
+        return Promise.resolve();
+      }),
+    );
+    await sleep(20);
+    expect(grantedAt).toEqual([]);
+    const freedAt = Date.now();
+    for (const h of wave) h.release();
+    await Promise.all([...wave.map((h) => h.done), ...next]);
+    // All four are taken again, the first at once, the others one pace apart (never closer).
+    expect(grantedAt).toHaveLength(4);
+    expect(grantedAt[0]! - freedAt).toBeLessThan(1_000);
+    for (let i = 1; i < 4; i++) expect(grantedAt[i]! - grantedAt[i - 1]!).toBeGreaterThanOrEqual(20);
+    expect(await slots.usage('fleet-g')).toEqual({ total: 0, perEnvironment: {} });
     slots.stop();
   });
 });
