@@ -1,8 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import pg from 'pg';
+import { openEmbeddedPostgres } from './embedded-postgres.js';
 import type { FleetSchema } from './fleet-schema.js';
 import { fleetMigrations } from './migrations.js';
 import { PgliteAsPostgresPool } from './pglite-pool.js';
@@ -35,8 +34,10 @@ export async function openFleetDatabase(options: { url?: string; embeddedDir: st
     pool = postgres;
     kind = 'postgresql';
   } else {
-    mkdirSync(options.embeddedDir, { recursive: true });
-    pool = new PgliteAsPostgresPool(await PGlite.create(options.embeddedDir));
+    const pglite = await openEmbeddedPostgres(options.embeddedDir).catch((err: unknown) => {
+      throw new FleetDatabaseError(err instanceof Error ? err.message : String(err));
+    });
+    pool = new PgliteAsPostgresPool(pglite);
     kind = 'embedded';
   }
   const db = new Kysely<FleetSchema>({ dialect: new PostgresDialect({ pool }) });
