@@ -8,8 +8,10 @@ import type { z } from 'zod';
  * gigabyte), though it validates with a handful. Built on first use, a workflow pays only for the
  * schemas it reads. Outside workflows it changes nothing but the moment of construction.
  *
- * The stand-in forwards every operation to the schema, so it can be used, nested and extended as the
- * schema itself; methods run on the schema, not on the stand-in.
+ * The stand-in forwards what using a schema takes to the schema, so it can be used, nested and
+ * extended as the schema itself; methods run on the schema, not on the stand-in. It lists no own
+ * keys and refuses to be frozen: the workflow sandbox deep-freezes the modules it shares between
+ * workflows (workflows/preloaded-modules.ts), and a frozen zod schema breaks when it is next used.
  */
 export function lazySchema<T extends z.ZodType>(build: () => T): T {
   let schema: T | undefined;
@@ -18,7 +20,8 @@ export function lazySchema<T extends z.ZodType>(build: () => T): T {
     get: (_, key) => Reflect.get(real(), key, real()),
     set: (_, key, value) => Reflect.set(real(), key, value, real()),
     has: (_, key) => Reflect.has(real(), key),
-    ownKeys: () => Reflect.ownKeys(real()),
+    ownKeys: () => [],
+    preventExtensions: () => false,
     getPrototypeOf: () => Reflect.getPrototypeOf(real()),
     getOwnPropertyDescriptor: (_, key) => {
       const descriptor = Reflect.getOwnPropertyDescriptor(real(), key);

@@ -63,7 +63,9 @@ export const onboardCustomerInputSchema = lazySchema(() =>
     /** The Managed cluster by its configured name (AUTOPILOT_CLUSTERS_FILE); absent: the only one. */
     cluster: z
       .string()
-      .regex(CLUSTER_NAME, { message: 'must be a cluster name: lowercase letters, digits or "-"' })
+      // A copy: zod resets the lastIndex of the RegExp it is given, and the workflow sandbox
+      // freezes exported ones (workflows/preloaded-modules.ts).
+      .regex(new RegExp(CLUSTER_NAME), { message: 'must be a cluster name: lowercase letters, digits or "-"' })
       .optional(),
     // The cluster refuses longer names (Environment.name maxLength 100, reference §13).
     displayName: z.string().min(1).max(100, "must have at most 100 characters (the cluster's limit)").optional(),

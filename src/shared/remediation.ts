@@ -51,7 +51,9 @@ export type RemediationPolicy = z.output<typeof remediationPolicySchema>;
 export const remediationInputSchema = lazySchema(() =>
   z.object({
     environmentId: z.string().regex(/^[a-zA-Z0-9_-]{1,70}$/),
-    hostEntityId: z.string().regex(HOST_ENTITY_ID, { message: 'must be a HOST entity id' }),
+    // A copy: zod resets the lastIndex of the RegExp it is given, and the workflow sandbox freezes
+    // exported ones (workflows/preloaded-modules.ts).
+    hostEntityId: z.string().regex(new RegExp(HOST_ENTITY_ID), { message: 'must be a HOST entity id' }),
     policy: remediationPolicySchema.default(remediationPolicySchema.parse({})),
   }),
 );

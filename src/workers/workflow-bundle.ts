@@ -10,14 +10,15 @@ const ext = path.extname(here);
 export const workflowsPath = path.join(workflowsDir, `index${ext}`);
 
 /**
- * How the workflow bundle is built wherever it is built (the image, the sandbox, the tests): zod is
- * loaded once per workflow thread, not once per workflow (see workflows/preloaded-modules.ts), and
- * no query may advance a run outside a workflow task (workflows/task-boundary-guard.ts).
+ * How the workflow bundle is built wherever it is built (the image, the sandbox, the tests): zod and
+ * the workflows' own modules are loaded once per workflow thread, not once per workflow (see
+ * workflows/preloaded-modules.ts), and no query may advance a run outside a workflow task
+ * (workflows/task-boundary-guard.ts).
  */
 export const workflowBundleOptions = {
   workflowsPath,
   failureConverterPath,
-  preloadModules: [path.join(workflowsDir, `preloaded-modules${ext}`)],
+  preloadModules: [path.join(workflowsDir, `preloaded-modules${ext}`), workflowsPath],
   workflowInterceptorModules: [path.join(workflowsDir, `task-boundary-guard${ext}`)],
 } satisfies BundleOptions;
 

@@ -41,4 +41,15 @@ describe('lazySchema', () => {
     expect(z.toJSONSchema(lazy)).toEqual(z.toJSONSchema(real));
     expect(z.toJSONSchema(nested)).toEqual(z.toJSONSchema(z.object({ items: z.array(real), first: real.optional() })));
   });
+
+  it('lists no own keys and refuses to be frozen, so a deep freeze of the module holding it leaves the schema usable', () => {
+    const lazy = lazySchema(definition);
+    const exports = { schema: lazy };
+    expect(Object.getOwnPropertyNames(lazy)).toEqual([]);
+    expect(() => Object.freeze(lazy)).toThrow(TypeError);
+    Object.freeze(exports);
+    expect(Object.isFrozen(lazy)).toBe(false);
+    expect(lazy.parse({ name: 'abc' })).toEqual({ name: 'abc', size: 1 });
+    expect(lazy.optional().parse(undefined)).toBeUndefined();
+  });
 });
