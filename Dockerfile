@@ -14,6 +14,9 @@ RUN npm run build
 
 FROM node:24.22.3-bookworm-slim
 ENV NODE_ENV=production
+# The SDK's Rust threads each took a malloc arena of their own, ~200 MB between them in a roll-out;
+# two arenas hold the same for ~80 MB less.
+ENV MALLOC_ARENA_MAX=2
 # openssl verifies the OneAgent installer signature; the directories back the compose volumes and
 # must belong to the unprivileged user before the volume is first created from them.
 RUN apt-get update \

@@ -74,6 +74,8 @@ export async function startWorkerProcess(
     AUTOPILOT_LOCAL_HOSTS_DIR: dirs.hosts,
     AUTOPILOT_LOCAL_INSTALL_MS: String(settings.installMs),
     DT_MAX_CONCURRENT_REQUESTS_PER_ENVIRONMENT: String(settings.perEnvironmentRequests ?? 5),
+    // As the image sets it (Dockerfile): two malloc arenas, not up to eight per core.
+    MALLOC_ARENA_MAX: '2',
     // Otherwise the worker's production defaults, heap size included: memory means what it says.
     ...(settings.maxConcurrentActivities
       ? { AUTOPILOT_MAX_CONCURRENT_ACTIVITIES: String(settings.maxConcurrentActivities) }
