@@ -60,6 +60,8 @@ export async function runFleetBenchmark(
       log,
     }).then((ours) => {
       log(`  ours: ${ours.wallSeconds.toFixed(1)} s, ${ours.counts.apiRequests} API calls, ${ours.report.done} done`);
+      for (const [route, n] of Object.entries(ours.counts.byRoute).sort((a, b) => b[1] - a[1]))
+        log(`    ${String(n).padStart(7)}  ${route}`);
       return ours;
     });
   const runBaseline = async (): Promise<FleetBenchmarkResult['baseline']> => {

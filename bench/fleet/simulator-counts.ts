@@ -8,6 +8,8 @@ export interface SimulatorCounts {
    * OneAgents, listed every 30 s whether anything rolls out or not. A roll-out makes neither call.
    */
   scanRequests: number;
+  /** Calls per route (`GET /e/{environmentId}/api/v2/entities`), to say where the calls go. */
+  byRoute: Record<string, number>;
   throttled: number;
   environments: number;
   apiTokens: number;
@@ -28,6 +30,7 @@ function counts(simulator: DynatraceSimulator): SimulatorCounts {
   return {
     apiRequests: s.apiRequests,
     scanRequests: scanRoutes.reduce((n, [, byStatus]) => n + sum(byStatus), 0),
+    byRoute: Object.fromEntries(Object.entries(s.requests).map(([route, byStatus]) => [route, sum(byStatus)])),
     throttled: s.throttled,
     environments: s.created.environments ?? 0,
     apiTokens: s.created.apiTokens ?? 0,
@@ -45,8 +48,18 @@ export function countsSince(simulator: DynatraceSimulator): () => SimulatorCount
   const before = counts(simulator);
   return () => {
     const after = counts(simulator);
-    return Object.fromEntries(
-      Object.entries(after).map(([k, v]) => [k, v - before[k as keyof SimulatorCounts]]),
-    ) as unknown as SimulatorCounts;
+    const byRoute = Object.fromEntries(
+      Object.entries(after.byRoute)
+        .map(([route, n]) => [route, n - (before.byRoute[route] ?? 0)] as const)
+        .filter(([, n]) => n > 0),
+    );
+    return {
+      ...(Object.fromEntries(
+        Object.entries(after)
+          .filter(([k]) => k !== 'byRoute')
+          .map(([k, v]) => [k, (v as number) - (before[k as keyof SimulatorCounts] as number)]),
+      ) as Omit<SimulatorCounts, 'byRoute'>),
+      byRoute,
+    };
   };
 }

@@ -54,6 +54,19 @@ export function fleetTargets(r: FleetBenchmarkResult) {
   ];
 }
 
+/** Where our requests went, route by route (runs stored before the split have none). */
+function requestsByRoute(r: FleetBenchmarkResult): string[] {
+  const byRoute = r.ours.counts.byRoute as Record<string, number> | undefined;
+  if (!byRoute) return [];
+  const routes = Object.entries(byRoute).sort((a, b) => b[1] - a[1]);
+  return [
+    "Requests to the simulated cluster by route (the status page's scans included; OneAgent connects are the agents', not API calls): " +
+      routes.map(([route, count]) => `${route} ${count}`).join('; ') +
+      '.',
+    '',
+  ];
+}
+
 /** Where the CPU went during our run, and whether CPU or waiting set the pace. */
 function cpuProfile(r: FleetBenchmarkResult): string[] {
   const cpu = r.ours.cpuSeconds;
@@ -176,6 +189,7 @@ export function fleetMarkdown(r: FleetBenchmarkResult): string[] {
     '',
     `Lower bound: ${n(r.lowerBound.seconds)} s (${r.lowerBound.limitedBy}: ${r.lowerBound.explanation}). Autopilot took ${n(r.ratios.oursToBound, 2)}× that.`,
     '',
+    ...requestsByRoute(r),
     'History events per workflow: ' +
       r.ours.histories
         .map((h) => `${h.type} ${h.averageEvents} on average (max ${h.maxEvents}, ${h.count} runs)`)
