@@ -26,11 +26,11 @@ const SCAN_ROUTES = new Set(['GET /e/{environmentId}/api/v2/problems', 'GET /e/{
 function counts(simulator: DynatraceSimulator): SimulatorCounts {
   const s = simulator.stats.snapshot();
   const sum = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0);
-  const scanRoutes = Object.entries(s.requests).filter(([route]) => SCAN_ROUTES.has(route));
+  const byRoute = Object.fromEntries(Object.entries(s.requests).map(([route, byStatus]) => [route, sum(byStatus)]));
   return {
     apiRequests: s.apiRequests,
-    scanRequests: scanRoutes.reduce((n, [, byStatus]) => n + sum(byStatus), 0),
-    byRoute: Object.fromEntries(Object.entries(s.requests).map(([route, byStatus]) => [route, sum(byStatus)])),
+    scanRequests: [...SCAN_ROUTES].reduce((n, route) => n + (byRoute[route] ?? 0), 0),
+    byRoute,
     throttled: s.throttled,
     environments: s.created.environments ?? 0,
     apiTokens: s.created.apiTokens ?? 0,
@@ -47,19 +47,15 @@ function counts(simulator: DynatraceSimulator): SimulatorCounts {
 export function countsSince(simulator: DynatraceSimulator): () => SimulatorCounts {
   const before = counts(simulator);
   return () => {
-    const after = counts(simulator);
-    const byRoute = Object.fromEntries(
-      Object.entries(after.byRoute)
-        .map(([route, n]) => [route, n - (before.byRoute[route] ?? 0)] as const)
-        .filter(([, n]) => n > 0),
-    );
+    const { byRoute, ...totals } = counts(simulator);
+    const since = (k: keyof typeof totals) => totals[k] - before[k];
     return {
-      ...(Object.fromEntries(
-        Object.entries(after)
-          .filter(([k]) => k !== 'byRoute')
-          .map(([k, v]) => [k, (v as number) - (before[k as keyof SimulatorCounts] as number)]),
-      ) as Omit<SimulatorCounts, 'byRoute'>),
-      byRoute,
+      ...(Object.fromEntries(Object.keys(totals).map((k) => [k, since(k as keyof typeof totals)])) as typeof totals),
+      byRoute: Object.fromEntries(
+        Object.entries(byRoute)
+          .map(([route, n]) => [route, n - (before.byRoute[route] ?? 0)] as const)
+          .filter(([, n]) => n > 0),
+      ),
     };
   };
 }

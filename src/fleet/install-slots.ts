@@ -77,8 +77,8 @@ export class InstallSlotWaitAborted extends Error {
  * install itself: a slot freed in this process goes to the next waiter at once, one freed by
  * another worker (or by a lease that expired) within `recheckMs`, and never through a workflow's
  * history. Waiters are served in arrival order. Once a pool has a typical install time, fresh
- * grants follow its pace (see InstallPace), so a wave of freed slots is taken again spread over an
- * install time rather than in one burst; each worker paces the grants it makes.
+ * grants follow its pace (see InstallPace), so a wave of freed slots is taken again spread over half
+ * an install time rather than in one burst; each worker paces the grants it makes.
  */
 export class InstallSlots {
   private readonly waiters: Waiter[] = [];
