@@ -531,6 +531,12 @@ export const configuration = {
       default: 1_000,
       doc: "window in which one environment's host lookups are merged into one query",
     }),
+    /** How long a host's lookup right after its install may wait for its environment's installs due to end. */
+    lookupGatherMs: setting('AUTOPILOT_HOST_LOOKUP_GATHER_MS', milliseconds, {
+      table: 'fleet',
+      default: 5_000,
+      doc: "longest a host's lookup after its install waits for installs of its environment due to end by then, to share their query",
+    }),
   },
   remediation: {
     policy: derived(

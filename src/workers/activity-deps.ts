@@ -62,7 +62,11 @@ export function buildActivityDeps(
     ...(config.dynatrace.installerCaFile ? { installerCaFile: config.dynatrace.installerCaFile } : {}),
     webhook: config.webhook,
     executors: createExecutors(config, secrets),
-    hostLookup: new HostLookupBatcher(hostLookup(dynatrace.environments), config.hosts.lookupBatchMs),
+    hostLookup: new HostLookupBatcher(
+      hostLookup(dynatrace.environments),
+      config.hosts.lookupBatchMs,
+      config.hosts.lookupGatherMs,
+    ),
     reportingPollMs: config.hosts.reportingPollMs,
     // The embedded database has one process, so its slots need no database round trip.
     installSlots: new InstallSlots(

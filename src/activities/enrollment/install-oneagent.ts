@@ -52,31 +52,47 @@ export function createInstallOneAgent(deps: {
       const earlier = await installedByEarlierAttempt(input);
       if (earlier) return earlier;
       const { slot } = input;
-      let installed: InstalledOneAgent;
-      if (!slot) installed = await install(input);
-      else {
-        details.step = 'waiting for an install slot';
-        heartbeat({ ...details });
-        installed = await deps.installSlots.withSlot(
-          { ...slot, environmentId: input.settings.environmentId },
-          () => {
-            details.step = 'installing';
-            heartbeat({ ...details });
-            return install(input);
-          },
-          cancellationSignal(),
-        );
+      const { environmentId } = input.settings;
+      // The lookup batcher knows which installs of the environment run here until this one has asked.
+      let installStartedAt = Date.now();
+      let installEnded: (() => void) | undefined;
+      const installing = () => {
+        installStartedAt = Date.now();
+        installEnded = deps.hostLookup.installStarted(environmentId);
+        return install(input);
+      };
+      try {
+        let installed: InstalledOneAgent;
+        if (!slot) installed = await installing();
+        else {
+          details.step = 'waiting for an install slot';
+          heartbeat({ ...details });
+          installed = await deps.installSlots.withSlot(
+            { ...slot, environmentId },
+            () => {
+              details.step = 'installing';
+              heartbeat({ ...details });
+              return installing();
+            },
+            cancellationSignal(),
+          );
+        }
+        // One batched lookup, after the slot is free, shared with the hosts of the environment that
+        // finish about now: most hosts report at once, and then need no verification step of their own.
+        details.step = 'looking up the host';
+        const lookup = deps.hostLookup.find(environmentId, input.target.hostname, {
+          installMs: Date.now() - installStartedAt,
+        });
+        installEnded?.();
+        installEnded = undefined;
+        const reporting = await lookup.catch(() => undefined);
+        return reporting &&
+          (reporting.installerVersion === undefined || reporting.installerVersion === input.installer.version)
+          ? { ...installed, reporting }
+          : installed;
+      } finally {
+        installEnded?.();
       }
-      // One batched lookup, after the slot is free: most hosts report at once, and then the
-      // enrollment needs no verification step of its own.
-      details.step = 'looking up the host';
-      const reporting = await deps.hostLookup
-        .find(input.settings.environmentId, input.target.hostname)
-        .catch(() => undefined);
-      return reporting &&
-        (reporting.installerVersion === undefined || reporting.installerVersion === input.installer.version)
-        ? { ...installed, reporting }
-        : installed;
     });
   };
 
