@@ -38,6 +38,15 @@ const act = autopilotActivities<FleetActivities>(
  * flight as it has slots, so a freed slot always finds a host ready for it.
  */
 const INSTALL_SLOTS_AT_INSTALL = 'fleet-install-slots-held-by-the-install-alone';
+/**
+ * The window reads this many hosts ahead and starts the ones of one environment together: they
+ * install side by side, finish together, and one entities query finds them all. An interleaved
+ * inventory of 500 environments then brings about four hosts of each into the window.
+ */
+const ENVIRONMENTS_START_TOGETHER = 'fleet-starts-the-hosts-of-an-environment-together';
+const LOOKAHEAD_HOSTS = 2_000;
+/** Half an environment's slots: two groups of it install at once, and many environments move at a time. */
+const groupSizeFor = ({ perEnvironment }: { perEnvironment: number }) => Math.max(1, Math.floor(perEnvironment / 2));
 const admissionFor = (limits: { global: number; perEnvironment: number }) => ({
   global: 2 * limits.global,
   perEnvironment: 2 * limits.perEnvironment,
@@ -68,11 +77,14 @@ export async function EnrollFleet(rawInput: EnrollFleetInput, carried?: FleetCar
   // Runs from before the change counted every host in flight against the install limits and
   // onboarded every environment due at once.
   const slotsAtInstall = patched(INSTALL_SLOTS_AT_INSTALL);
+  // Runs from before this change read one page ahead and started hosts in inventory order.
+  const together = patched(ENVIRONMENTS_START_TOGETHER);
   const fleet: Fleet = {
     input,
     state,
     act,
     ...(slotsAtInstall ? { onboardingAtOnce: input.concurrency.onboarding } : {}),
+    ...(together ? { lookahead: LOOKAHEAD_HOSTS } : {}),
   };
   const admission = slotsAtInstall ? admissionFor(input.concurrency) : input.concurrency;
   const enrollmentInput = (host: FleetHost) => {
@@ -111,7 +123,10 @@ export async function EnrollFleet(rawInput: EnrollFleetInput, carried?: FleetCar
     }
     await readInventory(fleet);
     await checkEnvironments(fleet);
-    await startEnrollments(fleet, state.takeStartable(admission, enrollmentInput));
+    await startEnrollments(
+      fleet,
+      state.takeStartable(admission, enrollmentInput, together ? groupSizeFor(input.concurrency) : undefined),
+    );
     showFleet(fleet, shown);
     if (state.carried.cursor >= input.totalHosts && state.finished) break;
 

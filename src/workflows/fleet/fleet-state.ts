@@ -103,11 +103,17 @@ export class FleetState {
     c.window.push(...page);
   }
 
-  /** True while the window should read more of the inventory. */
-  wantsMoreHosts(totalHosts: number, pageSize: number): boolean {
+  /**
+   * True while the window should read more of the inventory: until it holds `lookahead` hosts (at
+   * least a page), or up to four pages while none of them can start.
+   */
+  wantsMoreHosts(totalHosts: number, pageSize: number, lookahead = pageSize): boolean {
     const c = this.carried;
     const startable = c.window.some((h) => c.environments[environmentIdOf(h)]?.status === 'ready');
-    return c.cursor < totalHosts && (c.window.length < pageSize || (!startable && c.window.length < 4 * pageSize));
+    return (
+      c.cursor < totalHosts &&
+      (c.window.length < Math.max(pageSize, lookahead) || (!startable && c.window.length < 4 * pageSize))
+    );
   }
 
   /** What an enrollment said about itself (signal). */
@@ -203,13 +209,23 @@ export class FleetState {
     });
   }
 
-  /** Hosts of ready environments, as many as the global and per-environment limits allow now. */
-  takeStartable(limits: { global: number; perEnvironment: number }, inputFor: (h: FleetHost) => HostEnrollmentInput) {
+  /**
+   * Hosts of ready environments, as many as the global and per-environment limits allow now. With a
+   * `groupSize`, up to that many of one environment's window hosts start one after another
+   * (environments in the order the window first met them, then the next group of each), so they
+   * install side by side and their agents are looked up in one query; otherwise in inventory order,
+   * which a CMDB export interleaves.
+   */
+  takeStartable(
+    limits: { global: number; perEnvironment: number },
+    inputFor: (h: FleetHost) => HostEnrollmentInput,
+    groupSize?: number,
+  ) {
     const c = this.carried;
     let active = Object.values(c.tally).reduce((n, t) => n + t.running, 0);
     const toStart: EnrollmentToStart[] = [];
     const remaining: FleetHost[] = [];
-    for (const host of c.window) {
+    for (const host of groupSize ? inGroups(c.window, groupSize) : c.window) {
       const env = environmentIdOf(host);
       if (
         active >= limits.global ||
@@ -223,7 +239,12 @@ export class FleetState {
       active++;
       toStart.push({ workflowId, environmentId: env, input: inputFor(host) });
     }
-    c.window = remaining;
+    // The window keeps inventory order: which environment comes first stays the inventory's choice.
+    if (!groupSize) c.window = remaining;
+    else {
+      const waiting = new Set(remaining);
+      c.window = c.window.filter((h) => waiting.has(h));
+    }
     return toStart;
   }
 
@@ -307,4 +328,22 @@ export class FleetState {
       failures: c.failures,
     };
   }
+}
+
+/**
+ * The hosts in groups of up to `size` per environment: every environment's first group (environments
+ * in the order of their first host), then every environment's second, and so on. Groups smaller than
+ * an environment's slots keep many environments moving, so the roll-out's end is not left to a few
+ * of them at their per-environment limit.
+ */
+function inGroups(hosts: FleetHost[], size: number): FleetHost[] {
+  const environments = new Map<string, { order: number; seen: number }>();
+  const keyed = hosts.map((host) => {
+    const id = environmentIdOf(host);
+    let env = environments.get(id);
+    if (!env) environments.set(id, (env = { order: environments.size, seen: 0 }));
+    return { host, round: Math.floor(env.seen++ / size), order: env.order };
+  });
+  // A stable sort: within a group, inventory order.
+  return keyed.sort((a, b) => a.round - b.round || a.order - b.order).map((k) => k.host);
 }

@@ -25,6 +25,8 @@ export interface Fleet {
   act: ActivityInterfaceFor<FleetActivities>;
   /** How many environments may be onboarding at once (unset: all that are due, as runs before the limit did). */
   onboardingAtOnce?: number;
+  /** How many hosts the window reads ahead (unset: a page, as runs before grouped starts did). */
+  lookahead?: number;
 }
 
 /**
@@ -37,8 +39,8 @@ const STARTS_BY_ACTIVITY = 'fleet-starts-enrollments-by-activity';
 const onHostQueue = ({ hostTaskQueue }: Fleet['input']) => (hostTaskQueue ? { taskQueue: hostTaskQueue } : {});
 
 /** Reads the inventory a page at a time while the window has room. */
-export async function readInventory({ input, state, act }: Fleet): Promise<void> {
-  while (state.wantsMoreHosts(input.totalHosts, input.pageSize)) {
+export async function readInventory({ input, state, act, lookahead }: Fleet): Promise<void> {
+  while (state.wantsMoreHosts(input.totalHosts, input.pageSize, lookahead)) {
     const offset = state.carried.cursor;
     const page = await act.loadInventoryPage.executeWithOptions(
       { summary: `Read hosts ${offset + 1}–${offset + input.pageSize}` },
