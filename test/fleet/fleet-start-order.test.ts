@@ -39,8 +39,8 @@ describe('the order a fleet starts its hosts in', () => {
       ...['c4-vm-1', 'c4-vm-2', 'c4-vm-3'],
     ]);
 
-    // Two of the first environment finish: the next group in the window starts.
-    for (const host of ['c1-vm-1', 'c1-vm-2'])
+    // Two of the first environment finish: the next group waits until it fits whole.
+    const done = (host: string) =>
       state.report({
         workflowId: `enroll:c1-p1:${host}`,
         environmentId: 'c1-p1',
@@ -48,16 +48,25 @@ describe('the order a fleet starts its hosts in', () => {
         status: 'done',
         outcome: 'installed',
       });
+    done('c1-vm-1');
+    done('c1-vm-2');
     expect(state.progress(30).done).toBe(2);
-    expect(state.takeStartable(limits, inputFor, 3).map((s) => s.input.hostname)).toEqual(['c5-vm-1', 'c5-vm-2']);
+    expect(state.takeStartable(limits, inputFor, 3)).toEqual([]);
+    done('c1-vm-3');
+    expect(state.takeStartable(limits, inputFor, 3).map((s) => s.input.hostname)).toEqual([
+      'c5-vm-1',
+      'c5-vm-2',
+      'c5-vm-3',
+    ]);
     // The window keeps the inventory's order for what is left.
-    expect(state.carried.window.slice(0, 3).map((h) => h.hostname)).toEqual(['c5-vm-3', 'c1-vm-4', 'c2-vm-4']);
+    expect(state.carried.window.slice(0, 3).map((h) => h.hostname)).toEqual(['c1-vm-4', 'c2-vm-4', 'c3-vm-4']);
   });
 
   it("takes every environment's first group before any environment's second", () => {
     const state = fleetWithReadyEnvironments(interleaved(3, 6));
-    const started = state.takeStartable({ global: 11, perEnvironment: 6 }, inputFor, 3).map((s) => s.input.hostname);
-    expect(started.slice(9)).toEqual(['c1-vm-4', 'c1-vm-5']);
+    const started = state.takeStartable({ global: 13, perEnvironment: 6 }, inputFor, 3).map((s) => s.input.hostname);
+    // c2's second group does not fit whole in the one place left: it waits.
+    expect(started.slice(9)).toEqual(['c1-vm-4', 'c1-vm-5', 'c1-vm-6']);
   });
 
   it('starts in inventory order for runs from before the change', () => {

@@ -225,19 +225,27 @@ export class FleetState {
     let active = Object.values(c.tally).reduce((n, t) => n + t.running, 0);
     const toStart: EnrollmentToStart[] = [];
     const remaining: FleetHost[] = [];
-    for (const host of groupSize ? inGroups(c.window, groupSize) : c.window) {
-      const env = environmentIdOf(host);
-      if (
-        active >= limits.global ||
-        c.environments[env]?.status !== 'ready' ||
-        (c.tally[env]?.running ?? 0) >= limits.perEnvironment
-      ) {
-        remaining.push(host);
+    const groups = groupSize ? inGroups(c.window, Math.min(groupSize, limits.global)) : c.window.map((h) => [h]);
+    let full = false;
+    for (const group of groups) {
+      const env = environmentIdOf(group[0]!);
+      const startable =
+        c.environments[env]?.status !== 'ready'
+          ? 0
+          : Math.min(group.length, limits.perEnvironment - (c.tally[env]?.running ?? 0));
+      // A group starts whole, or waits for room (and the groups after it with it): started apart,
+      // its hosts would finish apart.
+      if (full || startable <= 0 || active + startable > limits.global) {
+        full ||= startable > 0;
+        remaining.push(...group);
         continue;
       }
-      const workflowId = this.startHost(env, host.hostname);
-      active++;
-      toStart.push({ workflowId, environmentId: env, input: inputFor(host) });
+      remaining.push(...group.slice(startable));
+      for (const host of group.slice(0, startable)) {
+        const workflowId = this.startHost(env, host.hostname);
+        active++;
+        toStart.push({ workflowId, environmentId: env, input: inputFor(host) });
+      }
     }
     // The window keeps inventory order: which environment comes first stays the inventory's choice.
     if (!groupSize) c.window = remaining;
@@ -336,14 +344,15 @@ export class FleetState {
  * an environment's slots keep many environments moving, so the roll-out's end is not left to a few
  * of them at their per-environment limit.
  */
-function inGroups(hosts: FleetHost[], size: number): FleetHost[] {
+function inGroups(hosts: FleetHost[], size: number): FleetHost[][] {
+  const rounds: FleetHost[][][] = [];
   const environments = new Map<string, { order: number; seen: number }>();
-  const keyed = hosts.map((host) => {
+  for (const host of hosts) {
     const id = environmentIdOf(host);
     let env = environments.get(id);
     if (!env) environments.set(id, (env = { order: environments.size, seen: 0 }));
-    return { host, round: Math.floor(env.seen++ / size), order: env.order };
-  });
-  // A stable sort: within a group, inventory order.
-  return keyed.sort((a, b) => a.round - b.round || a.order - b.order).map((k) => k.host);
+    const round = (rounds[Math.floor(env.seen++ / size)] ??= []);
+    (round[env.order] ??= []).push(host);
+  }
+  return rounds.flatMap((round) => round.filter((group) => group !== undefined));
 }
