@@ -21,24 +21,19 @@ const GONE = new Set<string>([
 export function createEnsureTokenManagementToken(deps: { dynatrace: DynatraceAccess; secrets: SecretStore }) {
   /**
    * Makes sure Autopilot can manage the environment's tokens without holding an admin credential:
-   * a short-lived token-management token is minted from the cluster token and used once, which also
-   * waits out an environment whose API is not ready yet (503, retried by Temporal). A permanent one
-   * that an earlier version kept in the secret store is revoked and deleted.
+   * each token step mints a short-lived token-management token from the cluster token for itself
+   * (and waits out an environment whose API is not ready yet: 503, retried by Temporal). What is
+   * left to do here is a permanent one that an earlier version kept in the secret store: it is
+   * revoked and deleted. Otherwise there is nothing to call.
    */
   return async function ensureTokenManagementToken(input: {
     environmentId: string;
   }): Promise<EnsuredTokenManagementToken> {
-    const environment = await deps.dynatrace.environments.environment(input.environmentId);
     const legacyRef = secretRefs.tokenManagementToken(input.environmentId);
     const legacy = await deps.secrets.get(legacyRef);
-    // A re-run of a complete onboarding has nothing to wait for or clean up: no call at all.
-    if (!legacy && environment.tokens.some((t) => t.state === 'current')) return { action: 'short-lived' };
-    const legacyRevoked = await deps.dynatrace.keeper.withTokenManagement(environment, async (tokens) => {
-      if (!legacy) {
-        // The smallest page there is (100): the environment's API answers, and nothing else happens.
-        await tokens.list({ pageSize: 100 }).next();
-        return false;
-      }
+    if (!legacy) return { action: 'short-lived' };
+    const environment = await deps.dynatrace.environments.environment(input.environmentId);
+    await deps.dynatrace.keeper.withTokenManagement(environment, async (tokens) => {
       const metadata = await tokens.lookup(legacy.value).catch((err: unknown) => {
         // Already expired or revoked: there is nothing left to revoke.
         if (err instanceof DynatraceApiError && GONE.has(err.type ?? '')) return undefined;
@@ -47,8 +42,7 @@ export function createEnsureTokenManagementToken(deps: { dynatrace: DynatraceAcc
       if (metadata?.id) await tokens.revoke(metadata.id);
       await deps.secrets.delete(legacyRef);
       log.info('Permanent token-management token revoked', { environmentId: input.environmentId });
-      return true;
     });
-    return { action: 'short-lived', ...(legacyRevoked ? { legacyRevoked } : {}) };
+    return { action: 'short-lived', legacyRevoked: true };
   };
 }

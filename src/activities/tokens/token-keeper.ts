@@ -10,6 +10,8 @@ import { TOKEN_PURPOSES, type RegisteredEnvironment, type TokenPurpose } from '.
 
 /** How long a token-management token lives: long enough for one step, far too short to be worth stealing. */
 const TOKEN_MANAGEMENT_SECONDS = 10 * 60;
+/** `dt0c01.<24-char public part>.<64-char secret>`: its id is `dt0c01.<public part>` (reference §0.2). */
+const TOKEN_ID = /^(dt0c01\.[A-Za-z0-9]{24})\.[A-Za-z0-9]{64}$/;
 
 /** Our tokens carry this name, so an orphan (minted, then never recorded) can be told from a customer's own. */
 export const tokenName = (purpose: TokenPurpose) => `dynatrace-autopilot-${purpose}`;
@@ -67,8 +69,9 @@ export class TokenKeeper {
     try {
       return await work(tokens);
     } finally {
-      const self = await tokens.lookup(token).catch(() => undefined);
-      if (self) await tokens.revoke(self.id).catch(() => false);
+      // A token of today's format names its own id; an older one is looked up.
+      const id = TOKEN_ID.exec(token)?.[1] ?? (await tokens.lookup(token).catch(() => undefined))?.id;
+      if (id) await tokens.revoke(id).catch(() => false);
     }
   }
 
