@@ -79,14 +79,20 @@ describe('host lookups after installs: one query for the hosts of an environment
     late();
   });
 
-  it('asks at the end of the gathering time when an install due by then has not ended', async () => {
+  /** Two installs of one environment start together; the first ends and asks, the other is still running. */
+  async function oneOfTwoAsked() {
     const { batcher, queries } = recordingBatcher();
     const first = batcher.installStarted('env-1');
-    const stuck = batcher.installStarted('env-1');
+    const other = batcher.installStarted('env-1');
     await vi.advanceTimersByTimeAsync(INSTALL_MS);
     const asked = Date.now();
     const found = batcher.find('env-1', 'a', { installMs: INSTALL_MS });
     first();
+    return { queries, asked, found, other };
+  }
+
+  it('asks at the end of the gathering time when an install due by then has not ended', async () => {
+    const { queries, asked, found, other: stuck } = await oneOfTwoAsked();
     await vi.advanceTimersByTimeAsync(GATHER_MS - 1);
     expect(queries).toHaveLength(0);
     await vi.advanceTimersByTimeAsync(1);
@@ -97,12 +103,7 @@ describe('host lookups after installs: one query for the hosts of an environment
   });
 
   it('asks at once when the install it waited for fails without asking', async () => {
-    const { batcher, queries } = recordingBatcher();
-    const first = batcher.installStarted('env-1');
-    const failing = batcher.installStarted('env-1');
-    await vi.advanceTimersByTimeAsync(INSTALL_MS);
-    const found = batcher.find('env-1', 'a', { installMs: INSTALL_MS });
-    first();
+    const { queries, found, other: failing } = await oneOfTwoAsked();
     await vi.advanceTimersByTimeAsync(2_000);
     failing();
     await vi.advanceTimersByTimeAsync(0);
