@@ -72,6 +72,9 @@ async function main(): Promise<void> {
 
   try {
     const embedded = !config.temporal.address;
+    // The sandbox is both stand-ins: with a real cluster, even on the embedded server, every
+    // listener needs its credential and production's refusals hold.
+    const sandbox = embedded && !config.dynatrace.clusterUrl;
     const codecKeys = codecKeysFor(config, {
       generate: embedded,
       onCreate: (file) =>
@@ -79,7 +82,7 @@ async function main(): Promise<void> {
           `generated a payload encryption key for the sandbox in ${rel(file)} (set AUTOPILOT_CODEC_KEYS in production)`,
         ),
     });
-    const codec = embedded ? await sandboxCodecServer(config, codecKeys, logger, stoppers) : undefined;
+    const codec = embedded ? await embeddedUiCodecServer(config, codecKeys, logger, stoppers, sandbox) : undefined;
     const { address, uiUrl } = await temporalServer(config, stoppers, say, codec);
     const access = { ...temporalAccess(config), address };
     const dynatrace = await dynatraceCluster(config, stoppers, say);
@@ -103,6 +106,7 @@ async function main(): Promise<void> {
       registry: new EnvironmentRegistry(database.db),
       databaseKind: database.kind,
       ...(sandboxAws ? { aws: sandboxAws.clients } : {}),
+      sandbox,
     });
     const workers = await createAutopilotWorkers({ config, connection: nativeConnection, codecKeys, activityDeps });
     const running = workers.run();
@@ -127,7 +131,7 @@ async function main(): Promise<void> {
     const fleet = await startFleetServer(
       config,
       { dynatrace: activityDeps.dynatrace, client, logger },
-      { sandbox: embedded || dynatrace.simulated, pageDir: fleetPageDir, ...(uiUrl ? { temporalUiUrl: uiUrl } : {}) },
+      { sandbox, pageDir: fleetPageDir, ...(uiUrl ? { temporalUiUrl: uiUrl } : {}) },
     );
     stoppers.push({ name: 'fleet server', stop: () => fleet.stop() });
     let demo: DemoEnvironment | undefined;
@@ -145,7 +149,7 @@ async function main(): Promise<void> {
     }
 
     const lines = [
-      `Dynatrace Autopilot ${autopilotVersion} is running${embedded ? ' (sandbox mode)' : ''}`,
+      `Dynatrace Autopilot ${autopilotVersion} is running${sandbox ? ' (sandbox mode)' : ''}`,
       `  Temporal     ${address}${embedded ? ` (embedded dev server, data in ${rel(config.dataDir)})` : ''}`,
       ...(uiUrl ? [`  Temporal UI  ${uiUrl}${codec ? ` (payloads decrypted by ${codec.endpoint})` : ''}`] : []),
       `  Encryption   payloads AES-256-GCM, key ${codecKeys.primary.id}${codecKeys.ids.length > 1 ? ` (+${codecKeys.ids.length - 1} for reading)` : ''}`,
@@ -266,14 +270,18 @@ async function dynatraceCluster(
   };
 }
 
-/** The embedded UI shows payloads in clear through this loopback-only codec server. */
-async function sandboxCodecServer(
+/**
+ * The embedded UI shows payloads in clear through this codec server: on loopback, and without a
+ * credential only in the sandbox.
+ */
+async function embeddedUiCodecServer(
   config: AutopilotConfig,
   keys: CodecKeyring,
   logger: Logger,
   stoppers: Stopper[],
+  sandbox: boolean,
 ): Promise<RunningCodecServer> {
-  const codec = await startCodecServer(config, keys, logger, { sandbox: true });
+  const codec = await startCodecServer(config, keys, logger, { sandbox });
   stoppers.push({ name: 'codec server', stop: () => codec.stop() });
   return codec;
 }

@@ -1,3 +1,4 @@
+import type { DeploymentDeps } from './deployment.js';
 import { createEnrollmentActivities, type EnrollmentDeps } from './enrollment/index.js';
 import { createFleetActivities, type FleetDeps } from './fleet/index.js';
 import { createFleetScanActivities, type FleetScanDeps } from './fleet-scan/index.js';
@@ -9,7 +10,8 @@ import { createStandardsActivities, type StandardsDeps } from './standards/index
 import { createWorkerInfoActivities, type WorkerInfoDeps } from './worker-info.js';
 
 /** Everything the activities need from the outside world, injected by the worker process or a test. */
-export type ActivityDeps = WorkerInfoDeps &
+export type ActivityDeps = DeploymentDeps &
+  WorkerInfoDeps &
   OnboardingDeps &
   EnrollmentDeps &
   FleetDeps &

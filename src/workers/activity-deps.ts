@@ -34,6 +34,8 @@ export function buildActivityDeps(
     databaseKind: FleetDatabase['kind'];
     secrets?: SecretStore;
     aws?: AwsClients;
+    /** `npm start` with both stand-ins; every other worker is production. */
+    sandbox?: boolean;
   },
 ): ActivityDeps {
   const secrets = options.secrets ?? createSecretStore(config);
@@ -48,6 +50,7 @@ export function buildActivityDeps(
   });
   const aws = options.aws ?? (config.aws.region ? createAwsClients({ region: config.aws.region }) : undefined);
   return {
+    sandbox: options.sandbox ?? false,
     identity: options.identity,
     version: autopilotVersion,
     startedAt: new Date(),

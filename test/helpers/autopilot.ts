@@ -81,6 +81,8 @@ export function testActivityDeps(options: {
   aws?: TestAws;
   /** A worker's installer store (a shared bucket); its own folder otherwise. */
   installers?: InstallerStore;
+  /** In-process tests run as the sandbox does (local hosts, the simulator over http) unless they say otherwise. */
+  sandbox?: boolean;
 }): ActivityDeps {
   const secrets = new FileSecretStore(path.join(options.dir, 'secrets'), options.secretKey ?? randomBytes(32));
   const dynatrace = testDynatraceAccess({
@@ -91,6 +93,7 @@ export function testActivityDeps(options: {
     ...(options.tokenPolicy ? { tokenPolicy: options.tokenPolicy } : {}),
   });
   return {
+    sandbox: options.sandbox ?? true,
     identity: 'test-worker',
     version: 'test',
     startedAt: new Date(),
