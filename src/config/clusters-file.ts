@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { ClusterEndpoint } from '../dynatrace/dynatrace-clients.js';
 import { CLUSTER_NAME } from '../shared/environments.js';
 import { ConfigError } from './config-error.js';
+import { clusterBaseUrl } from './formats.js';
 import { FileSecret } from './secret.js';
 import { fieldPath, nodeAt } from './yaml-location.js';
 
@@ -16,9 +17,7 @@ const clusterSchema = z
     name: z.string().regex(CLUSTER_NAME, {
       message: 'must be a cluster name: lowercase letters, digits or "-" (e.g. eu1)',
     }),
-    url: z.string().regex(/^https?:\/\/[^\s/?#]+(:\d+)?\/?$/, {
-      message: 'must be the cluster base URL, e.g. https://managed.example.com',
-    }),
+    url: clusterBaseUrl,
     tokenFile: z.string().min(1, 'must name the file with the cluster token'),
     caFile: z.string().min(1).optional(),
     maxConcurrentRequests: z.number().int().positive().default(DEFAULT_CLUSTER_CONCURRENCY),

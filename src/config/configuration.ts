@@ -1,12 +1,15 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { parseCodecKeys } from '../codec/codec-keyring.js';
+import { DEFAULT_SAAS_DOMAINS } from '../dynatrace/environment-url.js';
 import { CLUSTER_NAME } from '../shared/environments.js';
 import { durationSchema } from '../shared/onboarding.js';
 import type { RemediationPolicy } from '../shared/remediation.js';
 import { readClustersFile } from './clusters-file.js';
 import { ConfigError } from './config-error.js';
 import {
+  clusterBaseUrl,
+  domainList,
   hostPort,
   httpUrl,
   identifier,
@@ -66,18 +69,12 @@ const devUiPort = setting('AUTOPILOT_DEV_UI_PORT', port, {
   doc: "port of the embedded dev server's UI",
 });
 
-const clusterUrl = optionalSetting(
-  'DT_CLUSTER_URL',
-  z.string().regex(/^https?:\/\/[^\s/?#]+(:\d+)?\/?$/, {
-    message: 'must be the cluster base URL, e.g. https://managed.example.com',
-  }),
-  {
-    table: 'fleet',
-    defaultDoc: 'unset: the simulator',
-    doc: 'base URL of the Managed cluster (`https://managed.example.com`)',
-    then: (url) => url?.replace(/\/$/, ''),
-  },
-);
+const clusterUrl = optionalSetting('DT_CLUSTER_URL', clusterBaseUrl, {
+  table: 'fleet',
+  defaultDoc: 'unset: the simulator',
+  doc: 'base URL of the Managed cluster (`https://managed.example.com`; https only)',
+  then: (url) => url?.replace(/\/$/, ''),
+});
 
 const maxConcurrentPerEnvironment = setting('DT_MAX_CONCURRENT_REQUESTS_PER_ENVIRONMENT', positiveInt, {
   table: 'fleet',
@@ -340,6 +337,13 @@ export const configuration = {
       table: 'fleet',
       default: 30_000,
       doc: 'how long one Dynatrace API request may take',
+    }),
+    /** Where SaaS environments live: a registered SaaS URL's host must be below one of these. */
+    saasDomains: setting('AUTOPILOT_SAAS_DOMAINS', domainList, {
+      table: 'fleet',
+      default: DEFAULT_SAAS_DOMAINS.join(','),
+      doc: "comma-separated domains whose subdomains are SaaS environments' API hosts; tokens go to no other SaaS host",
+      then: (domains) => domains.split(',').map((d) => d.trim().replace(/^\./, '').toLowerCase()),
     }),
     /** PEM of the CA of an on-premise cluster's TLS certificate. */
     caCertificateFile: optionalSetting('DT_CA_CERT_FILE', z.string(), {

@@ -40,3 +40,21 @@ export const identifier = z
 export const trueOrFalse = z.enum(['true', 'false'], { message: 'must be true or false' });
 
 export const httpUrl = (message: string) => z.string().regex(/^https?:\/\/[^\s?#]+$/, { message });
+
+/**
+ * A Managed cluster's base URL: https only, since the cluster token and every environment token of
+ * the cluster go to it (the sandbox hands its simulator over without this check).
+ */
+export const clusterBaseUrl = z
+  .string()
+  .regex(/^https?:\/\/[^\s/?#]+(:\d+)?\/?$/, {
+    message: 'must be the cluster base URL, e.g. https://managed.example.com',
+  })
+  .regex(/^https:/i, { message: 'must be an https URL: the cluster token and environment tokens are sent to it' });
+
+const DOMAIN = /^\.?[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+
+/** A comma-separated list of DNS domains, e.g. `live.dynatrace.com,sprint.dynatracelabs.com`. */
+export const domainList = z.string().refine((v) => v.split(',').every((d) => DOMAIN.test(d.trim())), {
+  message: 'must be a comma-separated list of domains, e.g. live.dynatrace.com',
+});

@@ -1,5 +1,8 @@
+import { ApplicationFailure } from '@temporalio/common';
 import type { SecretSource } from '../config/secret.js';
+import { FailureType } from '../shared/failure-types.js';
 import { DynatraceClient } from './client.js';
+import { DEFAULT_SAAS_DOMAINS, saasUrlRefusal, type EnvironmentUrlRules } from './environment-url.js';
 
 /** A Managed cluster Autopilot reaches, by the name operators give it. */
 export interface ClusterEndpoint {
@@ -23,14 +26,24 @@ export class UnknownClusterError extends Error {
   override name = 'UnknownClusterError';
 }
 
+/** A registry record that would send a token where tokens do not go; a retry cannot change that. */
+export class EnvironmentEndpointRefusedError extends ApplicationFailure {
+  constructor(message: string) {
+    super(message, FailureType.EnvironmentUrlRefused, true);
+  }
+}
+
 /**
  * One Dynatrace client per cluster and per SaaS host, per worker: each keeps its own concurrency
- * bounds (per environment, and for the cluster in all), CA and timeouts. URLs come from the
- * registry's records, never from one cluster setting.
+ * bounds (per environment, and for the cluster in all), CA and timeouts. A Managed environment is
+ * reached at its configured cluster's URL; a SaaS one at its registry URL, and only if that URL keeps
+ * the rules (https, a host below a configured SaaS domain), so no record can send a token elsewhere.
  */
 export class DynatraceClients {
   private readonly clusters = new Map<string, { endpoint: ClusterEndpoint; client: DynatraceClient }>();
   private readonly saas = new Map<string, DynatraceClient>();
+  /** Where tokens may go besides the clusters; without options, Dynatrace's SaaS domains and no http. */
+  readonly rules: EnvironmentUrlRules;
 
   constructor(
     endpoints: readonly ClusterEndpoint[],
@@ -38,8 +51,16 @@ export class DynatraceClients {
       requestTimeoutMs: number;
       maxConcurrentPerEnvironment: number;
       saasMaxConcurrentRequests?: number;
+      /** AUTOPILOT_SAAS_DOMAINS. */
+      saasDomains?: readonly string[];
+      /** Only the sandbox's clients speak plain http (to its simulator). */
+      sandbox?: boolean;
     },
   ) {
+    this.rules = {
+      saasDomains: defaults.saasDomains ?? DEFAULT_SAAS_DOMAINS,
+      sandbox: defaults.sandbox ?? false,
+    };
     for (const endpoint of endpoints) {
       this.clusters.set(endpoint.name, {
         endpoint,
@@ -77,13 +98,23 @@ export class DynatraceClients {
   }
 
   /**
-   * The client for an environment: its cluster's; or, for a SaaS environment and one on a cluster we
-   * hold no cluster token for, one whose API paths start at the environment's own URL.
+   * The client for an environment: a Managed one's is its cluster's (the URL of the configuration,
+   * whatever the record says); a SaaS one's starts its API paths at the environment's own URL, which
+   * must keep the rules. A Managed record that names no cluster is refused: its URL would be the
+   * record's say-so.
    */
   forEnvironment(environment: EnvironmentEndpoint): DynatraceClient {
-    if (environment.kind === 'managed' && environment.cluster !== undefined) {
+    if (environment.kind === 'managed') {
+      if (environment.cluster === undefined) {
+        throw new EnvironmentEndpointRefusedError(
+          `no token goes to ${originOf(environment.apiUrl)}: a Managed environment is reached through its configured cluster, and this record names none`,
+        );
+      }
       return this.cluster(environment.cluster).client;
     }
+    const refusal = saasUrlRefusal(environment.apiUrl, this.rules);
+    if (refusal)
+      throw new EnvironmentEndpointRefusedError(`no token goes to ${originOf(environment.apiUrl)}: ${refusal}`);
     let client = this.saas.get(environment.apiUrl);
     if (!client) {
       client = new DynatraceClient({
@@ -98,5 +129,14 @@ export class DynatraceClients {
       this.saas.set(environment.apiUrl, client);
     }
     return client;
+  }
+}
+
+/** A URL without its path, for messages (or the text itself, quoted, when it is no URL). */
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return JSON.stringify(url);
   }
 }

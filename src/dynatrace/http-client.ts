@@ -13,6 +13,7 @@ import {
   type DynatraceConstraintViolation,
 } from './errors.js';
 import { KeyedLimiter } from './keyed-limiter.js';
+import { lookupWithLocalhostNames } from './localhost-lookup.js';
 
 export interface DynatraceHttpOptions {
   /**
@@ -82,6 +83,7 @@ export class DynatraceHttp {
       throwHttpErrors: false,
       followRedirect: false,
       timeout: { request: options.requestTimeoutMs },
+      dnsLookup: lookupWithLocalhostNames,
       ...(options.caCertificate ? { https: { certificateAuthority: options.caCertificate } } : {}),
     });
   }

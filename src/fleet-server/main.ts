@@ -33,6 +33,7 @@ async function main(): Promise<void> {
     clients: new DynatraceClients(clusterEndpoints(config), {
       requestTimeoutMs: config.dynatrace.requestTimeoutMs,
       maxConcurrentPerEnvironment: config.dynatrace.maxConcurrentPerEnvironment,
+      saasDomains: config.dynatrace.saasDomains,
     }),
     registry,
     secrets: createSecretStore(config),

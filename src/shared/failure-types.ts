@@ -19,6 +19,12 @@ export const FailureType = {
   /** No cluster of that name is configured (DT_CLUSTER_URL or AUTOPILOT_CLUSTERS_FILE). */
   UnknownCluster: 'UnknownCluster',
   PayloadDecryptionError: 'PayloadDecryptionError',
+  /** A workflow input named a secret that the workflow may not touch (e.g. not one staged for it). */
+  SecretReferenceRefused: 'SecretReferenceRefused',
+  /** An environment URL a token may not go to: not https, not a SaaS domain, not its cluster's. */
+  EnvironmentUrlRefused: 'EnvironmentUrlRefused',
+  /** `environments add` of an id that is registered, without `--replace`. */
+  EnvironmentAlreadyRegistered: 'EnvironmentAlreadyRegistered',
 
   // Dynatrace API (see dynatrace/errors.ts for which are retried)
   DynatraceThrottled: 'DynatraceThrottled',

@@ -43,6 +43,8 @@ export function buildActivityDeps(
     clients: new DynatraceClients(options.clusters, {
       requestTimeoutMs: config.dynatrace.requestTimeoutMs,
       maxConcurrentPerEnvironment: config.dynatrace.maxConcurrentPerEnvironment,
+      saasDomains: config.dynatrace.saasDomains,
+      sandbox: options.sandbox ?? false,
     }),
     registry: options.registry,
     secrets,
