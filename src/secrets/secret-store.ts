@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+
 /**
  * Where tokens live. Workflows only ever see a secret's reference (its name); activities resolve
  * the reference here, use the value, and drop it.
@@ -25,9 +27,22 @@ export function assertSecretRef(ref: string): void {
   }
 }
 
+const REGISTRATION_STAGING_PREFIX = 'staging/registry/';
+const REGISTRATION_STAGING = /^staging\/registry\/[0-9a-f]{32}$/;
+
 /** The references Autopilot uses, in one place. */
 export const secretRefs = {
   tokenManagementToken: (environmentId: string) => `dynatrace/${environmentId.toLowerCase()}/token-management`,
   environmentToken: (environmentId: string, purpose: string) =>
     `dynatrace/${environmentId.toLowerCase()}/${purpose}-token`,
+  /**
+   * Where `autopilot environments add` leaves a token for the registration to take: a fresh random
+   * name under a prefix of its own, so a reference in a registration can name nothing else.
+   */
+  registrationStaging: () => `${REGISTRATION_STAGING_PREFIX}${randomBytes(16).toString('hex')}`,
 };
+
+/** Whether `ref` is one `secretRefs.registrationStaging` makes: the only kind a registration reads and deletes. */
+export function isRegistrationStagingRef(ref: unknown): ref is string {
+  return typeof ref === 'string' && REGISTRATION_STAGING.test(ref);
+}

@@ -4,8 +4,6 @@ import type { RegisteredEnvironment, RegisteredToken } from './registry.js';
 export const CLUSTER_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 /** An environment id as Dynatrace takes it (Managed: our `abc-p1`; SaaS: `abc12345`). */
 export const ENVIRONMENT_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
-/** Where an environment's API paths start: a SaaS host, or `https://cluster/e/<id>`. */
-export const ENVIRONMENT_API_URL = /^https?:\/\/[^\s/?#]+(:\d+)?(\/[^\s?#]*)?$/;
 
 export const ADOPT_ENVIRONMENTS = 'AdoptEnvironments';
 export const REGISTRY_REQUEST = 'RegistryRequest';
@@ -49,11 +47,18 @@ export interface AdoptionProgress {
 /** A token an operator hands Autopilot (`environments add`); its value waits in the secret store. */
 export interface EnvironmentToAdd {
   id: string;
-  apiUrl: string;
+  /** SaaS: the environment's URL as pasted; Managed: optional, and if given its cluster's plus `/e/<id>`. */
+  apiUrl?: string;
   kind: 'managed' | 'saas';
+  /** Managed: the configured cluster; absent, the one at `apiUrl`'s host or the only one. */
   cluster?: string;
-  /** Where the CLI left the token's value; the registration moves it or deletes it. */
+  /**
+   * Where `environments add` staged the token (`staging/registry/<random>`); no other reference is
+   * taken. The registration moves it or deletes it.
+   */
   stagedSecretRef: string;
+  /** An id that is registered already is refused unless this says to replace its registration. */
+  replace?: boolean;
 }
 
 export type RegistryRequestInput =

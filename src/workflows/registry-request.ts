@@ -47,7 +47,9 @@ export async function RegistryRequest(input: RegistryRequestInput): Promise<Regi
       return {
         op: 'add',
         environment: await act.registerEnvironment.executeWithOptions(
-          { summary: `Register ${input.environment.id} (${input.environment.apiUrl})` },
+          {
+            summary: `Register ${input.environment.id}${input.environment.apiUrl ? ` (${input.environment.apiUrl})` : ''}`,
+          },
           [input.environment],
         ),
       };

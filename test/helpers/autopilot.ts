@@ -26,7 +26,7 @@ import type { SecretStore } from '../../src/secrets/secret-store.js';
 import { EnvironmentRegistry } from '../../src/registry/environment-registry.js';
 import { hostLookup } from '../../src/workers/activity-deps.js';
 import type { TestAws } from './aws.js';
-import { startTestCluster, type TestCluster } from './simulator.js';
+import { caOf, startTestCluster, type TestCluster } from './simulator.js';
 import { connectToTestServer, createTestWorker, uniqueTaskQueue } from './temporal.js';
 import { fleetTaskQueue } from '../../src/shared/task-queues.js';
 
@@ -48,6 +48,10 @@ export function testDynatraceAccess(options: {
   secrets: SecretStore;
   clusterToken?: SecretSource;
   tokenPolicy?: TokenPolicy;
+  /** Whether the clients may speak plain http (the sandbox's); default: yes, as in-process tests run as the sandbox. */
+  sandbox?: boolean;
+  /** AUTOPILOT_SAAS_DOMAINS; default Dynatrace's (a test with a SaaS simulator adds `localhost`). */
+  saasDomains?: readonly string[];
 }): DynatraceAccess {
   return createDynatraceAccess({
     clients: new DynatraceClients(
@@ -56,11 +60,17 @@ export function testDynatraceAccess(options: {
           name: 'default',
           url: options.dt.simulator.url,
           token: options.clusterToken ?? new Secret(options.dt.clusterToken),
+          ...caOf(options.dt.simulator),
           maxConcurrentRequests: 50,
           maxConcurrentRequestsPerEnvironment: 5,
         },
       ],
-      { requestTimeoutMs: 30_000, maxConcurrentPerEnvironment: 5 },
+      {
+        requestTimeoutMs: 30_000,
+        maxConcurrentPerEnvironment: 5,
+        sandbox: options.sandbox ?? true,
+        ...(options.saasDomains ? { saasDomains: options.saasDomains } : {}),
+      },
     ),
     registry: options.registry,
     secrets: options.secrets,
@@ -83,6 +93,8 @@ export function testActivityDeps(options: {
   installers?: InstallerStore;
   /** In-process tests run as the sandbox does (local hosts, the simulator over http) unless they say otherwise. */
   sandbox?: boolean;
+  /** AUTOPILOT_SAAS_DOMAINS; default Dynatrace's. */
+  saasDomains?: readonly string[];
 }): ActivityDeps {
   const secrets = new FileSecretStore(path.join(options.dir, 'secrets'), options.secretKey ?? randomBytes(32));
   const dynatrace = testDynatraceAccess({
@@ -91,6 +103,8 @@ export function testActivityDeps(options: {
     secrets,
     ...(options.clusterToken ? { clusterToken: options.clusterToken } : {}),
     ...(options.tokenPolicy ? { tokenPolicy: options.tokenPolicy } : {}),
+    sandbox: options.sandbox ?? true,
+    ...(options.saasDomains ? { saasDomains: options.saasDomains } : {}),
   });
   return {
     sandbox: options.sandbox ?? true,
@@ -153,10 +167,17 @@ export async function startTestbed(
     executors?: Partial<Executors>;
     aws?: TestAws;
     secretKey?: Buffer;
+    /** The simulator over https, for tests that also run production processes against it. */
+    tls?: boolean;
+    /** AUTOPILOT_SAAS_DOMAINS of the testbed's activities; default Dynatrace's. */
+    saasDomains?: readonly string[];
   } = {},
 ): Promise<Testbed> {
   const env = await connectToTestServer();
-  const dt = await startTestCluster(options.knobs ? { knobs: options.knobs } : {});
+  const dt = await startTestCluster({
+    ...(options.knobs ? { knobs: options.knobs } : {}),
+    ...(options.tls ? { tls: true } : {}),
+  });
   const dir = mkdtempSync(path.join(os.tmpdir(), 'autopilot-testbed-'));
   const database = await testFleetDatabase(dir);
   const deps = testActivityDeps({
@@ -168,6 +189,7 @@ export async function startTestbed(
     ...(options.executors ? { executors: options.executors } : {}),
     ...(options.aws ? { aws: options.aws } : {}),
     ...(options.secretKey ? { secretKey: options.secretKey } : {}),
+    ...(options.saasDomains ? { saasDomains: options.saasDomains } : {}),
   });
   const taskQueue = uniqueTaskQueue('testbed');
   let previous: Worker | undefined;

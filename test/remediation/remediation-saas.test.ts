@@ -1,6 +1,7 @@
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeInstanceType } from '../../src/aws/instance-type-template.js';
+import { secretRefs } from '../../src/secrets/secret-store.js';
 import { TOKEN_PURPOSES } from '../../src/shared/registry.js';
 import { REGISTRY_REQUEST, type RegistryRequestResult } from '../../src/shared/environments.js';
 import { remediationWorkflowId, type RemediationStatus } from '../../src/shared/remediation.js';
@@ -32,7 +33,8 @@ describe('self-healing on a hand-registered SaaS environment, with the seed payl
 
   beforeAll(async () => {
     aws = await startTestAws();
-    tb = await startTestbed({ aws });
+    // The SaaS simulator is `abc12345.localhost`: its domain is configured beside Dynatrace's.
+    tb = await startTestbed({ aws, saasDomains: ['live.dynatrace.com', 'localhost'] });
     saas = await startTestSaasEnvironment({ environmentId: ENV });
     const receiver = await startTestReceiver(tb, { key: KEY, keyHeader: 'X-API-KEY' });
     closeWebhook = receiver.close;
@@ -40,7 +42,7 @@ describe('self-healing on a hand-registered SaaS environment, with the seed payl
     running = worker.run();
 
     // Registered as `autopilot environments add` does: the token staged in the secret store.
-    const staged = `dynatrace/${ENV}/pending-test`;
+    const staged = secretRefs.registrationStaging();
     await tb.deps.secrets.put(staged, await saas.token([...AUTOMATION_SCOPES, 'apiTokens.read']), {});
     const added = (await tb.env.client.workflow.execute(REGISTRY_REQUEST, {
       taskQueue: tb.taskQueue,

@@ -1,14 +1,22 @@
 import { log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { mapWithConcurrency } from '../../concurrency/map-with-concurrency.js';
+import {
+  EnvironmentUrlError,
+  managedEnvironmentUrl,
+  saasUrlRefusal,
+  sameUrl,
+  understandEnvironmentUrl,
+  type UnderstoodEnvironmentUrl,
+} from '../../dynatrace/environment-url.js';
+import type { EnvironmentEndpoint } from '../../dynatrace/dynatrace-clients.js';
 import { DynatraceApiError, DynatraceFailureType } from '../../dynatrace/errors.js';
 import { featuresNeeding, requiredScopes } from '../../dynatrace/token-scopes.js';
 import { redactSecrets } from '../../observability/redact.js';
 import type { SecretStore } from '../../secrets/secret-store.js';
-import { secretRefs } from '../../secrets/secret-store.js';
+import { isRegistrationStagingRef, secretRefs } from '../../secrets/secret-store.js';
 import { parseEnvironmentSelector, selects, SelectorError } from '../../shared/environment-selector.js';
 import {
-  ENVIRONMENT_API_URL,
   ENVIRONMENT_ID,
   type AdoptedEnvironment,
   type DiscoveredEnvironment,
@@ -17,10 +25,11 @@ import {
 } from '../../shared/environments.js';
 import { FailureType } from '../../shared/failure-types.js';
 import { TOKEN_PURPOSES, type RegisteredEnvironment, type TokenPurpose } from '../../shared/registry.js';
+import type { DeploymentDeps } from '../deployment.js';
 import { clusterApi, type DynatraceAccess } from '../dynatrace-access.js';
 import { heartbeatWhile } from '../heartbeat-while.js';
 
-export interface RegistryDeps {
+export interface RegistryDeps extends DeploymentDeps {
   dynatrace: DynatraceAccess;
   secrets: SecretStore;
 }
@@ -30,6 +39,7 @@ const DAY_MS = 86_400_000;
 const ADOPT_CONCURRENCY = 4;
 
 const invalid = (message: string) => ApplicationFailure.nonRetryable(message, FailureType.InvalidWorkflowInput);
+const urlRefused = (message: string) => ApplicationFailure.nonRetryable(message, FailureType.EnvironmentUrlRefused);
 
 /** `abc-p1` → customer `abc`, stage `p1`: the naming onboarding uses; other ids have neither. */
 function customerAndStage(id: string): { customer?: string; stage?: string } {
@@ -94,7 +104,7 @@ export function createRegistryActivities(deps: RegistryDeps) {
         id,
         kind: 'managed',
         cluster,
-        apiUrl: `${clusterUrl.replace(/\/+$/, '')}/e/${encodeURIComponent(id)}`,
+        apiUrl: managedEnvironmentUrl(clusterUrl, id),
         source: 'adopted',
         ...customerAndStage(id),
       }));
@@ -115,38 +125,51 @@ export function createRegistryActivities(deps: RegistryDeps) {
   }
 
   /**
-   * An environment Autopilot cannot mint tokens in (SaaS, or a cluster without a cluster token here):
-   * the token the operator handed over is looked up with itself and must carry every scope its
-   * features need. On any refusal nothing is kept, the staged secret included.
+   * An environment whose token an operator hands over (`autopilot environments add`): SaaS, or one on
+   * a cluster whose tokens an operator prefers to mint. The token is looked up with itself and must
+   * carry every scope its features need. What the input may say is narrow: the token is named only by
+   * a reference `environments add` staged (nothing else is read, and nothing else is deleted by that
+   * name), and where the token goes follows from the configuration (a Managed environment's URL is
+   * its cluster's plus `/e/<id>`; a SaaS one's is https below a configured SaaS domain), never from
+   * the input alone. An id already registered is replaced only when the input says `replace`. On any
+   * refusal nothing is kept, the staged secret included.
    */
   async function registerEnvironment(input: EnvironmentToAdd): Promise<RegisteredEnvironment> {
+    const ref: unknown = input.stagedSecretRef;
+    if (!isRegistrationStagingRef(ref)) {
+      const named = typeof ref === 'string' ? JSON.stringify(ref.slice(0, 120)) : 'no reference';
+      throw ApplicationFailure.nonRetryable(
+        `a registration takes only a token that \`autopilot environments add\` staged for it (staging/registry/<random>): ${named} is not one, so it was neither read nor deleted`,
+        FailureType.SecretReferenceRefused,
+      );
+    }
     try {
-      return await register(input);
+      return await register(input, ref);
     } finally {
-      await deps.secrets.delete(input.stagedSecretRef);
+      await deps.secrets.delete(ref);
     }
   }
 
-  async function register(input: EnvironmentToAdd): Promise<RegisteredEnvironment> {
-    if (!ENVIRONMENT_ID.test(input.id))
+  async function register(input: EnvironmentToAdd, stagedSecretRef: string): Promise<RegisteredEnvironment> {
+    if (typeof input.id !== 'string' || !ENVIRONMENT_ID.test(input.id))
       throw invalid(`--id ${JSON.stringify(input.id)} is not an environment id (letters, digits, "-", "_")`);
-    if (!ENVIRONMENT_API_URL.test(input.apiUrl)) {
-      throw invalid(
-        `--url ${JSON.stringify(input.apiUrl)} is not an http(s) URL like https://abc12345.live.dynatrace.com`,
+    const existing = await registry.get(input.id);
+    if (existing && input.replace !== true) {
+      throw ApplicationFailure.nonRetryable(
+        `${input.id} is registered already (${existing.kind}, ${existing.apiUrl}, ${existing.source}); nothing changed. \`autopilot environments add --replace\` replaces its registration`,
+        FailureType.EnvironmentAlreadyRegistered,
       );
     }
-    const staged = await deps.secrets.get(input.stagedSecretRef);
-    if (!staged) throw invalid(`the token to register was not found in the secret store (${input.stagedSecretRef})`);
-    const apiUrl = input.apiUrl.replace(/\/+$/, '');
-    const endpoint = { kind: input.kind, apiUrl, ...(input.cluster ? { cluster: input.cluster } : {}) };
-    const api = clients
-      .forEnvironment(input.cluster ? endpoint : { kind: 'saas', apiUrl })
-      .environment(input.id, staged.value);
+    const endpoint = endpointToRegister(input);
+    const staged = await deps.secrets.get(stagedSecretRef);
+    if (!staged) throw invalid('the token to register was not found in the secret store (it was staged, then removed)');
+    const api = clients.forEnvironment(endpoint).environment(input.id, staged.value);
     let metadata;
     try {
       metadata = await api.tokens.lookup(staged.value);
     } catch (err) {
-      throw invalid(registrationRefusal(err, apiUrl));
+      if (err instanceof ApplicationFailure && err.type === FailureType.EnvironmentUrlRefused) throw err;
+      throw invalid(registrationRefusal(err, endpoint.apiUrl));
     }
     const lacking = requiredScopes('automation').filter((s) => !(metadata.scopes ?? []).includes(s));
     if (lacking.length > 0) {
@@ -155,6 +178,8 @@ export function createRegistryActivities(deps: RegistryDeps) {
       );
     }
     if (metadata.enabled === false) throw invalid('the token is disabled');
+    // Replaced only now that the new token checks out: the old registration goes as `remove` does it.
+    if (existing) await forgetRecord(existing);
     const expiresAt = metadata.expirationDate ? new Date(metadata.expirationDate) : undefined;
     const secretRef = secretRefs.environmentToken(input.id, 'automation');
     await deps.secrets.put(secretRef, staged.value, {
@@ -172,16 +197,72 @@ export function createRegistryActivities(deps: RegistryDeps) {
       scopes: metadata.scopes ?? [],
       ...(expiresAt ? { expiresAt } : {}),
       mintedByUs: false,
-      reason: 'registered by an operator',
+      reason: existing ? 'registered by an operator, replacing the earlier registration' : 'registered by an operator',
       replacedRevokeAfter: new Date(),
     });
     await registry.scopesChecked(input.id, new Date(), undefined);
     environments.forget(input.id);
-    log.info('Environment registered', { environmentId: input.id, kind: input.kind });
+    log.info('Environment registered', { environmentId: input.id, kind: endpoint.kind, replaced: !!existing });
     return (await registry.get(input.id))!;
   }
 
-  /** Forgets an environment: the tokens Autopilot minted there are revoked, their secrets deleted. */
+  /**
+   * Where a registration's token may go. Managed: its cluster's URL (named, found by the URL given,
+   * or the only one) plus `/e/<id>`; a URL given must be that. SaaS: the given URL, understood as
+   * operators paste it, https below a configured SaaS domain (http in the sandbox), its first host
+   * label the environment id.
+   */
+  function endpointToRegister(
+    input: EnvironmentToAdd,
+  ): Required<Pick<EnvironmentEndpoint, 'kind' | 'apiUrl'>> & Pick<EnvironmentEndpoint, 'cluster'> {
+    const rules = { ...clients.rules, sandbox: deps.sandbox };
+    let given: UnderstoodEnvironmentUrl | undefined;
+    if (input.apiUrl !== undefined) {
+      try {
+        given = understandEnvironmentUrl(String(input.apiUrl), rules.saasDomains);
+      } catch (err) {
+        if (err instanceof EnvironmentUrlError) throw urlRefused(err.message);
+        throw err;
+      }
+      if (given.environmentId !== input.id) {
+        throw urlRefused(
+          `--id ${input.id} is not the environment of ${given.url}: its URL names ${given.environmentId} (${given.form === 'saas' ? 'the first label of a SaaS host' : 'the segment after /e/'})`,
+        );
+      }
+    }
+    if (input.kind === 'managed') {
+      if (given && given.form !== 'managed')
+        throw urlRefused(`${given.url} is a SaaS environment's URL; a Managed one's is its cluster's plus /e/<id>`);
+      const clusterName = input.cluster ?? (given ? clusterAt(given.clusterUrl!) : undefined);
+      const { name, url } = clusterApi(deps.dynatrace, clusterName);
+      const apiUrl = managedEnvironmentUrl(url, input.id);
+      if (given && !sameUrl(given.url, apiUrl)) {
+        throw urlRefused(
+          `${given.url} is not ${input.id} on cluster ${name}: a Managed environment's URL is its cluster's plus /e/<id> (${apiUrl})`,
+        );
+      }
+      return { kind: 'managed', cluster: name, apiUrl };
+    }
+    if (input.kind !== 'saas') throw invalid(`kind ${JSON.stringify(input.kind)} is neither managed nor saas`);
+    if (input.cluster !== undefined) throw invalid('a SaaS environment lives on no cluster: leave out --cluster');
+    if (!given) throw invalid('a SaaS environment needs its URL (--url https://<id>.live.dynatrace.com)');
+    if (given.form !== 'saas')
+      throw urlRefused(`${given.url} is a Managed environment's URL (/e/<id>); register it with its cluster`);
+    const refusal = saasUrlRefusal(given.url, rules);
+    if (refusal) throw urlRefused(refusal);
+    return { kind: 'saas', apiUrl: given.url };
+  }
+
+  /** The configured cluster at `url`; undefined when none is (the only cluster is then asked for). */
+  function clusterAt(url: string): string | undefined {
+    const name = clients.clusterNames.find((n) => sameUrl(clients.cluster(n).url, url));
+    if (name === undefined && clients.clusterNames.length > 0) {
+      const known = clients.clusterNames.map((n) => `${n} ${clients.cluster(n).url}`).join(', ');
+      throw urlRefused(`${url} is the URL of no configured cluster (configured: ${known})`);
+    }
+    return name;
+  }
+
   /** Operators' labels for selectors (`tag:tier:gold`); the environment itself is not touched. */
   async function tagEnvironment(input: {
     id: string;
@@ -193,9 +274,15 @@ export function createRegistryActivities(deps: RegistryDeps) {
     return environment;
   }
 
+  /** Forgets an environment: the tokens Autopilot minted there are revoked, their secrets deleted. */
   async function forgetEnvironment(input: { id: string }): Promise<{ removed: boolean; revoked: string[] }> {
     const record = await registry.get(input.id);
     if (!record) return { removed: false, revoked: [] };
+    return forgetRecord(record);
+  }
+
+  /** The tokens Autopilot minted there revoked, every token's secret deleted (refs from the registry), the record gone. */
+  async function forgetRecord(record: RegisteredEnvironment): Promise<{ removed: boolean; revoked: string[] }> {
     const ours = record.tokens.filter((t) => t.mintedByUs);
     const revoked: string[] = [];
     if (ours.length > 0 && record.kind === 'managed' && record.cluster !== undefined) {
@@ -207,9 +294,9 @@ export function createRegistryActivities(deps: RegistryDeps) {
       });
     }
     for (const t of record.tokens) await deps.secrets.delete(t.secretRef);
-    await deps.secrets.delete(secretRefs.tokenManagementToken(input.id));
-    const removed = await registry.remove(input.id);
-    environments.forget(input.id);
+    await deps.secrets.delete(secretRefs.tokenManagementToken(record.id));
+    const removed = await registry.remove(record.id);
+    environments.forget(record.id);
     return { removed, revoked };
   }
 

@@ -4,13 +4,14 @@ import { parseArgs } from 'node:util';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { loadConfig, type AutopilotConfig } from '../../config/config.js';
+import { EnvironmentUrlError, saasUrlRefusal, understandEnvironmentUrl } from '../../dynatrace/environment-url.js';
 import { createSecretStore } from '../../secrets/create-secret-store.js';
+import { secretRefs } from '../../secrets/secret-store.js';
 import { withSandboxSecretKey } from '../../secrets/sandbox-key.js';
 import { parseEnvironmentSelector, SelectorError } from '../../shared/environment-selector.js';
 import {
   ADOPT_ENVIRONMENTS,
   CLUSTER_NAME,
-  ENVIRONMENT_API_URL,
   ENVIRONMENT_ID,
   adoptionWorkflowId,
   REGISTRY_REQUEST,
@@ -27,7 +28,7 @@ import { connect } from '../context.js';
 import { table, type Print } from '../output.js';
 
 export const environmentsUsage =
-  'autopilot environments list [<selector>] [--json] | show <id> | discover [--cluster c] | adopt <selector> [--cluster c] | add --id x --url <api url> --token-file f [--cluster c] | remove <id> | tag <id> <tag>... [--remove <tag>]';
+  'autopilot environments list [<selector>] [--json] | show <id> | discover [--cluster c] | adopt <selector> [--cluster c] | add --url <environment url> --token-file f [--id x] [--cluster c] [--replace] | remove <id> | tag <id> <tag>... [--remove <tag>]';
 
 const registryRequestId = (input: RegistryRequestInput) =>
   input.op === 'add'
@@ -96,6 +97,7 @@ export async function environmentsCommand(argv: string[], print: Print): Promise
       url: { type: 'string' },
       'token-file': { type: 'string' },
       kind: { type: 'string' },
+      replace: { type: 'boolean', default: false },
       remove: { type: 'string', multiple: true },
     },
   });
@@ -275,24 +277,52 @@ async function adopt(
 }
 
 /**
- * The token goes into the secret store under a staging name before the registration is asked for,
- * so no workflow input or history ever holds it; the registration moves it or deletes it.
+ * The token goes into the secret store under a staging name of its own (random, below
+ * `staging/registry/`) before the registration is asked for, so no workflow input or history ever
+ * holds it, and the registration takes no other reference; it moves the token or deletes it. The URL
+ * is understood here as operators paste it (for early, clear errors); the worker decides again.
  */
 async function addEnvironment(
-  values: { id?: string; url?: string; 'token-file'?: string; cluster?: string; kind?: string; json: boolean },
+  values: {
+    id?: string;
+    url?: string;
+    'token-file'?: string;
+    cluster?: string;
+    kind?: string;
+    replace: boolean;
+    json: boolean;
+  },
   print: Print,
 ): Promise<number> {
-  if (!values.id || !ENVIRONMENT_ID.test(values.id)) {
-    throw new CliError(`--id ${JSON.stringify(values.id ?? '')} is not an environment id (letters, digits, "-", "_")`);
+  const config = loadConfig();
+  const understood = values.url === undefined ? undefined : understandUrl(values.url, config.dynatrace.saasDomains);
+  const id = values.id ?? understood?.environmentId;
+  if (!id || !ENVIRONMENT_ID.test(id)) {
+    throw new CliError(`--id ${JSON.stringify(id ?? '')} is not an environment id (letters, digits, "-", "_")`);
   }
-  if (!values.url || !ENVIRONMENT_API_URL.test(values.url)) {
+  if (understood && understood.environmentId !== id) {
     throw new CliError(
-      `--url ${JSON.stringify(values.url ?? '')} is not an environment API URL like https://abc12345.live.dynatrace.com`,
+      `--id ${id} is not the environment of ${understood.url}: its URL names ${understood.environmentId}`,
     );
   }
-  if (!values['token-file']) throw new CliError('--token-file is required: a file holding the environment token');
-  const kind = values.kind ?? (/\/e\/[^/]+\/?$/.test(values.url) ? 'managed' : 'saas');
+  const kind = values.kind ?? (values.cluster !== undefined || understood?.form === 'managed' ? 'managed' : 'saas');
   if (kind !== 'managed' && kind !== 'saas') throw new CliError('--kind must be managed or saas');
+  if (understood && understood.form !== kind) {
+    throw new CliError(
+      understood.form === 'managed'
+        ? `${understood.url} is a Managed environment's URL (/e/<id>), not a SaaS one's`
+        : `${understood.url} is a SaaS environment's URL; a Managed one's is its cluster's plus /e/<id>`,
+    );
+  }
+  if (kind === 'saas') {
+    if (!understood)
+      throw new CliError('--url is required for a SaaS environment, e.g. https://abc12345.live.dynatrace.com');
+    if (values.cluster !== undefined) throw new CliError('a SaaS environment lives on no cluster: leave out --cluster');
+    // Whether plain http is allowed is the worker's to say (only the sandbox's may).
+    const refusal = saasUrlRefusal(understood.url, { saasDomains: config.dynatrace.saasDomains, sandbox: true });
+    if (refusal) throw new CliError(refusal);
+  }
+  if (!values['token-file']) throw new CliError('--token-file is required: a file holding the environment token');
   let token: string;
   try {
     token = readFileSync(values['token-file'], 'utf8').trim();
@@ -302,19 +332,22 @@ async function addEnvironment(
   if (!/^dt0[a-z]\d{2}\.[A-Za-z0-9]+\.[A-Za-z0-9]+$/.test(token)) {
     throw new CliError(`${values['token-file']} does not hold a Dynatrace token (dt0c01.…)`);
   }
-  const store = createSecretStore(withSandboxSecretKey(loadConfig()));
-  const stagedSecretRef = `dynatrace/${values.id.toLowerCase()}/pending-${randomUUID().slice(0, 8)}`;
+  if (!values.json) understood?.notes.forEach((note) => print(`note: ${note}`));
+  else understood?.notes.forEach((note) => process.stderr.write(`autopilot: note: ${note}\n`));
+  const store = createSecretStore(withSandboxSecretKey(config));
+  const stagedSecretRef = secretRefs.registrationStaging();
   await store.put(stagedSecretRef, token, { kind: 'registration' });
   const ctx = await connect();
   try {
     const result = await askRegistry(ctx.client, ctx.config.temporal.taskQueue, {
       op: 'add',
       environment: {
-        id: values.id,
-        apiUrl: values.url,
+        id,
         kind,
         stagedSecretRef,
+        ...(understood ? { apiUrl: understood.url } : {}),
         ...(values.cluster ? { cluster: values.cluster } : {}),
+        ...(values.replace ? { replace: true } : {}),
       },
     });
     if (result.op !== 'add') return 1;
@@ -328,5 +361,15 @@ async function addEnvironment(
     // The registration deletes it too; a run this start attached to, or none at all, leaves it to us.
     await store.delete(stagedSecretRef).catch(() => undefined);
     await ctx.close();
+  }
+}
+
+/** The pasted URL understood, or the reason it cannot be, naming its form. */
+function understandUrl(url: string, saasDomains: readonly string[]) {
+  try {
+    return understandEnvironmentUrl(url, saasDomains);
+  } catch (err) {
+    if (err instanceof EnvironmentUrlError) throw new CliError(`--url: ${err.message}`);
+    throw err;
   }
 }
