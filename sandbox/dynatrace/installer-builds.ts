@@ -19,6 +19,8 @@ export class InstallerBuilds {
     private readonly state: SimulatorState,
     private readonly communicationEndpoint: () => string,
     private readonly sizeBytes: () => number,
+    /** The simulator's https certificate, which the installer trusts for its connection (none over http). */
+    private readonly serverCertificatePem?: string,
   ) {}
 
   get(environment: EnvironmentRecord, version: string): Promise<BuiltInstaller> {
@@ -41,6 +43,7 @@ export class InstallerBuilds {
         tenantToken: environment.tenantToken,
         communicationEndpoint: this.communicationEndpoint(),
         sizeBytes: this.sizeBytes(),
+        ...(this.serverCertificatePem ? { serverCertificatePem: this.serverCertificatePem } : {}),
       },
       this.state.signing,
     );

@@ -43,6 +43,11 @@ export interface InstallerParameters {
   tenantToken: string;
   communicationEndpoint: string;
   sizeBytes: number;
+  /**
+   * The certificate the communication endpoint presents, when it is the simulator's own over https:
+   * the installer trusts it for its connection, as a real installer carries what its server needs.
+   */
+  serverCertificatePem?: string;
 }
 
 /**
@@ -106,6 +111,7 @@ INSTALLER_VERSION=${shellQuote(p.version)}
 DT_SERVER=${shellQuote(p.communicationEndpoint)}
 DT_TENANT=${shellQuote(p.tenant)}
 DT_TENANT_TOKEN=${shellQuote(p.tenantToken)}
+SERVER_CA_PEM=${shellQuote(p.serverCertificatePem ?? '')}
 INSTALL_PATH=/opt/dynatrace/oneagent
 HOST_NAME=
 HOST_GROUP=
@@ -151,11 +157,16 @@ BODY=$(printf '{"tenant":"%s","tenantToken":"%s","hostName":"%s","detectedName":
   "$(json_escape "$HOST_PROPERTIES")" "$MONITORING_MODE" "$INSTALLER_VERSION" "$(json_escape "$INSTALL_PATH")")
 
 RESPONSE_FILE="$INSTALL_PATH/agent/conf/connect-response.json"
+SERVER_CA_FILE=
+if [ -n "$SERVER_CA_PEM" ]; then
+  SERVER_CA_FILE="$INSTALL_PATH/agent/conf/server-ca.pem"
+  printf '%s\\n' "$SERVER_CA_PEM" > "$SERVER_CA_FILE"
+fi
 if command -v curl >/dev/null 2>&1; then
-  STATUS=$(curl -sS -o "$RESPONSE_FILE" -w '%{http_code}' -X POST -H 'Content-Type: application/json' --data "$BODY" "$DT_SERVER/oneagent/connect") \\
+  STATUS=$(curl -sS -o "$RESPONSE_FILE" -w '%{http_code}' \${SERVER_CA_FILE:+--cacert "$SERVER_CA_FILE"} -X POST -H 'Content-Type: application/json' --data "$BODY" "$DT_SERVER/oneagent/connect") \\
     || fail 10 "Cannot reach the Dynatrace server at $DT_SERVER"
 elif command -v wget >/dev/null 2>&1; then
-  if wget -q -O "$RESPONSE_FILE" --header='Content-Type: application/json' --post-data="$BODY" "$DT_SERVER/oneagent/connect"; then STATUS=200; else STATUS=500; fi
+  if wget -q -O "$RESPONSE_FILE" \${SERVER_CA_FILE:+--ca-certificate="$SERVER_CA_FILE"} --header='Content-Type: application/json' --post-data="$BODY" "$DT_SERVER/oneagent/connect"; then STATUS=200; else STATUS=500; fi
 else
   fail 6 "Neither curl nor wget is available"
 fi

@@ -1,4 +1,5 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CapacityLimiter } from './capacity-limiter.js';
@@ -20,6 +21,7 @@ import type { SimulatorServices } from './services.js';
 import { defaultAlertingProfile } from './settings-schemas.js';
 import { SimulatorState, type EnvironmentRecord } from './state.js';
 import { SimulatorStats } from './stats.js';
+import { makeServingCertificate, type ServingCertificate } from './tls.js';
 import { scopeList } from './tokens.js';
 
 export interface DynatraceSimulatorOptions {
@@ -35,17 +37,29 @@ export interface DynatraceSimulatorOptions {
    * no `/e/{id}` and no cluster API. The environment is created at start, or reused from `stateFile`.
    */
   saas?: { environmentId: string; name?: string };
+  /**
+   * Serve https with a certificate made at start (for 127.0.0.1, localhost and, with `saas`,
+   * `<environment id>.localhost`), as production-mode processes need: they refuse plain http.
+   */
+  tls?: boolean;
 }
 
 export interface DynatraceSimulator {
+  /** `http(s)://127.0.0.1:<port>`: the cluster's URL, and where `/_sim` answers. */
   url: string;
+  /** With `tls`: the PEM file of the certificate to trust (its own CA), e.g. for DT_CA_CERT_FILE. */
+  caFile?: string;
   state: SimulatorState;
   stats: SimulatorStats;
   knobs: SimulatorKnobs;
   /** Token values of `options.clusterTokens`, by name. */
   clusterTokens: Record<string, string>;
-  /** With `options.saas`: the environment and the token management token a SaaS admin would hand over. */
-  saas?: { environmentId: string; tokenManagementToken: string };
+  /**
+   * With `options.saas`: the environment, its own URL (`http(s)://<id>.localhost:<port>`, shaped like
+   * `https://<id>.live.dynatrace.com`; localhost names are the loopback address) and the token
+   * management token a SaaS admin would hand over.
+   */
+  saas?: { environmentId: string; url: string; tokenManagementToken: string };
   setKnobs(patch: SimulatorKnobsInput): void;
   stop(): Promise<void>;
 }
@@ -64,6 +78,10 @@ export async function startDynatraceSimulator(options: DynatraceSimulatorOptions
   let limiters = new Map<string, CapacityLimiter>();
   const hungSockets = new Set<Socket>();
   let baseUrl = '';
+  const host = options.host ?? '127.0.0.1';
+  const certificate: ServingCertificate | undefined = options.tls
+    ? await makeServingCertificate([host, ...(options.saas ? [`${options.saas.environmentId}.localhost`] : [])])
+    : undefined;
 
   let saveTimer: NodeJS.Timeout | undefined;
   const changed = () => {
@@ -88,6 +106,7 @@ export async function startDynatraceSimulator(options: DynatraceSimulatorOptions
       state,
       () => `${baseUrl}/communication`,
       () => knobs.installerSizeBytes,
+      certificate?.cert,
     ),
     changed,
   };
@@ -252,18 +271,22 @@ export async function startDynatraceSimulator(options: DynatraceSimulatorOptions
     }
   };
 
-  const server = http.createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((err: unknown) => {
       if (!res.headersSent) writeResponse(res, errorResponse(asHttpError(err)));
     });
-  });
+  };
+  const server = certificate
+    ? https.createServer({ key: certificate.key, cert: certificate.cert }, onRequest)
+    : http.createServer(onRequest);
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  baseUrl = `http://${options.host ?? '127.0.0.1'}:${port}`;
+  const scheme = certificate ? 'https' : 'http';
+  baseUrl = `${scheme}://${host}:${port}`;
 
   const clusterTokens: Record<string, string> = {};
   for (const wanted of options.clusterTokens ?? []) {
@@ -274,11 +297,17 @@ export async function startDynatraceSimulator(options: DynatraceSimulatorOptions
         : state.createClusterToken(wanted.name, wanted.scopes);
     clusterTokens[wanted.name] = token.token;
   }
-  const saas = options.saas ? openSaasEnvironment(state, options.saas) : undefined;
+  const saas = options.saas
+    ? {
+        ...openSaasEnvironment(state, options.saas),
+        url: `${scheme}://${options.saas.environmentId}.localhost:${port}`,
+      }
+    : undefined;
   changed();
 
   return {
     url: baseUrl,
+    ...(certificate ? { caFile: certificate.caFile } : {}),
     state,
     stats,
     knobs,
@@ -298,6 +327,7 @@ export async function startDynatraceSimulator(options: DynatraceSimulatorOptions
         server.closeAllConnections();
       });
       if (options.stateFile) state.save(options.stateFile);
+      certificate?.remove();
     },
   };
 }
@@ -316,7 +346,7 @@ function saasRoutedPath(pathname: string, environmentId: string): string | undef
 function openSaasEnvironment(
   state: SimulatorState,
   saas: NonNullable<DynatraceSimulatorOptions['saas']>,
-): NonNullable<DynatraceSimulator['saas']> {
+): Omit<NonNullable<DynatraceSimulator['saas']>, 'url'> {
   let environment = state.environments.get(saas.environmentId);
   if (!environment) {
     environment = state.createEnvironment({

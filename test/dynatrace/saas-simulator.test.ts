@@ -1,7 +1,21 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynatraceFailureType, type EnvironmentApi } from '../../src/dynatrace/index.js';
+import { DynatraceClient, DynatraceFailureType, type EnvironmentApi } from '../../src/dynatrace/index.js';
 import { collect } from '../../src/dynatrace/pagination.js';
-import { failureOf, startTestSaasEnvironment, type TestSaasEnvironment } from '../helpers/simulator.js';
+import { startCaptureServer } from '../helpers/capture-server.js';
+import {
+  failureOf,
+  startTestCluster,
+  startTestSaasEnvironment,
+  type TestSaasEnvironment,
+} from '../helpers/simulator.js';
+import { until } from '../helpers/until.js';
+
+const run = promisify(execFile);
 
 describe('SaaS-shaped simulator: one environment at the root of its host, typed client with layout saas', () => {
   let dt: TestSaasEnvironment;
@@ -25,8 +39,17 @@ describe('SaaS-shaped simulator: one environment at the root of its host, typed 
     await dt?.stop();
   });
 
+  // fetch resolves no `<id>.localhost` name: it goes to the address the simulator listens on.
   const raw = (path: string, init: RequestInit = {}, apiToken = token) =>
-    fetch(`${dt.url}${path}`, { ...init, headers: { Authorization: `Api-Token ${apiToken}`, ...init.headers } });
+    fetch(`${dt.simulator.url}${path}`, {
+      ...init,
+      headers: { Authorization: `Api-Token ${apiToken}`, ...init.headers },
+    });
+
+  it('is reached at its own host, <id>.localhost, as a SaaS environment at <id>.live.dynatrace.com', () => {
+    expect(dt.url).toMatch(/^http:\/\/abc12345\.localhost:\d+$/);
+    expect(dt.client.http.options.baseUrl).toBe(dt.url);
+  });
 
   it('serves entities at /api/v2/entities, counted under the environment route', async () => {
     await dt.control('/stats/reset', {});
@@ -118,6 +141,82 @@ describe('SaaS-shaped simulator: one environment at the root of its host, typed 
       expect(statuses.filter((s) => s === 429)).toHaveLength(2);
     } finally {
       await dt.control('/knobs', { latencyMs: 0, throttle: { maxConcurrent: 20, queueSize: 100 } });
+    }
+  });
+});
+
+describe('the simulator over TLS, as production-mode processes reach it', () => {
+  it('serves a SaaS environment over https at <id>.localhost with a certificate made at start', async () => {
+    const saas = await startTestSaasEnvironment({ environmentId: 'tls12345', tls: true });
+    try {
+      expect(saas.url).toMatch(/^https:\/\/tls12345\.localhost:\d+$/);
+      expect(saas.simulator.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      const pem = readFileSync(saas.simulator.caFile!, 'utf8');
+      expect(pem).toMatch(/^-----BEGIN CERTIFICATE-----/);
+      const { stdout } = await run('openssl', [
+        'x509',
+        '-in',
+        saas.simulator.caFile!,
+        '-noout',
+        '-ext',
+        'subjectAltName',
+      ]);
+      expect(stdout).toMatch(/IP Address:127\.0\.0\.1, DNS:localhost, DNS:tls12345\.localhost/);
+
+      const token = await saas.token(['apiTokens.read', 'problems.read']);
+      expect(await saas.client.environment('tls12345', token).tokens.lookup(token)).toMatchObject({ enabled: true });
+      // A client that does not trust the certificate sends nothing it could read.
+      const untrusting = new DynatraceClient({
+        baseUrl: saas.url,
+        layout: 'saas',
+        maxConcurrentPerEnvironment: 1,
+        requestTimeoutMs: 5_000,
+      });
+      const refused = await failureOf(() => collect(untrusting.environment('tls12345', token).problems.list()));
+      expect(refused).toMatchObject({ type: DynatraceFailureType.unavailable });
+      expect(refused.message).toMatch(/self-signed certificate/);
+      expect(refused.message).not.toContain(token);
+    } finally {
+      await saas.stop();
+    }
+    // The certificate was made for this start and goes with it.
+    expect(() => readFileSync(saas.simulator.caFile!)).toThrow(/ENOENT/);
+  });
+
+  it('a Managed cluster over https still notifies webhooks and serves installers that connect back over https', async () => {
+    const dt = await startTestCluster({ tls: true });
+    const receiver = await startCaptureServer();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'autopilot-tls-installer-'));
+    try {
+      expect(dt.simulator.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      const { tokenManagementToken } = await dt.environment('tls-p1');
+      const download = await dt.client
+        .environment('tls-p1', tokenManagementToken)
+        .tokens.create({ name: 'installer', scopes: ['InstallerDownload'] });
+      const installer = dt.client.environment('tls-p1', download.token);
+      const latest = await installer.deployment.latestVersion();
+      const file = path.join(dir, 'installer.sh');
+      expect(await installer.deployment.download({ version: latest, destination: file })).toMatchObject({
+        status: 'downloaded',
+      });
+      const { stdout } = await run('sh', [
+        file,
+        `INSTALL_PATH=${path.join(dir, 'oneagent')}`,
+        '--set-host-name=tls-vm',
+      ]);
+      expect(stdout).toContain('is installed and connected as tls-vm');
+      expect((await dt.stats()).hostsConnected).toBe(1);
+
+      await dt.control('/problems', {
+        environmentId: 'tls-p1',
+        hostName: 'tls-vm',
+        notify: { url: `${receiver.url}/webhooks/dynatrace/tls-p1` },
+      });
+      await until('a problem notification from the https simulator', async () => receiver.requests[0]);
+      expect(receiver.requests[0]).toMatchObject({ method: 'POST', url: '/webhooks/dynatrace/tls-p1' });
+    } finally {
+      await receiver.stop();
+      await dt.stop();
     }
   });
 });

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import got from 'got';
 import { DynatraceClient } from '../../src/dynatrace/index.js';
 import {
   startDynatraceSimulator,
@@ -33,20 +35,26 @@ export type StatsSnapshot = ReturnType<DynatraceSimulator['stats']['snapshot']> 
   totals: { environments: number; groups: number; hosts: number; apiTokens: number; problems: number };
 };
 
+/**
+ * A Managed simulator; with `tls` it serves https (its certificate in `simulator.caFile`), as a worker
+ * process, which is production, needs: it refuses a plain-http cluster.
+ */
 export async function startTestCluster(
-  options: { knobs?: SimulatorKnobsInput; maxConcurrentPerEnvironment?: number } = {},
+  options: { knobs?: SimulatorKnobsInput; maxConcurrentPerEnvironment?: number; tls?: boolean } = {},
 ): Promise<TestCluster> {
   const simulator = await startDynatraceSimulator({
     knobs: { installerSizeBytes: 8 * 1024, ...options.knobs },
     clusterTokens: [{ name: 'admin', scopes: ['ServiceProviderAPI', 'EnvironmentTokenManagement'] }],
+    ...(options.tls ? { tls: true } : {}),
   });
   const client = new DynatraceClient({
     baseUrl: simulator.url,
     maxConcurrentPerEnvironment: options.maxConcurrentPerEnvironment ?? 5,
     requestTimeoutMs: 5_000,
+    ...caOf(simulator),
   });
   const clusterToken = simulator.clusterTokens.admin!;
-  const control = controlOf(simulator);
+  const control = simulatorControl(simulator);
   return {
     simulator,
     client,
@@ -69,7 +77,10 @@ export async function startTestCluster(
 
 export interface TestSaasEnvironment {
   simulator: DynatraceSimulator;
-  /** The environment's own host, as `https://abc12345.live.dynatrace.com` would be. */
+  /**
+   * The environment's own host, as `https://abc12345.live.dynatrace.com` would be:
+   * `http(s)://abc12345.localhost:<port>` (a SaaS domain list with `localhost` takes it).
+   */
   url: string;
   environmentId: string;
   /** Layout `saas`: environment APIs at `${url}/api/...`. */
@@ -84,24 +95,31 @@ export interface TestSaasEnvironment {
 
 /** A simulator shaped like one SaaS environment: no cluster API, no `/e/{id}` in front of its API. */
 export async function startTestSaasEnvironment(
-  options: { environmentId?: string; knobs?: SimulatorKnobsInput; maxConcurrentPerEnvironment?: number } = {},
+  options: {
+    environmentId?: string;
+    knobs?: SimulatorKnobsInput;
+    maxConcurrentPerEnvironment?: number;
+    tls?: boolean;
+  } = {},
 ): Promise<TestSaasEnvironment> {
   const environmentId = options.environmentId ?? 'abc12345';
   const simulator = await startDynatraceSimulator({
     knobs: { installerSizeBytes: 8 * 1024, ...options.knobs },
     saas: { environmentId },
+    ...(options.tls ? { tls: true } : {}),
   });
   const client = new DynatraceClient({
-    baseUrl: simulator.url,
+    baseUrl: simulator.saas!.url,
     layout: 'saas',
     maxConcurrentPerEnvironment: options.maxConcurrentPerEnvironment ?? 5,
     requestTimeoutMs: 5_000,
+    ...caOf(simulator),
   });
   const tokenManagementToken = simulator.saas!.tokenManagementToken;
-  const control = controlOf(simulator);
+  const control = simulatorControl(simulator);
   return {
     simulator,
-    url: simulator.url,
+    url: simulator.saas!.url,
     environmentId,
     client,
     tokenManagementToken,
@@ -117,16 +135,27 @@ export async function startTestSaasEnvironment(
   };
 }
 
-function controlOf(simulator: DynatraceSimulator) {
+/** The simulator's certificate for a client to trust, when it serves https. */
+export function caOf(simulator: DynatraceSimulator): { caCertificate?: string } {
+  return simulator.caFile ? { caCertificate: readFileSync(simulator.caFile, 'utf8') } : {};
+}
+
+/** The simulator's `/_sim` API, over http or (trusting its certificate) https; a status of 400 or more throws. */
+export function simulatorControl(simulator: DynatraceSimulator) {
+  const { caCertificate } = caOf(simulator);
   return async <T>(path: string, body?: unknown): Promise<T> => {
-    const response = await fetch(`${simulator.url}/_sim${path}`, {
+    const response = await got(`${simulator.url}/_sim${path}`, {
       method: body === undefined ? 'GET' : 'POST',
       headers: { 'Content-Type': 'application/json' },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      responseType: 'text',
+      throwHttpErrors: false,
+      retry: { limit: 0 },
+      ...(caCertificate ? { https: { certificateAuthority: caCertificate } } : {}),
     });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`control ${path} failed with ${response.status}: ${text}`);
-    return JSON.parse(text) as T;
+    if (response.statusCode >= 400)
+      throw new Error(`control ${path} failed with ${response.statusCode}: ${response.body}`);
+    return JSON.parse(response.body) as T;
   };
 }
 

@@ -7,13 +7,18 @@ import { ownNamespace, TEST_CODEC_KEYS_TEXT } from './temporal.js';
 
 /**
  * The environment of a worker process (`src/workers/main.ts`) against the run-wide dev server and a
- * simulated cluster, in a namespace of the test's own: the worker applies Autopilot's schedules,
+ * simulated cluster over https (trusting its certificate), in a namespace of the test's own: the worker applies Autopilot's schedules,
  * whose ids are fixed, so two such tests must not share a namespace.
  */
 export async function workerProcessEnv(
   options: { namespace: string; taskQueue: string; dt: TestCluster; dir: string },
   extra: Record<string, string | undefined>,
 ): Promise<Record<string, string | undefined>> {
+  if (!options.dt.simulator.caFile) {
+    throw new Error(
+      'a worker process is production and takes no plain-http cluster: start the simulator with { tls: true }',
+    );
+  }
   return cleanEnv({
     TEMPORAL_ADDRESS: inject('temporalAddress'),
     TEMPORAL_NAMESPACE: await ownNamespace(options.namespace),
@@ -21,6 +26,7 @@ export async function workerProcessEnv(
     AUTOPILOT_TASK_QUEUE: options.taskQueue,
     AUTOPILOT_METRICS_ADDRESS: 'off',
     DT_CLUSTER_URL: options.dt.simulator.url,
+    DT_CA_CERT_FILE: options.dt.simulator.caFile,
     DT_CLUSTER_TOKEN: options.dt.clusterToken,
     AUTOPILOT_SECRET_KEY: randomBytes(32).toString('base64'),
     AUTOPILOT_SECRETS_DIR: path.join(options.dir, 'secrets'),

@@ -296,6 +296,11 @@ async function addEnvironment(
 ): Promise<number> {
   const config = loadConfig();
   const understood = values.url === undefined ? undefined : understandUrl(values.url, config.dynatrace.saasDomains);
+  // Said at once, so the operator learns it even when something else stops the command.
+  for (const note of understood?.notes ?? []) {
+    if (values.json) process.stderr.write(`autopilot: note: ${note}\n`);
+    else print(`note: ${note}`);
+  }
   const id = values.id ?? understood?.environmentId;
   if (!id || !ENVIRONMENT_ID.test(id)) {
     throw new CliError(`--id ${JSON.stringify(id ?? '')} is not an environment id (letters, digits, "-", "_")`);
@@ -332,8 +337,6 @@ async function addEnvironment(
   if (!/^dt0[a-z]\d{2}\.[A-Za-z0-9]+\.[A-Za-z0-9]+$/.test(token)) {
     throw new CliError(`${values['token-file']} does not hold a Dynatrace token (dt0c01.…)`);
   }
-  if (!values.json) understood?.notes.forEach((note) => print(`note: ${note}`));
-  else understood?.notes.forEach((note) => process.stderr.write(`autopilot: note: ${note}\n`));
   const store = createSecretStore(withSandboxSecretKey(config));
   const stagedSecretRef = secretRefs.registrationStaging();
   await store.put(stagedSecretRef, token, { kind: 'registration' });
