@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client, Connection } from '@temporalio/client';
 import { parseCodecKeys, type CodecKeyring } from '../../src/codec/codec-keyring.js';
@@ -52,7 +52,9 @@ export async function startBenchStack(options: { dir: string; knobs?: SimulatorK
       startTimeoutMs: 60_000,
     });
   let devServer = await startServer();
+  // Over https: the workers are production processes, which take no plain-http cluster.
   const simulator = await startDynatraceSimulator({
+    tls: true,
     ...(options.knobs ? { knobs: options.knobs } : {}),
     clusterTokens: [{ name: 'admin', scopes: ['ServiceProviderAPI', 'EnvironmentTokenManagement'] }],
   });
@@ -77,6 +79,7 @@ export async function startBenchStack(options: { dir: string; knobs?: SimulatorK
       baseUrl: simulator.url,
       maxConcurrentPerEnvironment: 50,
       requestTimeoutMs: 30_000,
+      caCertificate: readFileSync(simulator.caFile!, 'utf8'),
     }),
     async restartDevServer() {
       await devServer.stop();

@@ -63,6 +63,7 @@ export async function startWorkerProcess(
     AUTOPILOT_LOG_LEVEL: 'WARN',
     AUTOPILOT_METRICS_ADDRESS: 'off',
     DT_CLUSTER_URL: stack.simulator.url,
+    DT_CA_CERT_FILE: stack.simulator.caFile,
     DT_CLUSTER_TOKEN: stack.clusterToken,
     AUTOPILOT_SECRET_KEY: secretKey,
     AUTOPILOT_SECRETS_DIR: dirs.secrets,

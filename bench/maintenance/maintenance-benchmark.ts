@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -182,6 +182,7 @@ async function benchmark(
       name: 'default',
       url: simulator.url,
       token: new Secret(stack.clusterToken),
+      caCertificate: readFileSync(simulator.caFile!, 'utf8'),
       maxConcurrentRequests: 50,
       maxConcurrentRequestsPerEnvironment: config.dynatrace.maxConcurrentPerEnvironment,
     },

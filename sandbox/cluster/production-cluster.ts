@@ -99,7 +99,9 @@ export async function startProductionCluster(options: ProductionClusterOptions):
     });
     stops.push({ name: 'Temporal server', stop: () => temporal.stop() });
 
+    // Over https, as production processes take no plain-http cluster; they trust its certificate by DT_CA_CERT_FILE.
     const simulator = await startDynatraceSimulator({
+      tls: true,
       ...(options.simulatorKnobs ? { knobs: options.simulatorKnobs } : {}),
       clusterTokens: [{ name: 'autopilot', scopes: ['ServiceProviderAPI', 'EnvironmentTokenManagement'] }],
     });
@@ -157,6 +159,7 @@ export async function startProductionCluster(options: ProductionClusterOptions):
         AUTOPILOT_DATABASE_URL_FILE: files.databaseUrl,
         AUTOPILOT_LOG_LEVEL: 'INFO',
         DT_CLUSTER_URL: simulator.url,
+        DT_CA_CERT_FILE: simulator.caFile!,
         DT_CLUSTER_TOKEN_FILE: files.clusterToken,
         AUTOPILOT_SECRET_STORE: 'ssm',
         AUTOPILOT_SSM_PREFIX: '/dynatrace-autopilot',

@@ -32,6 +32,7 @@ describe('autopilot doctor against the simulator', () => {
 
   const baseEnv = (overrides: Record<string, string> = {}): Record<string, string> => ({
     DT_CLUSTER_URL: tb.dt.simulator.url,
+    DT_CA_CERT_FILE: tb.dt.simulator.caFile!,
     DT_CLUSTER_TOKEN: tb.dt.clusterToken,
     AUTOPILOT_DATA_DIR: dataDir,
     AUTOPILOT_SECRETS_DIR: path.join(tb.dir, 'secrets'),
@@ -54,7 +55,7 @@ describe('autopilot doctor against the simulator', () => {
 
   beforeAll(async () => {
     aws = await startTestAws();
-    tb = await startTestbed({ secretKey });
+    tb = await startTestbed({ secretKey, tls: true });
     const worker = await tb.worker();
     await worker.runUntil(async () => {
       const handles = await Promise.all(

@@ -16,6 +16,7 @@ import type { FleetProgress, FleetReport } from '../../src/shared/fleet.js';
 import { remediationWorkflowId } from '../../src/shared/remediation.js';
 import { fleetProgressQuery } from '../../src/workflows/shared/fleet-signals.js';
 import { remediationStatusQuery } from '../../src/workflows/shared/remediation-signals.js';
+import { simulatorControl } from '../helpers/simulator.js';
 import { installTestRuntime } from '../helpers/temporal.js';
 import { until } from '../helpers/until.js';
 
@@ -205,15 +206,8 @@ describe('the production topology: three workers on a Temporal server on Postgre
         instanceType: 't3.micro',
         templateFormat: 'yaml',
       });
-      const control = async <T>(route: string, body: unknown): Promise<T> => {
-        const response = await fetch(`${cluster.simulator.url}/_sim${route}`, {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify(body),
-        });
-        expect(response.ok, await response.clone().text()).toBe(true);
-        return (await response.json()) as T;
-      };
+      // The simulator serves https (production processes take no plain-http cluster).
+      const control = simulatorControl(cluster.simulator);
       const { entityId } = await control<{ entityId: string }>(`/environments/${environmentId}/hosts`, {
         hostName: 'cluster-web-1',
         awsInstanceId: product.instances[0]!.instanceId,

@@ -51,7 +51,7 @@ describe('fleet API and fleet scan (worker + fleet server on PostgreSQL)', () =>
     dt.control<{ problemId: string }>('/problems', { environmentId, hostName: `${environmentId}-vm`, kind });
 
   beforeAll(async () => {
-    dt = await startTestCluster({ knobs: { latencyMs: 5, latencyJitterMs: 5 } });
+    dt = await startTestCluster({ knobs: { latencyMs: 5, latencyJitterMs: 5 }, tls: true });
     postgres = await startPostgresServer();
     const cluster = dt.client.cluster(dt.clusterToken);
     await mapWithConcurrency([...PRODUCTION, 'f00-t1', 'f01-t1'], 8, async (id) => {

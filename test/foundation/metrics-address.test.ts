@@ -24,7 +24,7 @@ describe('two workers on one host with AUTOPILOT_METRICS_ADDRESS=127.0.0.1:0', (
   const dir = mkdtempSync(path.join(os.tmpdir(), 'autopilot-metrics-'));
 
   beforeAll(async () => {
-    dt = await startTestCluster();
+    dt = await startTestCluster({ tls: true });
   });
   afterAll(async () => {
     for (const worker of workers) worker.child.kill('SIGKILL');

@@ -31,7 +31,7 @@ describe('a worker killed in the middle of onboarding', () => {
 
   beforeAll(async () => {
     env = await connectToTestServer();
-    dt = await startTestCluster();
+    dt = await startTestCluster({ tls: true });
   });
   afterAll(async () => {
     worker?.child.kill('SIGKILL');
@@ -63,6 +63,7 @@ describe('a worker killed in the middle of onboarding', () => {
           AUTOPILOT_TASK_QUEUE: taskQueue,
           AUTOPILOT_METRICS_ADDRESS: 'off',
           DT_CLUSTER_URL: dt.simulator.url,
+          DT_CA_CERT_FILE: dt.simulator.caFile!,
           DT_CLUSTER_TOKEN: dt.clusterToken,
           AUTOPILOT_SECRET_KEY: key.toString('base64'),
           AUTOPILOT_SECRETS_DIR: settings.secretsDir,

@@ -26,7 +26,7 @@ describe('a worker killed in the middle of a roll', () => {
 
   beforeAll(async () => {
     aws = await startTestAws();
-    tb = await startTestbed({ aws, secretKey: key });
+    tb = await startTestbed({ aws, secretKey: key, tls: true });
     const onboarding = await tb.worker();
     await onboarding.runUntil(async () =>
       (await startOnboarding(tb.env.client, { customer: 'crs', stage: 'p1' }, { taskQueue: tb.taskQueue })).result(),
@@ -64,6 +64,7 @@ describe('a worker killed in the middle of a roll', () => {
         AUTOPILOT_TASK_QUEUE: taskQueue,
         AUTOPILOT_METRICS_ADDRESS: 'off',
         DT_CLUSTER_URL: tb.dt.simulator.url,
+        DT_CA_CERT_FILE: tb.dt.simulator.caFile!,
         DT_CLUSTER_TOKEN: tb.dt.clusterToken,
         AUTOPILOT_SECRET_KEY: key.toString('base64'),
         AUTOPILOT_SECRETS_DIR: path.join(tb.dir, 'secrets'),

@@ -131,7 +131,7 @@ describe('standards: plan, apply and drift across 200 environments', () => {
     dt.simulator.state.environments.get(environmentId)!.settings.get(objectId)!.value;
 
   beforeAll(async () => {
-    dt = await startTestCluster({ knobs: { latencyMs: 2, latencyJitterMs: 2 } });
+    dt = await startTestCluster({ knobs: { latencyMs: 2, latencyJitterMs: 2 }, tls: true });
     postgres = await startPostgresServer();
     const cluster = dt.client.cluster(dt.clusterToken);
     await mapWithConcurrency(FLEET, 8, (id) => cluster.putEnvironment(id, { name: `Standards ${id}` }));
