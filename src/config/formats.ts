@@ -50,7 +50,7 @@ export const clusterBaseUrl = z
   .regex(/^https?:\/\/[^\s/?#]+(:\d+)?\/?$/, {
     message: 'must be the cluster base URL, e.g. https://managed.example.com',
   })
-  .regex(/^https:/i, { message: 'must be an https URL: the cluster token and environment tokens are sent to it' });
+  .regex(/^https:/, { message: 'must be an https URL: the cluster token and environment tokens are sent to it' });
 
 const DOMAIN = /^\.?[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 

@@ -68,6 +68,16 @@ describe('the clusters file (AUTOPILOT_CLUSTERS_FILE)', () => {
     expect(
       failureOf(
         clustersFile(
+          'plain-http.yaml',
+          'clusters:\n  - name: eu1\n    url: https://a.example.com\n    tokenFile: eu1.token\n  - name: us1\n    url: http://b.example.com\n    tokenFile: us1.token\n',
+        ),
+      ),
+    ).toBe(
+      `Invalid configuration: AUTOPILOT_CLUSTERS_FILE ${dir}/plain-http.yaml:6: clusters[1].url must be an https URL: the cluster token and environment tokens are sent to it`,
+    );
+    expect(
+      failureOf(
+        clustersFile(
           'unknown.yaml',
           'clusters:\n  - name: eu1\n    url: https://a.example.com\n    tokenFile: eu1.token\n    token: x\n',
         ),

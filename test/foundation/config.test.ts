@@ -88,6 +88,30 @@ describe('configuration from environment variables', () => {
       );
     });
 
+    it('takes the cluster over https only: its tokens are sent to it', () => {
+      const err = configError({ DT_CLUSTER_URL: 'http://managed.example.com', DT_CLUSTER_TOKEN: 'dt0c01.X.y' });
+      expect(err.variable).toBe('DT_CLUSTER_URL');
+      expect(err.message).toBe(
+        'Invalid configuration: DT_CLUSTER_URL must be an https URL: the cluster token and environment tokens are sent to it (got "http://managed.example.com")',
+      );
+      expect(
+        loadConfig({ DT_CLUSTER_URL: 'https://managed.example.com:8443/', DT_CLUSTER_TOKEN: 'dt0c01.X.y' }).dynatrace
+          .clusterUrl,
+      ).toBe('https://managed.example.com:8443');
+    });
+
+    it("lists the SaaS domains: Dynatrace's by default, or the operator's", () => {
+      expect(loadConfig({}).dynatrace.saasDomains).toEqual(['live.dynatrace.com']);
+      expect(
+        loadConfig({ AUTOPILOT_SAAS_DOMAINS: 'live.dynatrace.com, .Sprint.DynatraceLabs.com' }).dynatrace.saasDomains,
+      ).toEqual(['live.dynatrace.com', 'sprint.dynatracelabs.com']);
+      for (const value of ['live.dynatrace.com,,x.com', 'https://live.dynatrace.com', '*.live.dynatrace.com']) {
+        const err = configError({ AUTOPILOT_SAAS_DOMAINS: value });
+        expect(err.variable).toBe('AUTOPILOT_SAAS_DOMAINS');
+        expect(err.message).toContain('must be a comma-separated list of domains, e.g. live.dynatrace.com');
+      }
+    });
+
     it('keeps the cluster token out of anything printed or serialised', () => {
       const config = loadConfig({
         DT_CLUSTER_URL: 'https://managed.example.com/',
