@@ -144,7 +144,13 @@ async function askOne(
   } catch {
     return { ...done(), error: 'Autopilot holds no automation token for this environment' };
   }
-  const client = deps.clients.forEnvironment(environment);
+  let client: ReturnType<DynatraceClients['forEnvironment']>;
+  try {
+    client = deps.clients.forEnvironment(environment);
+  } catch (err) {
+    // A record no token may be sent to (or a cluster no longer configured) is this environment's answer.
+    return { ...done(), error: err instanceof Error ? err.message : String(err) };
+  }
   const apiRoot = client.layout === 'saas' ? '/api' : `/e/${encodeURIComponent(environment.id)}/api`;
   const maxAttempts = options.attempts ?? 4;
   const pages: unknown[] = [];

@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActivityDeps } from '../../src/activities/index.js';
 import { collect } from '../../src/dynatrace/pagination.js';
+import { parseFleetPath, queryFleet, type FleetAnswer } from '../../src/fleet/fleet-query.js';
 import { managedEnvironmentUrl } from '../../src/dynatrace/environment-url.js';
 import { secretRefs } from '../../src/secrets/secret-store.js';
 import {
@@ -313,6 +314,19 @@ describe('RegistryRequest: no input chooses a secret or where it goes', () => {
       expect(failure).toMatchObject({ type: FailureType.EnvironmentUrlRefused, nonRetryable: true });
       expect((failure as Error).message).toMatch(/^no token goes to http:\/\/(127\.0\.0\.1|legacy-b\.localhost):\d+: /);
     }
+    // The fleet query answers for each of them with the reason, and for the rest of the fleet as usual.
+    const answers: FleetAnswer[] = [];
+    for await (const answer of queryFleet(
+      { registry: tb.registry, clients: production.dynatrace.clients, tokens: production.dynatrace.tokens },
+      'legacy-*',
+      parseFleetPath('GET', 'v2/problems'),
+      { concurrency: 4 },
+    )) {
+      answers.push(answer);
+    }
+    expect(answers.map((a) => [a.environmentId, a.ok, a.error?.split(':')[0]]).sort()).toEqual(
+      legacy.map(({ id }) => [id, false, 'no token goes to http']),
+    );
     // A Managed record whose URL was tampered with still reaches its cluster, where the URL comes from the configuration.
     const { token } = await tb.dt.environment('legacy-d');
     await tb.registry.record({
