@@ -16,6 +16,8 @@ const { values } = parseArgs({
     'data-dir': { type: 'string', default: path.join(projectRoot, '.data') },
     'latency-ms': { type: 'string', default: '0' },
     'max-concurrent': { type: 'string', default: '20' },
+    // https with a certificate made at start, for a worker run as production (DT_CA_CERT_FILE).
+    tls: { type: 'boolean', default: false },
   },
 });
 
@@ -32,6 +34,7 @@ const simulator = await startDynatraceSimulator({
   ...(values['state-file'] ? { stateFile: path.resolve(values['state-file']) } : {}),
   knobs: { latencyMs: Number(values['latency-ms']), throttle: { maxConcurrent: Number(values['max-concurrent']) } },
   clusterTokens: [{ name: 'admin', scopes: ['ServiceProviderAPI', 'EnvironmentTokenManagement'] }],
+  tls: values.tls,
 });
 const tokenFile = path.join(dataDir, 'simulator-cluster-token');
 writeFileSync(tokenFile, simulator.clusterTokens.admin! + '\n', { mode: 0o600 });
@@ -43,6 +46,7 @@ console.log(`  inspection     ${simulator.url}/_sim/stats`);
 console.log(
   `  cluster token  in ${path.relative(process.cwd(), tokenFile)} (scopes ServiceProviderAPI, EnvironmentTokenManagement)`,
 );
+if (simulator.caFile) console.log(`  certificate    ${simulator.caFile} (trust it: DT_CA_CERT_FILE, curl --cacert)`);
 
 const stop = () => {
   void simulator.stop().then(() => process.exit(0));
