@@ -12,6 +12,12 @@ export const FailureType = {
 
   // Secrets and payloads
   MissingSecret: 'MissingSecret',
+  /** A workflow input named a secret that the workflow may not touch (e.g. not one staged for it). */
+  SecretReferenceRefused: 'SecretReferenceRefused',
+  /** An environment URL a token may not go to: not https, not a SaaS domain, not its cluster's. */
+  EnvironmentUrlRefused: 'EnvironmentUrlRefused',
+  /** `environments add` of an id that is registered, without `--replace`. */
+  EnvironmentAlreadyRegistered: 'EnvironmentAlreadyRegistered',
   /** A SaaS or hand-registered environment: there is no cluster token to mint its tokens with. */
   TokensNotManaged: 'TokensNotManaged',
   /** The environment is not in the registry (nor on the one configured cluster). */
@@ -19,12 +25,6 @@ export const FailureType = {
   /** No cluster of that name is configured (DT_CLUSTER_URL or AUTOPILOT_CLUSTERS_FILE). */
   UnknownCluster: 'UnknownCluster',
   PayloadDecryptionError: 'PayloadDecryptionError',
-  /** A workflow input named a secret that the workflow may not touch (e.g. not one staged for it). */
-  SecretReferenceRefused: 'SecretReferenceRefused',
-  /** An environment URL a token may not go to: not https, not a SaaS domain, not its cluster's. */
-  EnvironmentUrlRefused: 'EnvironmentUrlRefused',
-  /** `environments add` of an id that is registered, without `--replace`. */
-  EnvironmentAlreadyRegistered: 'EnvironmentAlreadyRegistered',
 
   // Dynatrace API (see dynatrace/errors.ts for which are retried)
   DynatraceThrottled: 'DynatraceThrottled',

@@ -215,7 +215,7 @@ describe('the simulator over TLS, as production-mode processes reach it', () => 
       await until('a problem notification from the https simulator', async () => receiver.requests[0]);
       expect(receiver.requests[0]).toMatchObject({ method: 'POST', url: '/webhooks/dynatrace/tls-p1' });
     } finally {
-      await receiver.stop();
+      await receiver.close();
       await dt.stop();
     }
   });

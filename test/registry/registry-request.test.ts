@@ -35,6 +35,8 @@ describe('RegistryRequest: no input chooses a secret or where it goes', () => {
   const secretKey = randomBytes(32);
   let tb: Testbed;
   let capture: CaptureServer;
+  /** The capture server's port, for URLs that name it by a host of a configured domain. */
+  let capturePort: string;
   let saas: TestSaasEnvironment;
   /** The same registry and secret store, as a production worker has them: no plain http. */
   let production: ActivityDeps;
@@ -52,6 +54,7 @@ describe('RegistryRequest: no input chooses a secret or where it goes', () => {
       saasDomains: SAAS_DOMAINS,
     });
     capture = await startCaptureServer();
+    capturePort = new URL(capture.url).port;
     saas = await startTestSaasEnvironment({ environmentId: 'abc12345' });
     // Another customer's environment, served by Autopilot with a token it minted.
     const { token } = await tb.dt.environment('victim-p1');
@@ -77,7 +80,7 @@ describe('RegistryRequest: no input chooses a secret or where it goes', () => {
   }, 120_000);
   afterAll(async () => {
     await saas?.stop();
-    await capture?.stop();
+    await capture?.close();
     await tb?.teardown();
   });
 
@@ -150,7 +153,7 @@ describe('RegistryRequest: no input chooses a secret or where it goes', () => {
       ],
       [
         'a capture server below a configured domain, over plain http, outside the sandbox',
-        { id: 'x', apiUrl: `http://x.localhost:${capture.port}`, kind: 'saas', stagedSecretRef: '' },
+        { id: 'x', apiUrl: `http://x.localhost:${capturePort}`, kind: 'saas', stagedSecretRef: '' },
         production,
         FailureType.EnvironmentUrlRefused,
         /http:\/\/x\.localhost:\d+ is plain http: tokens go to SaaS environments over https only/,
@@ -180,7 +183,7 @@ describe('RegistryRequest: no input chooses a secret or where it goes', () => {
         'a Managed environment of the cluster, at a capture server',
         {
           id: 'x',
-          apiUrl: `http://x.localhost:${capture.port}/e/x/api`,
+          apiUrl: `http://x.localhost:${capturePort}/e/x/api`,
           kind: 'managed',
           cluster: 'default',
           stagedSecretRef: '',
@@ -296,7 +299,7 @@ describe('RegistryRequest: no input chooses a secret or where it goes', () => {
   it('a record written before these rules sends no token where it may not go (the client factory refuses)', async () => {
     const legacy = [
       { id: 'legacy-a', kind: 'saas' as const, apiUrl: capture.url },
-      { id: 'legacy-b', kind: 'saas' as const, apiUrl: `http://legacy-b.localhost:${capture.port}` },
+      { id: 'legacy-b', kind: 'saas' as const, apiUrl: `http://legacy-b.localhost:${capturePort}` },
       { id: 'legacy-c', kind: 'managed' as const, apiUrl: `${capture.url}/e/legacy-c` },
     ];
     for (const record of legacy) {
