@@ -75,6 +75,12 @@ async function main(): Promise<void> {
     // The sandbox is both stand-ins: with a real cluster, even on the embedded server, every
     // listener needs its credential and production's refusals hold.
     const sandbox = embedded && !config.dynatrace.clusterUrl;
+    if (config.codec.acceptUnsealedPayloads && !sandbox) {
+      throw new ConfigError(
+        'AUTOPILOT_ACCEPT_UNSEALED_PAYLOADS',
+        'is honoured only by the sandbox (no TEMPORAL_ADDRESS, no DT_CLUSTER_URL): with a real server or cluster the worker acts only on sealed payloads',
+      );
+    }
     const codecKeys = codecKeysFor(config, {
       generate: embedded,
       onCreate: (file) =>
@@ -108,7 +114,13 @@ async function main(): Promise<void> {
       ...(sandboxAws ? { aws: sandboxAws.clients } : {}),
       sandbox,
     });
-    const workers = await createAutopilotWorkers({ config, connection: nativeConnection, codecKeys, activityDeps });
+    const workers = await createAutopilotWorkers({
+      config,
+      connection: nativeConnection,
+      codecKeys,
+      activityDeps,
+      acceptUnsealedPayloads: config.codec.acceptUnsealedPayloads,
+    });
     const running = workers.run();
 
     const connection = await connectClient(access);
@@ -152,7 +164,7 @@ async function main(): Promise<void> {
       `Dynatrace Autopilot ${autopilotVersion} is running${sandbox ? ' (sandbox mode)' : ''}`,
       `  Temporal     ${address}${embedded ? ` (embedded dev server, data in ${rel(config.dataDir)})` : ''}`,
       ...(uiUrl ? [`  Temporal UI  ${uiUrl}${codec ? ` (payloads decrypted by ${codec.endpoint})` : ''}`] : []),
-      `  Encryption   payloads AES-256-GCM, key ${codecKeys.primary.id}${codecKeys.ids.length > 1 ? ` (+${codecKeys.ids.length - 1} for reading)` : ''}`,
+      `  Encryption   payloads AES-256-GCM, key ${codecKeys.primary.id}${codecKeys.ids.length > 1 ? ` (+${codecKeys.ids.length - 1} for reading)` : ''}; ${config.codec.acceptUnsealedPayloads ? 'PLAIN PAYLOADS ACCEPTED (AUTOPILOT_ACCEPT_UNSEALED_PAYLOADS)' : 'only sealed calls steer the worker'}`,
       `  Dynatrace    ${dynatrace.url}${dynatrace.simulated ? ` (SIMULATOR, not a real cluster; cluster token in ${rel(dynatrace.tokenFile!)})` : ''}`,
       ...(sandboxAws
         ? [

@@ -185,6 +185,13 @@ export const configuration = {
       doc: 'payload keys, `id:base64key` entries separated by commas or lines, first one encrypts, all decrypt',
       then: (keys) => keys && parseCodecKeys(keys.text, keys.variable),
     }),
+    /** Workers refuse what is not sealed; only the sandbox may be told otherwise, for experiments. */
+    acceptUnsealedPayloads: setting('AUTOPILOT_ACCEPT_UNSEALED_PAYLOADS', trueOrFalse, {
+      table: 'security',
+      default: 'false',
+      doc: "sandbox only: `true` lets plain payloads (e.g. `temporal workflow start --input '{…}'` without the codec) steer the workers",
+      then: (flag) => flag === 'true',
+    }),
     server: {
       host: setting('AUTOPILOT_CODEC_HOST', z.string().min(1), {
         table: 'security',

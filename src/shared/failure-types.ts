@@ -19,6 +19,8 @@ export const FailureType = {
   /** No cluster of that name is configured (DT_CLUSTER_URL or AUTOPILOT_CLUSTERS_FILE). */
   UnknownCluster: 'UnknownCluster',
   PayloadDecryptionError: 'PayloadDecryptionError',
+  /** A start, signal or update whose payloads were not sealed with a codec key: not from one of our clients. */
+  UnsealedPayload: 'UnsealedPayload',
 
   // Dynatrace API (see dynatrace/errors.ts for which are retried)
   DynatraceThrottled: 'DynatraceThrottled',

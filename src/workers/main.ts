@@ -30,6 +30,12 @@ async function main(): Promise<void> {
       '(or AUTOPILOT_CLUSTERS_FILE) is required for the worker on its own (`npm start` runs a simulator instead)',
     );
   }
+  if (config.codec.acceptUnsealedPayloads) {
+    throw new ConfigError(
+      'AUTOPILOT_ACCEPT_UNSEALED_PAYLOADS',
+      'is honoured only by the sandbox (npm start without TEMPORAL_ADDRESS and DT_CLUSTER_URL): a production worker acts only on sealed payloads',
+    );
+  }
   const { logger } = await installRuntime(config);
   const identity = `${process.pid}@${os.hostname()}`;
   const database = await openFleetDatabase({
