@@ -3,14 +3,24 @@ import { Client, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import type { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createActivities } from '../../src/activities/index.js';
+import { autopilotDataConverter } from '../../src/codec/data-converter.js';
 import { secretRefs } from '../../src/secrets/secret-store.js';
 import { REGISTRY_REQUEST } from '../../src/shared/environments.js';
 import { FailureType } from '../../src/shared/failure-types.js';
 import { WORKER_SELF_CHECK } from '../../src/shared/worker-self-check.js';
 import { startTestbed, type Testbed } from '../helpers/autopilot.js';
 import { startCaptureServer, type CaptureServer } from '../helpers/capture-server.js';
-import { testDataConverter } from '../helpers/temporal.js';
+import {
+  createTestWorker,
+  TEST_CODEC_KEYS_TEXT,
+  testCodecKeys,
+  testDataConverter,
+  uniqueTaskQueue,
+} from '../helpers/temporal.js';
+import { cleanEnv, spawnEntryPoint } from '../helpers/processes.js';
 
 const VICTIM = 'seal-p1';
 const { EventType } = proto.temporal.api.enums.v1;
@@ -106,5 +116,54 @@ describe('only sealed calls steer the workers', () => {
       workflowId: `self-check-sealed-${randomUUID()}`,
     });
     expect(result).toMatchObject({ identity: 'test-worker', taskQueue: tb.taskQueue });
+  });
+
+  it('only the sandbox may be told to accept plain payloads; there, a plain start with an argument runs', async () => {
+    const taskQueue = uniqueTaskQueue('plain-accepted');
+    const lenient = await createTestWorker(tb.env, {
+      taskQueue,
+      activities: createActivities(tb.deps),
+      dataConverter: autopilotDataConverter(testCodecKeys, 'accept'),
+    });
+    const plain = new Client({ connection: tb.env.connection, namespace: tb.env.namespace ?? 'default' });
+    await lenient.runUntil(async () => {
+      const started = await plain.workflow.start(WORKER_SELF_CHECK, {
+        taskQueue,
+        workflowId: `self-check-plain-${randomUUID()}`,
+        args: [null],
+      });
+      await expect(tb.env.client.workflow.getHandle(started.workflowId).result()).resolves.toMatchObject({
+        taskQueue,
+      });
+    });
+
+    // Anywhere else the setting stops start-up, naming itself.
+    const refusals = [
+      spawnEntryPoint(
+        'src/workers/main.ts',
+        cleanEnv({
+          AUTOPILOT_ACCEPT_UNSEALED_PAYLOADS: 'true',
+          TEMPORAL_ADDRESS: inject('temporalAddress'),
+          AUTOPILOT_CODEC_KEYS: TEST_CODEC_KEYS_TEXT,
+          DT_CLUSTER_URL: 'https://managed.example.com',
+          DT_CLUSTER_TOKEN: 'dt0c01.NOTUSED',
+        }),
+      ),
+      spawnEntryPoint(
+        'sandbox/start.ts',
+        cleanEnv({
+          AUTOPILOT_ACCEPT_UNSEALED_PAYLOADS: 'true',
+          AUTOPILOT_DATA_DIR: path.join(tb.dir, 'start'),
+          DT_CLUSTER_URL: 'https://managed.example.com',
+          DT_CLUSTER_TOKEN: 'dt0c01.NOTUSED',
+        }),
+      ),
+    ];
+    for (const proc of refusals) {
+      expect((await proc.exit).code).toBe(2);
+      expect(proc.stderr().trim().split('\n').at(-1)).toMatch(
+        /AUTOPILOT_ACCEPT_UNSEALED_PAYLOADS is honoured only by the sandbox/,
+      );
+    }
   });
 });
