@@ -44,6 +44,7 @@ type Stopper = { name: string; stop: () => Promise<void> };
  */
 async function main(): Promise<void> {
   const config = loadConfig();
+  const { embedded, sandbox } = deploymentOf(config);
   const { logger, metricsAddress } = await installRuntime(config);
   const stoppers: Stopper[] = [];
   const say = (line: string) => process.stderr.write(`autopilot: ${line}\n`);
@@ -71,16 +72,6 @@ async function main(): Promise<void> {
   };
 
   try {
-    const embedded = !config.temporal.address;
-    // The sandbox is both stand-ins: with a real cluster, even on the embedded server, every
-    // listener needs its credential and production's refusals hold.
-    const sandbox = embedded && !config.dynatrace.clusterUrl;
-    if (config.codec.acceptUnsealedPayloads && !sandbox) {
-      throw new ConfigError(
-        'AUTOPILOT_ACCEPT_UNSEALED_PAYLOADS',
-        'is honoured only by the sandbox (no TEMPORAL_ADDRESS, no DT_CLUSTER_URL): with a real server or cluster the worker acts only on sealed payloads',
-      );
-    }
     const codecKeys = codecKeysFor(config, {
       generate: embedded,
       onCreate: (file) =>
@@ -92,7 +83,7 @@ async function main(): Promise<void> {
     const { address, uiUrl } = await temporalServer(config, stoppers, say, codec);
     const access = { ...temporalAccess(config), address };
     const dynatrace = await dynatraceCluster(config, stoppers, say);
-    const sandboxAws = await awsSandbox(config, stoppers, say);
+    const sandboxAws = sandbox ? await awsSandbox(config, stoppers, say) : undefined;
 
     const nativeConnection = await connectWorker(access);
     stoppers.push({ name: 'worker connection', stop: () => nativeConnection.close() });
@@ -198,6 +189,30 @@ async function main(): Promise<void> {
 }
 
 const rel = (p: string) => path.relative(process.cwd(), p) || '.';
+
+/**
+ * The sandbox is both stand-ins, Temporal's and Dynatrace's. Anything else is production, where
+ * every listener needs its credential and production's refusals hold; a real cluster with the
+ * embedded dev server, which takes no credential, is refused before anything starts.
+ */
+function deploymentOf(config: AutopilotConfig): { embedded: boolean; sandbox: boolean } {
+  const embedded = !config.temporal.address;
+  const realCluster = Boolean(config.dynatrace.clusterUrl) || (config.dynatrace.clustersFile ?? []).length > 0;
+  if (embedded && realCluster) {
+    throw new ConfigError(
+      'TEMPORAL_ADDRESS',
+      'is required with a real cluster (DT_CLUSTER_URL or AUTOPILOT_CLUSTERS_FILE): the embedded Temporal dev server takes no credential, so point TEMPORAL_ADDRESS at a server that authenticates its clients (TLS client certificates or an API key, see TEMPORAL_TLS_*)',
+    );
+  }
+  const sandbox = embedded && !realCluster;
+  if (config.codec.acceptUnsealedPayloads && !sandbox) {
+    throw new ConfigError(
+      'AUTOPILOT_ACCEPT_UNSEALED_PAYLOADS',
+      'is honoured only by the sandbox (no TEMPORAL_ADDRESS, no DT_CLUSTER_URL): with a real server or cluster the worker acts only on sealed payloads',
+    );
+  }
+  return { embedded, sandbox };
+}
 
 /**
  * Sandbox self-healing: without AWS_REGION, AWS is moto plus our Service Catalog emulator, seeded

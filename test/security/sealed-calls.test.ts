@@ -154,6 +154,8 @@ describe('only sealed calls steer the workers', () => {
         cleanEnv({
           AUTOPILOT_ACCEPT_UNSEALED_PAYLOADS: 'true',
           AUTOPILOT_DATA_DIR: path.join(tb.dir, 'start'),
+          TEMPORAL_ADDRESS: inject('temporalAddress'),
+          AUTOPILOT_CODEC_KEYS: TEST_CODEC_KEYS_TEXT,
           DT_CLUSTER_URL: 'https://managed.example.com',
           DT_CLUSTER_TOKEN: 'dt0c01.NOTUSED',
         }),
