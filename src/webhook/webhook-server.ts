@@ -18,6 +18,7 @@ import { answerClientError, hardenedServerFactory } from './http-hardening.js';
 import { jsonDeeperThan } from './json-depth.js';
 import { invalidFieldsMessage, isTestNotification, notificationSchema } from './notification-schema.js';
 import { SourceRateLimiter, type RateLimit } from './rate-limiter.js';
+import { ReadinessProbe } from './readiness-probe.js';
 import {
   DEFAULT_REGISTRY_CACHE,
   RegisteredEnvironments,
@@ -110,6 +111,7 @@ export function createWebhookServer(options: WebhookServerOptions): { app: Fasti
   );
   const maxJsonDepth = options.maxJsonDepth ?? 32;
   const registry = new RegisteredEnvironments(options.environments, options.registryCache ?? DEFAULT_REGISTRY_CACHE);
+  const readiness = new ReadinessProbe(() => options.client.connection.workflowService.getSystemInfo({}));
 
   /** True when the request was answered with 429. */
   const rateLimited = (request: FastifyRequest, reply: FastifyReply): boolean => {
@@ -347,15 +349,8 @@ export function createWebhookServer(options: WebhookServerOptions): { app: Fasti
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/readyz', async (_request, reply) => {
-    try {
-      await Promise.race([
-        options.client.connection.workflowService.getSystemInfo({}),
-        new Promise((_, r) => setTimeout(() => r(new Error('timeout')), 2000)),
-      ]);
-      return { status: 'ready' };
-    } catch {
-      return reject(reply, 503, 'not-ready', 'Temporal is not reachable');
-    }
+    if (await readiness.ready()) return { status: 'ready' };
+    return reject(reply, 503, 'not-ready', 'Temporal is not reachable');
   });
 
   app.get('/metrics', async (_request, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render()));

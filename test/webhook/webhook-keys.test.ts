@@ -242,6 +242,83 @@ describe('the receiver when the registry does not answer', () => {
   });
 });
 
+describe('/readyz', () => {
+  it('probes Temporal at most once a second, and requests meanwhile share the probe', async () => {
+    const env = await connectToTestServer();
+    const service = env.client.connection.workflowService;
+    const getSystemInfo = service.getSystemInfo.bind(service);
+    const probes: number[] = [];
+    let release: () => void = () => undefined;
+    let gate = Promise.resolve();
+    service.getSystemInfo = (async (...args: Parameters<typeof getSystemInfo>) => {
+      probes.push(Date.now());
+      await gate;
+      return getSystemInfo(...args);
+    }) as typeof service.getSystemInfo;
+    const server = createWebhookServer({
+      client: env.client,
+      taskQueue: uniqueTaskQueue('webhook-readyz'),
+      keys: new WebhookKeys({ master: secret(master('readyz')), mode: 'per-environment' }),
+      environments: database.registry,
+      policy: remediationPolicySchema.parse({}),
+      maxBodyBytes: 16 * 1024,
+      logger: createJsonLogger('ERROR', () => undefined),
+    });
+    let arrived = 0;
+    server.app.addHook('onRequest', async (request) => {
+      if (request.url === '/readyz') arrived++;
+    });
+    await server.app.listen({ host: '127.0.0.1', port: 0 });
+    const url = `http://127.0.0.1:${(server.app.server.address() as { port: number }).port}/readyz`;
+    try {
+      // Twenty at once while the first probe is held: all of them wait for that one probe.
+      gate = new Promise<void>((resolve) => (release = resolve));
+      const answers = Array.from({ length: 20 }, () => fetch(url));
+      await until('all twenty to arrive', async () => (arrived === 20 ? true : undefined));
+      expect(probes).toHaveLength(1);
+      release();
+      for (const answer of await Promise.all(answers)) {
+        expect(answer.status).toBe(200);
+        expect(await answer.json()).toEqual({ status: 'ready' });
+      }
+      expect(probes).toHaveLength(1);
+
+      // A stream of requests: however slow this machine is, probes start at least a second apart.
+      const firstProbe = probes[0]!;
+      for (let i = 0; i < 40; i++) expect((await fetch(url)).status).toBe(200);
+      const elapsed = Date.now() - firstProbe;
+      expect(probes.length).toBeLessThanOrEqual(1 + Math.floor(elapsed / 1000));
+      for (let i = 1; i < probes.length; i++) expect(probes[i]! - probes[i - 1]!).toBeGreaterThanOrEqual(1000);
+      // And the answer is not kept for ever: a later request probes again.
+      const before = probes.length;
+      await until(
+        'a fresh probe',
+        async () => ((await fetch(url)).status === 200 && probes.length > before) || undefined,
+      );
+
+      // Temporal unreachable: 503, and that answer is kept for its second too.
+      service.getSystemInfo = (async () => {
+        probes.push(Date.now());
+        throw new Error('connection refused');
+      }) as unknown as typeof service.getSystemInfo;
+      const failedFrom = probes.length;
+      const down = await until('a failed probe', async () => {
+        const r = await fetch(url);
+        return r.status === 503 ? r : undefined;
+      });
+      expect(await down.json()).toEqual({ error: 'not-ready', message: 'Temporal is not reachable' });
+      const firstFailure = probes[failedFrom]!;
+      for (let i = 0; i < 40; i++) expect((await fetch(url)).status).toBe(503);
+      const failing = probes.length - failedFrom;
+      expect(failing).toBeLessThanOrEqual(1 + Math.floor((Date.now() - firstFailure) / 1000));
+    } finally {
+      service.getSystemInfo = getSystemInfo;
+      await server.app.close();
+      await env.teardown();
+    }
+  });
+});
+
 const A = 'wka-p1';
 const B = 'wkb-p1';
 const GHOST = 'wkghost-p1';
