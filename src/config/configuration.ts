@@ -22,6 +22,7 @@ import { Secret } from './secret.js';
 import { temporalTls } from './temporal-tls.js';
 import { derived, optionalSetting, secret, setting, type Lookup } from './variable.js';
 import { temporalCliPath } from '../temporal/temporal-cli-path.js';
+import { keyEntries, MIN_WEBHOOK_KEY_LENGTH, WEBHOOK_KEY_MODES } from '../webhook/webhook-keys.js';
 
 // Every environment variable Autopilot reads, declared once: its place in AutopilotConfig is its
 // place in `configuration`, and its README row (`npm run docs:config`) comes from its table, default
@@ -628,11 +629,38 @@ export const configuration = {
       default: 8090,
       doc: 'port of the webhook receiver',
     }),
-    /** The shared secret Dynatrace sends in a header. */
+    /** The master key: each environment's webhook key is derived from it (shared mode: it is the key). */
     apiKey: secret('WEBHOOK_API_KEY', {
       table: 'fleet',
       defaultDoc: 'sandbox: generated; otherwise off',
-      doc: 'the shared key Dynatrace sends with every notification; without it no receiver starts',
+      doc: "master key each environment's webhook key is derived from (`shared` mode: the one key); no receiver without it",
+    }),
+    keyMode: setting(
+      'AUTOPILOT_WEBHOOK_KEY_MODE',
+      z.enum(WEBHOOK_KEY_MODES, { message: 'must be per-environment or shared' }),
+      {
+        table: 'fleet',
+        default: 'per-environment',
+        doc: '`per-environment` (each key valid on its own path only) or `shared` (one key everywhere, for existing set-ups)',
+      },
+    ),
+    /** Earlier master keys, accepted while a rotation rewrites the environments' webhooks. */
+    previousApiKeys: secret('WEBHOOK_PREVIOUS_API_KEYS', {
+      table: 'fleet',
+      defaultDoc: '—',
+      doc: 'earlier master keys still accepted while a rotation rewrites the webhooks (`docs/webhook-keys.md`)',
+      then: (keys) => {
+        if (!keys) return undefined;
+        keyEntries(keys.text).forEach((entry, index) => {
+          if (entry.length < MIN_WEBHOOK_KEY_LENGTH) {
+            throw new ConfigError(
+              keys.variable,
+              `entry ${index + 1} is shorter than ${MIN_WEBHOOK_KEY_LENGTH} characters; it cannot be a master key`,
+            );
+          }
+        });
+        return secretSource(keys);
+      },
     }),
     keyHeader: setting(
       'AUTOPILOT_WEBHOOK_KEY_HEADER',

@@ -1,6 +1,7 @@
 import type { SecretSource } from '../../config/secret.js';
 import type { InstallerStore } from '../../installers/installer-store.js';
 import type { SecretStore } from '../../secrets/secret-store.js';
+import type { WebhookKeyMode } from '../../webhook/webhook-keys.js';
 import type { DynatraceAccess } from '../dynatrace-access.js';
 import { createEnsureEnvironment } from './ensure-environment.js';
 import { createEnsureEnvironmentToken } from './ensure-environment-token.js';
@@ -14,8 +15,13 @@ export interface OnboardingDeps {
   secrets: SecretStore;
   installers: InstallerStore;
   installerCaFile?: string;
-  /** Where environments send problem notifications, and the key (in `keyHeader`) the receiver expects. */
-  webhook: { publicUrl: string | undefined; apiKey: SecretSource | undefined; keyHeader?: string };
+  /** Where environments send problem notifications, and the master key (in `keyHeader`, per `keyMode`) the receiver expects. */
+  webhook: {
+    publicUrl: string | undefined;
+    apiKey: SecretSource | undefined;
+    keyHeader?: string;
+    keyMode?: WebhookKeyMode;
+  };
 }
 
 export function createOnboardingActivities(deps: OnboardingDeps) {
