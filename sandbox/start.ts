@@ -97,10 +97,12 @@ async function main(): Promise<void> {
       embeddedDir: config.database.embeddedDir,
     });
     stoppers.push({ name: 'fleet database', stop: () => database.close() });
+    // The worker's registry, shared with the webhook receiver and the fleet server in this process.
+    const registry = new EnvironmentRegistry(database.db);
     const activityDeps = buildActivityDeps(config, {
       identity,
       clusters: clusterEndpoints(config, dynatrace.simulated ? dynatrace : undefined),
-      registry: new EnvironmentRegistry(database.db),
+      registry,
       databaseKind: database.kind,
       ...(sandboxAws ? { aws: sandboxAws.clients } : {}),
       sandbox,
@@ -126,7 +128,9 @@ async function main(): Promise<void> {
       workflowExecutionTimeout: '1 minute',
     });
 
-    const webhook = config.webhook.apiKey ? await startWebhookReceiver(config, client, logger) : undefined;
+    const webhook = config.webhook.apiKey
+      ? await startWebhookReceiver(config, client, logger, { registry })
+      : undefined;
     if (webhook) stoppers.push({ name: 'webhook receiver', stop: () => webhook.stop() });
     const fleetPageDir = path.join(config.dataDir, 'fleet-page');
     await buildFleetPage({ outDir: fleetPageDir });
