@@ -104,8 +104,9 @@ describe('the clusters file (AUTOPILOT_CLUSTERS_FILE)', () => {
     const limit = 'uses YAML aliases beyond the limit of 100 (an alias bomb?): write the repeated values out';
     const bomb = clustersFile('bomb.yaml', `${laughs.join('\n')}\nclusters:\n${cluster}`);
     expect(failureOf(bomb)).toBe(`Invalid configuration: AUTOPILOT_CLUSTERS_FILE ${bomb}:3: ${limit}`);
-    // Aliases that expand nothing, but so many that looking each one up would take minutes.
-    const many = Array.from({ length: 20_000 }, (_, i) => `  - [&a${i} x, *a${i}]`).join('\n');
+    // Each alias expands once, but the library looks each one up among all anchors and aliases: without
+    // a limit on their number, these few hundred kilobytes would keep the worker's start busy for minutes.
+    const many = Array.from({ length: 3000 }, (_, i) => `  - [&b${i} x, &a${i} [*b${i}], *a${i}]`).join('\n');
     const crowded = clustersFile('many.yaml', `clusters:\n${cluster}notes:\n${many}\n`);
     expect(failureOf(crowded)).toBe(`Invalid configuration: AUTOPILOT_CLUSTERS_FILE ${crowded}:6: ${limit}`);
     expect(failureOf(clustersFile('loop.yaml', `clusters: &c\n${cluster}  - *c\n`))).toMatch(
