@@ -14,15 +14,12 @@ import { CompiledStandards, standardsEnvironment, type DesiredQuotas } from '../
 import { isSecretMarker, referencedSecrets, type AutopilotPlaceholders } from '../../standards/placeholders.js';
 import { planGroup, planQuotas, quotasToSend, type ClusterObjectPlan } from '../../standards/plan-cluster-objects.js';
 import { planSettings, resolveRefs, type SettingsObjectPlan } from '../../standards/plan-settings.js';
+import { foreignSecrets, STANDARDS_SECRETS_RULE, WEBHOOK_KEY_SECRET } from '../../standards/standards-secrets.js';
+import { FailureType } from '../../shared/failure-types.js';
 import { WebhookKeys, type WebhookKeyMode } from '../../webhook/webhook-keys.js';
 import { clusterApi, type DynatraceAccess } from '../dynatrace-access.js';
 
-/**
- * The environment's own webhook key, as standards refer to it: derived from `WEBHOOK_API_KEY` for
- * the environment being written (shared mode: that key itself). It is configuration, not in the
- * secret store.
- */
-export const WEBHOOK_KEY_SECRET = 'autopilot/webhook-key';
+export { WEBHOOK_KEY_SECRET };
 
 export interface StandardsRunDeps {
   dynatrace: DynatraceAccess;
@@ -78,6 +75,16 @@ export class StandardsRun {
     readonly set: StandardsSet,
     private readonly options: { enforceOnly: boolean },
   ) {
+    // Sets reach a run by hash from the fleet database, where one may lie that was stored before
+    // standards were limited to their own secrets: it is refused before any secret is read.
+    const foreign = foreignSecrets(set.standards);
+    if (foreign.length > 0) {
+      throw ApplicationFailure.nonRetryable(
+        `Standards ${set.hash.slice(0, 16)} name secrets no standard may use (${foreign.join(', ')}): ` +
+          `${STANDARDS_SECRETS_RULE}; apply a corrected folder`,
+        FailureType.InvalidWorkflowInput,
+      );
+    }
     this.compiled = new CompiledStandards(set);
     const master = deps.webhook.apiKey;
     this.webhookKeys = master
