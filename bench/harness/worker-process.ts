@@ -64,6 +64,7 @@ export async function startWorkerProcess(
     AUTOPILOT_METRICS_ADDRESS: 'off',
     DT_CLUSTER_URL: stack.simulator.url,
     DT_CLUSTER_TOKEN: stack.clusterToken,
+    DT_INSTALLER_CA_FILE: stack.simulator.installerCaFile,
     AUTOPILOT_SECRET_KEY: secretKey,
     AUTOPILOT_SECRETS_DIR: dirs.secrets,
     AUTOPILOT_INSTALLER_CACHE_DIR: dirs.installers,

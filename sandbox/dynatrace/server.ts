@@ -1,10 +1,14 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CapacityLimiter } from './capacity-limiter.js';
 import { FaultPlan } from './fault-plan.js';
 import { errorResponse, HttpError, parseJsonBody, readBody, writeResponse } from './http.js';
 import { InstallerBuilds } from './installer-builds.js';
+import { generateSigningMaterial } from './installer.js';
 import { knobsSchema, type SimulatorKnobs, type SimulatorKnobsInput } from './knobs.js';
 import { NotificationDispatcher } from './notifications.js';
 import { Router, type MatchedRoute, type RequestContext } from './router.js';
@@ -46,6 +50,11 @@ export interface DynatraceSimulator {
   clusterTokens: Record<string, string>;
   /** With `options.saas`: the environment and the token management token a SaaS admin would hand over. */
   saas?: { environmentId: string; tokenManagementToken: string };
+  /**
+   * A PEM file with the certificate the simulator signs its installers with: what a worker's
+   * DT_INSTALLER_CA_FILE names, as Dynatrace's root CA would be for a real cluster. Removed at stop.
+   */
+  installerCaFile: string;
   setKnobs(patch: SimulatorKnobsInput): void;
   stop(): Promise<void>;
 }
@@ -88,6 +97,7 @@ export async function startDynatraceSimulator(options: DynatraceSimulatorOptions
       state,
       () => `${baseUrl}/communication`,
       () => knobs.installerSizeBytes,
+      () => knobs.installerForgery,
     ),
     changed,
   };
@@ -275,6 +285,10 @@ export async function startDynatraceSimulator(options: DynatraceSimulatorOptions
     clusterTokens[wanted.name] = token.token;
   }
   const saas = options.saas ? openSaasEnvironment(state, options.saas) : undefined;
+  state.signing ??= await generateSigningMaterial();
+  const caDir = mkdtempSync(path.join(os.tmpdir(), 'dt-sim-installer-ca-'));
+  const installerCaFile = path.join(caDir, 'installer-ca.pem');
+  writeFileSync(installerCaFile, state.signing.certificatePem);
   changed();
 
   return {
@@ -284,6 +298,7 @@ export async function startDynatraceSimulator(options: DynatraceSimulatorOptions
     knobs,
     clusterTokens,
     ...(saas ? { saas } : {}),
+    installerCaFile,
     setKnobs(patch) {
       Object.assign(knobs, knobsSchema.parse({ ...knobs, ...patch }));
       faults.update(knobs.faults);
@@ -298,6 +313,7 @@ export async function startDynatraceSimulator(options: DynatraceSimulatorOptions
         server.closeAllConnections();
       });
       if (options.stateFile) state.save(options.stateFile);
+      rmSync(caDir, { recursive: true, force: true });
     },
   };
 }

@@ -355,12 +355,23 @@ export const configuration = {
       defaultDoc: 'system CAs',
       doc: "CA for the cluster's TLS certificate",
     }),
-    /** CA to verify installer signatures with (`openssl cms -verify`); without it only the shape is checked. */
+    /** CA to verify installer signatures with (`openssl cms -verify`). */
     installerCaFile: optionalSetting('DT_INSTALLER_CA_FILE', z.string(), {
       table: 'fleet',
       defaultDoc: '—',
-      doc: 'CA for the OneAgent installer signature (without it only its shape is checked)',
+      doc: 'CA that OneAgent installer signatures must verify against; outside the sandbox installers are refused without it',
+      then: (file) => (file ? path.resolve(projectRoot, file) : undefined),
     }),
+    /** Whether an installer may run with only its signature's shape checked when there is no CA. */
+    installerSignature: setting(
+      'AUTOPILOT_INSTALLER_SIGNATURE',
+      z.enum(['verify', 'shape-only'], { message: 'must be verify or shape-only' }),
+      {
+        table: 'fleet',
+        default: 'verify',
+        doc: '`shape-only`: without a CA, accept a signature of the right shape (warned at every start and by `autopilot doctor`)',
+      },
+    ),
     simulatorPort: setting('AUTOPILOT_SIMULATOR_PORT', port, {
       table: 'fleet',
       default: 8021,
@@ -466,15 +477,17 @@ export const configuration = {
     then: folderIn('inventories'),
   }),
   hosts: {
-    /** Executor of enrollments that do not name one. */
-    defaultExecutor: optionalSetting(
+    /**
+     * Executor of enrollments that do not name one, as the operator set it; unset, the sandbox uses
+     * `local` and every other worker `ssh` (see hosts/create-executors.ts).
+     */
+    configuredExecutor: optionalSetting(
       'AUTOPILOT_HOST_EXECUTOR',
       z.enum(['ssh', 'local'], { message: 'must be ssh or local' }),
       {
         table: 'fleet',
-        defaultDoc: '`ssh` with a cluster, `local` in sandbox',
-        doc: 'how commands reach hosts',
-        then: (executor, get) => executor ?? (get(clusterUrl) ? 'ssh' : 'local'),
+        defaultDoc: '`local` in the sandbox, else `ssh`',
+        doc: "how commands reach hosts; `local` (installers run on the worker's machine) only by this setting outside the sandbox",
       },
     ),
     ssh: {

@@ -35,7 +35,13 @@ export const FailureType = {
   DynatraceUnexpectedResponse: 'DynatraceUnexpectedResponse',
 
   // The OneAgent installer
+  /** The installer is not signed, or its signature does not verify against DT_INSTALLER_CA_FILE. */
   InstallerSignatureInvalid: 'InstallerSignatureInvalid',
+  /**
+   * Outside the sandbox without DT_INSTALLER_CA_FILE there is nothing to verify an installer against:
+   * it is refused unless the operator accepted shape-only checks (AUTOPILOT_INSTALLER_SIGNATURE).
+   */
+  InstallerSignatureUnverifiable: 'InstallerSignatureUnverifiable',
   InstallerChanged: 'InstallerChanged',
   InstallerCacheMismatch: 'InstallerCacheMismatch',
   /** The shared installer store returned bytes other than the checksum it was stored with. */
@@ -45,6 +51,11 @@ export const FailureType = {
 
   // Hosts
   ExecutorUnavailable: 'ExecutorUnavailable',
+  /**
+   * An input named the local executor (the installer would run on the worker's own machine), which
+   * only the sandbox and workers whose operator set AUTOPILOT_HOST_EXECUTOR=local accept.
+   */
+  LocalExecutorRefused: 'LocalExecutorRefused',
   HostUnreachable: 'HostUnreachable',
   HostLoginRefused: 'HostLoginRefused',
   HostKeyRejected: 'HostKeyRejected',

@@ -16,6 +16,7 @@ import { EnvironmentRegistry } from '../registry/environment-registry.js';
 import { buildActivityDeps } from './activity-deps.js';
 import { clusterEndpoints } from './cluster-endpoints.js';
 import { fleetTaskQueue } from '../shared/task-queues.js';
+import { startupWarnings } from './startup-warnings.js';
 
 /**
  * The worker process on its own (containers, production). `npm start` embeds the same worker next to
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
     registry: new EnvironmentRegistry(database.db),
     databaseKind: database.kind,
   });
+  for (const warning of startupWarnings(config, { sandbox: false })) logger.warn(warning);
   const codecKeys = codecKeysFor(config);
   const access = temporalAccess(config);
   const connection = await connectWorker(access);

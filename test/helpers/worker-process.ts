@@ -22,6 +22,7 @@ export async function workerProcessEnv(
     AUTOPILOT_METRICS_ADDRESS: 'off',
     DT_CLUSTER_URL: options.dt.simulator.url,
     DT_CLUSTER_TOKEN: options.dt.clusterToken,
+    DT_INSTALLER_CA_FILE: options.dt.simulator.installerCaFile,
     AUTOPILOT_SECRET_KEY: randomBytes(32).toString('base64'),
     AUTOPILOT_SECRETS_DIR: path.join(options.dir, 'secrets'),
     AUTOPILOT_INSTALLER_CACHE_DIR: path.join(options.dir, 'installers'),

@@ -64,6 +64,7 @@ describe('a worker killed in the middle of onboarding', () => {
           AUTOPILOT_METRICS_ADDRESS: 'off',
           DT_CLUSTER_URL: dt.simulator.url,
           DT_CLUSTER_TOKEN: dt.clusterToken,
+          DT_INSTALLER_CA_FILE: dt.simulator.installerCaFile,
           AUTOPILOT_SECRET_KEY: key.toString('base64'),
           AUTOPILOT_SECRETS_DIR: settings.secretsDir,
           AUTOPILOT_INSTALLER_CACHE_DIR: settings.installersDir,
