@@ -84,7 +84,11 @@ export function testActivityDeps(options: {
   installers?: InstallerStore;
   /** In-process tests run as the sandbox does (local hosts, the simulator over http) unless they say otherwise. */
   sandbox?: boolean;
-  /** As a worker derives it from DT_INSTALLER_CA_FILE, AUTOPILOT_INSTALLER_SIGNATURE and `sandbox`. */
+  /**
+   * As a worker derives it from DT_INSTALLER_CA_FILE, AUTOPILOT_INSTALLER_SIGNATURE and `sandbox`;
+   * by default the sandbox's (the shape) or, outside it, verified against the simulator's certificate
+   * as production-mode test processes are configured.
+   */
   installerTrust?: InstallerTrust;
 }): ActivityDeps {
   const sandbox = options.sandbox ?? true;
@@ -105,7 +109,13 @@ export function testActivityDeps(options: {
     dynatrace,
     secrets,
     installers: options.installers ?? new FolderInstallerStore(path.join(options.dir, 'installers')),
-    installerTrust: options.installerTrust ?? installerTrustOf({ caFile: undefined, signature: 'verify', sandbox }),
+    installerTrust:
+      options.installerTrust ??
+      installerTrustOf({
+        caFile: sandbox ? undefined : options.dt.simulator.installerCaFile,
+        signature: 'verify',
+        sandbox,
+      }),
     installSlots: new InstallSlots(new MemoryLeaseBook()),
     webhook: options.webhook ?? { publicUrl: undefined, apiKey: undefined },
     // The local executor is always there, so a test can show that a refused one ran nothing; whether

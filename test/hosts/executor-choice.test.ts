@@ -46,13 +46,10 @@ describe('a production worker refuses the local executor from workflow input', (
     await tb.teardown();
   });
 
-  /** Installers verified against the simulator's signing certificate, as a production worker's would be. */
-  const productionWorker = () =>
-    tb.worker({ installerTrust: { check: 'verify', caFile: tb.dt.simulator.installerCaFile } });
-
   it('HostEnrollment with executor local: needs attention as LocalExecutorRefused at the inspection, nothing ran', async () => {
     expect(tb.deps.executors).toMatchObject({ default: 'ssh', localAllowed: false });
-    const worker = await productionWorker();
+    expect(tb.deps.installerTrust).toEqual({ check: 'verify', caFile: tb.dt.simulator.installerCaFile });
+    const worker = await tb.worker();
     const attention = await worker.runUntil(async () => {
       const handle = await startEnrollment(tb.env.client, host('lxr-vm-1'), { taskQueue: tb.taskQueue });
       return until('the enrollment to need attention', async () => (await handle.query(progressQuery)).attention);
@@ -70,7 +67,7 @@ describe('a production worker refuses the local executor from workflow input', (
       { hostname: 'lxf-vm-1', address: '127.0.0.1', customer: 'lxf', stage: 'p1', os: 'linux' },
       { hostname: 'lxf-vm-2', address: '127.0.0.1', customer: 'lxf', stage: 'p1', os: 'linux' },
     ]);
-    const worker = await productionWorker();
+    const worker = await tb.worker();
     const { failure, started } = await worker.runUntil(async () => {
       const handle = await startFleet(tb.env.client, inventory, { taskQueue: tb.taskQueue, executor: 'local' });
       const failure = await handle.result().then(
@@ -111,10 +108,7 @@ describe('a production worker refuses the local executor from workflow input', (
   });
 
   it('a worker whose operator set AUTOPILOT_HOST_EXECUTOR=local takes executor local (the production topology and the benchmarks)', async () => {
-    const worker = await tb.worker({
-      installerTrust: { check: 'verify', caFile: tb.dt.simulator.installerCaFile },
-      executors: { ...tb.deps.executors, default: 'local', localAllowed: true },
-    });
+    const worker = await tb.worker({ executors: { ...tb.deps.executors, default: 'local', localAllowed: true } });
     const result = await worker.runUntil(async () =>
       (
         await startEnrollment(tb.env.client, { ...host('lxo-vm-1'), customer: 'lxo' }, { taskQueue: tb.taskQueue })
