@@ -32,6 +32,7 @@ import { EnvironmentRegistry } from '../src/registry/environment-registry.js';
 import { buildActivityDeps } from '../src/workers/activity-deps.js';
 import { clusterEndpoints } from '../src/workers/cluster-endpoints.js';
 import { applySchedulesAtStart } from '../src/workers/apply-schedules.js';
+import { startupWarnings } from '../src/workers/startup-warnings.js';
 import { autopilotVersion } from '../src/version.js';
 import { WorkerSelfCheck } from '../src/workflows/index.js';
 
@@ -92,6 +93,7 @@ async function main(): Promise<void> {
       say(`generated a secret-store key for the sandbox in ${rel(file)} (set AUTOPILOT_SECRET_KEY in production)`),
     );
     if (dynatrace.simulated) sandboxWebhookSettings(config, say);
+    config.dynatrace.installerCaFile ??= dynatrace.installerCaFile;
     const database = await openFleetDatabase({
       ...(config.database.url ? { url: config.database.url.reveal() } : {}),
       embeddedDir: config.database.embeddedDir,
@@ -107,6 +109,7 @@ async function main(): Promise<void> {
       ...(sandboxAws ? { aws: sandboxAws.clients } : {}),
       sandbox,
     });
+    for (const warning of startupWarnings(config, { sandbox })) say(`WARNING: ${warning}`);
     const workers = await createAutopilotWorkers({
       config,
       connection: nativeConnection,
@@ -258,6 +261,8 @@ interface DynatraceEndpoint {
   clusterToken: SecretSource;
   simulated: boolean;
   tokenFile?: string;
+  /** The simulator's installer signing certificate: its installers are verified like Dynatrace's. */
+  installerCaFile?: string;
 }
 
 /**
@@ -298,6 +303,7 @@ async function dynatraceCluster(
     clusterToken: new Secret(simulator.clusterTokens.autopilot!),
     simulated: true,
     tokenFile,
+    installerCaFile: simulator.installerCaFile,
   };
 }
 
