@@ -32,6 +32,7 @@ import { EnvironmentRegistry } from '../src/registry/environment-registry.js';
 import { buildActivityDeps } from '../src/workers/activity-deps.js';
 import { clusterEndpoints } from '../src/workers/cluster-endpoints.js';
 import { applySchedulesAtStart } from '../src/workers/apply-schedules.js';
+import { startupWarnings } from '../src/workers/startup-warnings.js';
 import { autopilotVersion } from '../src/version.js';
 import { WorkerSelfCheck } from '../src/workflows/index.js';
 
@@ -44,6 +45,7 @@ type Stopper = { name: string; stop: () => Promise<void> };
  */
 async function main(): Promise<void> {
   const config = loadConfig();
+  const { embedded, sandbox } = deploymentOf(config);
   const { logger, metricsAddress } = await installRuntime(config);
   const stoppers: Stopper[] = [];
   const say = (line: string) => process.stderr.write(`autopilot: ${line}\n`);
@@ -71,10 +73,6 @@ async function main(): Promise<void> {
   };
 
   try {
-    const embedded = !config.temporal.address;
-    // The sandbox is both stand-ins: with a real cluster, even on the embedded server, every
-    // listener needs its credential and production's refusals hold.
-    const sandbox = embedded && !config.dynatrace.clusterUrl;
     const codecKeys = codecKeysFor(config, {
       generate: embedded,
       onCreate: (file) =>
@@ -86,7 +84,7 @@ async function main(): Promise<void> {
     const { address, uiUrl } = await temporalServer(config, stoppers, say, codec);
     const access = { ...temporalAccess(config), address };
     const dynatrace = await dynatraceCluster(config, stoppers, say);
-    const sandboxAws = await awsSandbox(config, stoppers, say);
+    const sandboxAws = sandbox ? await awsSandbox(config, stoppers, say) : undefined;
 
     const nativeConnection = await connectWorker(access);
     stoppers.push({ name: 'worker connection', stop: () => nativeConnection.close() });
@@ -95,20 +93,30 @@ async function main(): Promise<void> {
       say(`generated a secret-store key for the sandbox in ${rel(file)} (set AUTOPILOT_SECRET_KEY in production)`),
     );
     if (dynatrace.simulated) sandboxWebhookSettings(config, say);
+    config.dynatrace.installerCaFile ??= dynatrace.installerCaFile;
     const database = await openFleetDatabase({
       ...(config.database.url ? { url: config.database.url.reveal() } : {}),
       embeddedDir: config.database.embeddedDir,
     });
     stoppers.push({ name: 'fleet database', stop: () => database.close() });
+    // The worker's registry, shared with the webhook receiver and the fleet server in this process.
+    const registry = new EnvironmentRegistry(database.db);
     const activityDeps = buildActivityDeps(config, {
       identity,
       clusters: clusterEndpoints(config, dynatrace.simulated ? dynatrace : undefined),
-      registry: new EnvironmentRegistry(database.db),
+      registry,
       databaseKind: database.kind,
       ...(sandboxAws ? { aws: sandboxAws.clients } : {}),
       sandbox,
     });
-    const workers = await createAutopilotWorkers({ config, connection: nativeConnection, codecKeys, activityDeps });
+    for (const warning of startupWarnings(config, { sandbox })) say(`WARNING: ${warning}`);
+    const workers = await createAutopilotWorkers({
+      config,
+      connection: nativeConnection,
+      codecKeys,
+      activityDeps,
+      acceptUnsealedPayloads: config.codec.acceptUnsealedPayloads,
+    });
     const running = workers.run();
 
     const connection = await connectClient(access);
@@ -123,7 +131,9 @@ async function main(): Promise<void> {
       workflowExecutionTimeout: '1 minute',
     });
 
-    const webhook = config.webhook.apiKey ? await startWebhookReceiver(config, client, logger) : undefined;
+    const webhook = config.webhook.apiKey
+      ? await startWebhookReceiver(config, client, logger, { registry })
+      : undefined;
     if (webhook) stoppers.push({ name: 'webhook receiver', stop: () => webhook.stop() });
     const fleetPageDir = path.join(config.dataDir, 'fleet-page');
     await buildFleetPage({ outDir: fleetPageDir });
@@ -152,7 +162,7 @@ async function main(): Promise<void> {
       `Dynatrace Autopilot ${autopilotVersion} is running${sandbox ? ' (sandbox mode)' : ''}`,
       `  Temporal     ${address}${embedded ? ` (embedded dev server, data in ${rel(config.dataDir)})` : ''}`,
       ...(uiUrl ? [`  Temporal UI  ${uiUrl}${codec ? ` (payloads decrypted by ${codec.endpoint})` : ''}`] : []),
-      `  Encryption   payloads AES-256-GCM, key ${codecKeys.primary.id}${codecKeys.ids.length > 1 ? ` (+${codecKeys.ids.length - 1} for reading)` : ''}`,
+      `  Encryption   payloads AES-256-GCM, key ${codecKeys.primary.id}${codecKeys.ids.length > 1 ? ` (+${codecKeys.ids.length - 1} for reading)` : ''}; ${config.codec.acceptUnsealedPayloads ? 'PLAIN PAYLOADS ACCEPTED (AUTOPILOT_ACCEPT_UNSEALED_PAYLOADS)' : 'only sealed calls steer the worker'}`,
       `  Dynatrace    ${dynatrace.url}${dynatrace.simulated ? ` (SIMULATOR, not a real cluster; cluster token in ${rel(dynatrace.tokenFile!)})` : ''}`,
       ...(sandboxAws
         ? [
@@ -186,6 +196,30 @@ async function main(): Promise<void> {
 }
 
 const rel = (p: string) => path.relative(process.cwd(), p) || '.';
+
+/**
+ * The sandbox is both stand-ins, Temporal's and Dynatrace's. Anything else is production, where
+ * every listener needs its credential and production's refusals hold; a real cluster with the
+ * embedded dev server, which takes no credential, is refused before anything starts.
+ */
+function deploymentOf(config: AutopilotConfig): { embedded: boolean; sandbox: boolean } {
+  const embedded = !config.temporal.address;
+  const realCluster = Boolean(config.dynatrace.clusterUrl) || (config.dynatrace.clustersFile ?? []).length > 0;
+  if (embedded && realCluster) {
+    throw new ConfigError(
+      'TEMPORAL_ADDRESS',
+      'is required with a real cluster (DT_CLUSTER_URL or AUTOPILOT_CLUSTERS_FILE): the embedded Temporal dev server takes no credential, so point TEMPORAL_ADDRESS at a server that authenticates its clients (TLS client certificates or an API key, see TEMPORAL_TLS_*)',
+    );
+  }
+  const sandbox = embedded && !realCluster;
+  if (config.codec.acceptUnsealedPayloads && !sandbox) {
+    throw new ConfigError(
+      'AUTOPILOT_ACCEPT_UNSEALED_PAYLOADS',
+      'is honoured only by the sandbox (no TEMPORAL_ADDRESS, no DT_CLUSTER_URL): with a real server or cluster the worker acts only on sealed payloads',
+    );
+  }
+  return { embedded, sandbox };
+}
 
 /**
  * Sandbox self-healing: without AWS_REGION, AWS is moto plus our Service Catalog emulator, seeded
@@ -227,6 +261,8 @@ interface DynatraceEndpoint {
   clusterToken: SecretSource;
   simulated: boolean;
   tokenFile?: string;
+  /** The simulator's installer signing certificate: its installers are verified like Dynatrace's. */
+  installerCaFile?: string;
 }
 
 /**
@@ -267,6 +303,7 @@ async function dynatraceCluster(
     clusterToken: new Secret(simulator.clusterTokens.autopilot!),
     simulated: true,
     tokenFile,
+    installerCaFile: simulator.installerCaFile,
   };
 }
 

@@ -65,6 +65,7 @@ export async function startWorkerProcess(
     DT_CLUSTER_URL: stack.simulator.url,
     DT_CA_CERT_FILE: stack.simulator.caFile,
     DT_CLUSTER_TOKEN: stack.clusterToken,
+    DT_INSTALLER_CA_FILE: stack.simulator.installerCaFile,
     AUTOPILOT_SECRET_KEY: secretKey,
     AUTOPILOT_SECRETS_DIR: dirs.secrets,
     AUTOPILOT_INSTALLER_CACHE_DIR: dirs.installers,

@@ -14,7 +14,9 @@ import { EncryptionCodec } from '../../src/codec/encryption-codec.js';
 import { mapWithConcurrency } from '../../src/concurrency/map-with-concurrency.js';
 import { temporalCliPath } from '../../src/temporal/temporal-cli-path.js';
 import { Secret } from '../../src/config/secret.js';
+import { openFleetDatabase } from '../../src/database/open-fleet-database.js';
 import { createJsonLogger } from '../../src/observability/json-logger.js';
+import { EnvironmentRegistry } from '../../src/registry/environment-registry.js';
 import { processCpuSeconds } from '../harness/process-usage.js';
 import { freePort } from '../../sandbox/free-port.js';
 import { mulberry32 } from '../../sandbox/seeded-random.js';
@@ -28,6 +30,7 @@ import { DEFAULT_WEBHOOK_KEY_HEADER, webhookPath } from '../../src/shared/webhoo
 import { autopilotClient, connectClient } from '../../src/temporal/connect.js';
 import { ensureSearchAttributes } from '../../src/temporal/ensure-search-attributes.js';
 import type { RateLimit } from '../../src/webhook/rate-limiter.js';
+import { WebhookKeys } from '../../src/webhook/webhook-keys.js';
 import { createWebhookServer } from '../../src/webhook/webhook-server.js';
 import { problemNotificationSignal } from '../../src/workflows/shared/remediation-signals.js';
 
@@ -433,12 +436,25 @@ export async function runWebhookStorm(options: StormOptions = {}): Promise<Storm
       }
     }) as typeof workflowClient.signalWithStart;
 
-    const apiKey = randomBytes(24).toString('base64url');
+    const webhookKeys = new WebhookKeys({
+      master: new Secret(randomBytes(24).toString('base64url')),
+      mode: 'per-environment',
+    });
+    // The receiver asks the registry about every path's environment (through its cache), as in production.
+    const registryDir = mkdtempSync(path.join(os.tmpdir(), 'storm-registry-'));
+    stoppers.push(async () => rmSync(registryDir, { recursive: true, force: true }));
+    const database = await openFleetDatabase({ embeddedDir: registryDir });
+    stoppers.push(() => database.close());
+    const registry = new EnvironmentRegistry(database.db);
+    for (const id of environmentIds) {
+      await registry.record({ id, kind: 'saas', apiUrl: `https://${id}.live.dynatrace.com`, source: 'registered' });
+    }
     let receiverLogLines = 0;
     const { app } = createWebhookServer({
       client,
       taskQueue: `${TASK_QUEUE_PREFIX}-${runId}`,
-      apiKey: new Secret(apiKey),
+      keys: webhookKeys,
+      environments: registry,
       policy: remediationPolicySchema.parse({}),
       maxBodyBytes: 64 * 1024,
       // Formatted like the service's INFO log, so its cost is in the figures, but not printed.
@@ -504,7 +520,7 @@ export async function runWebhookStorm(options: StormOptions = {}): Promise<Storm
         let status = 0;
         let answer = 'network-error';
         try {
-          const response = await post(agent, port, urlPath, apiKey, target.body);
+          const response = await post(agent, port, urlPath, webhookKeys.keyFor(target.environmentId), target.body);
           status = response.status;
           answer = answerOf(response.text);
         } catch (err) {

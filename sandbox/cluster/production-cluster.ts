@@ -161,6 +161,8 @@ export async function startProductionCluster(options: ProductionClusterOptions):
         DT_CLUSTER_URL: simulator.url,
         DT_CA_CERT_FILE: simulator.caFile!,
         DT_CLUSTER_TOKEN_FILE: files.clusterToken,
+        // The simulator's signing certificate stands in for Dynatrace's root CA.
+        DT_INSTALLER_CA_FILE: simulator.installerCaFile,
         AUTOPILOT_SECRET_STORE: 'ssm',
         AUTOPILOT_SSM_PREFIX: '/dynatrace-autopilot',
         AUTOPILOT_INSTALLER_BUCKET: installerBucket,

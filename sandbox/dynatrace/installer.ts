@@ -61,10 +61,11 @@ export async function buildSignedInstaller(
   signing: InstallerSigningMaterial,
 ): Promise<Buffer> {
   const script = installerScript(params);
-  return sign(script, signing);
+  return signInstaller(script, signing);
 }
 
-async function sign(content: string, signing: InstallerSigningMaterial): Promise<Buffer> {
+/** Any script with the installer's signature layout (tests sign their own tiny installers with it). */
+export async function signInstaller(content: string, signing: InstallerSigningMaterial): Promise<Buffer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dt-sim-sign-'));
   try {
     const cert = path.join(dir, 'cert.pem');

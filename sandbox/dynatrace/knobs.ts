@@ -37,6 +37,12 @@ export const knobsSchema = z.object({
     .int()
     .min(0)
     .default(64 * 1024),
+  /**
+   * Serve forged installers, as an attacker between Dynatrace and the worker would: `foreign-signature`
+   * signs them with a certificate other than the one `installerCaFile` holds, `altered-after-signing`
+   * changes the script after it was signed. Either still has a signature of the right shape.
+   */
+  installerForgery: z.enum(['none', 'foreign-signature', 'altered-after-signing']).default('none'),
   /** The environment API answers 503 for this long after an environment is created (readiness is [U]). */
   environmentReadyDelayMs: z.number().int().min(0).default(0),
   /** Length of one alerting-profile "minute"; tests shrink it so a 30-minute delay passes quickly. */

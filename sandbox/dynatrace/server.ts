@@ -1,11 +1,15 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CapacityLimiter } from './capacity-limiter.js';
 import { FaultPlan } from './fault-plan.js';
 import { errorResponse, HttpError, parseJsonBody, readBody, writeResponse } from './http.js';
 import { InstallerBuilds } from './installer-builds.js';
+import { generateSigningMaterial } from './installer.js';
 import { knobsSchema, type SimulatorKnobs, type SimulatorKnobsInput } from './knobs.js';
 import { NotificationDispatcher } from './notifications.js';
 import { Router, type MatchedRoute, type RequestContext } from './router.js';
@@ -60,6 +64,11 @@ export interface DynatraceSimulator {
    * management token a SaaS admin would hand over.
    */
   saas?: { environmentId: string; url: string; tokenManagementToken: string };
+  /**
+   * A PEM file with the certificate the simulator signs its installers with: what a worker's
+   * DT_INSTALLER_CA_FILE names, as Dynatrace's root CA would be for a real cluster. Removed at stop.
+   */
+  installerCaFile: string;
   setKnobs(patch: SimulatorKnobsInput): void;
   stop(): Promise<void>;
 }
@@ -106,6 +115,7 @@ export async function startDynatraceSimulator(options: DynatraceSimulatorOptions
       state,
       () => `${baseUrl}/communication`,
       () => knobs.installerSizeBytes,
+      () => knobs.installerForgery,
       certificate?.cert,
     ),
     changed,
@@ -303,6 +313,10 @@ export async function startDynatraceSimulator(options: DynatraceSimulatorOptions
         url: `${scheme}://${options.saas.environmentId}.localhost:${port}`,
       }
     : undefined;
+  state.signing ??= await generateSigningMaterial();
+  const caDir = mkdtempSync(path.join(os.tmpdir(), 'dt-sim-installer-ca-'));
+  const installerCaFile = path.join(caDir, 'installer-ca.pem');
+  writeFileSync(installerCaFile, state.signing.certificatePem);
   changed();
 
   return {
@@ -313,6 +327,7 @@ export async function startDynatraceSimulator(options: DynatraceSimulatorOptions
     knobs,
     clusterTokens,
     ...(saas ? { saas } : {}),
+    installerCaFile,
     setKnobs(patch) {
       Object.assign(knobs, knobsSchema.parse({ ...knobs, ...patch }));
       faults.update(knobs.faults);
@@ -328,6 +343,7 @@ export async function startDynatraceSimulator(options: DynatraceSimulatorOptions
       });
       if (options.stateFile) state.save(options.stateFile);
       certificate?.remove();
+      rmSync(caDir, { recursive: true, force: true });
     },
   };
 }

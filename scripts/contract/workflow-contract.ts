@@ -39,7 +39,8 @@ import {
  * signal, update or query gone; a field a client reads gone or retyped; a new required input) must
  * raise the major version: the generator refuses to write one without it.
  */
-export const CONTRACT_VERSION = '1.2.0';
+// 2.0.0: workers act only on calls sealed with a codec key (plain JSON input is refused).
+export const CONTRACT_VERSION = '2.0.0';
 
 interface Message {
   name: string;

@@ -14,6 +14,8 @@ import {
   type TokenKind,
 } from '../dynatrace/token-scopes.js';
 import { secretRefs, type SecretStore, type StoredSecret } from '../secrets/secret-store.js';
+import { localExecutorWarning } from '../hosts/create-executors.js';
+import { installerTrustOf, installerTrustWarning, readInstallerCa } from '../installers/installer-trust.js';
 
 export type CheckStatus = 'ok' | 'warning' | 'failed' | 'skipped';
 
@@ -26,7 +28,7 @@ export interface MissingScope {
 
 /** One line of the doctor's report; never holds a token value (ids are public, reference §0.2). */
 export interface DoctorCheck {
-  area: 'cluster' | 'environment' | 'aws';
+  area: 'cluster' | 'environment' | 'aws' | 'worker';
   subject: string;
   status: CheckStatus;
   detail: string;
@@ -442,4 +444,64 @@ async function bucketCheck(aws: AwsClients, what: string, bucket: string, variab
             : `cannot be checked: ${text}`,
     };
   }
+}
+
+/**
+ * How the workers of this configuration treat installers and hosts: what they would refuse, and
+ * what they warn about at every start (outside the sandbox).
+ */
+export function checkWorkerSettings(
+  config: AutopilotConfig,
+  options: { sandbox: boolean; now: number },
+): DoctorCheck[] {
+  const trust = installerTrustOf({
+    caFile: config.dynatrace.installerCaFile,
+    signature: config.dynatrace.installerSignature,
+    sandbox: options.sandbox,
+  });
+  const installers = { area: 'worker' as const, subject: 'installer signatures' };
+  const checks: DoctorCheck[] = [];
+  if (trust.check === 'verify') {
+    try {
+      const ca = readInstallerCa(trust.caFile);
+      const expired = Date.parse(ca.validTo) <= options.now;
+      checks.push({
+        ...installers,
+        status: expired ? 'failed' : 'ok',
+        detail: `verified against DT_INSTALLER_CA_FILE ${trust.caFile} (${ca.subject.replace(/\n/g, ', ')}; ${
+          expired ? 'expired' : 'valid until'
+        } ${ca.validTo})`,
+      });
+    } catch (err) {
+      checks.push({ ...installers, status: 'failed', detail: (err as Error).message });
+    }
+  } else if (trust.check === 'shape-only' && trust.acceptedBy === 'sandbox') {
+    checks.push({
+      ...installers,
+      status: 'ok',
+      detail: "sandbox: checked by their shape (the simulator's signing certificate is its own)",
+    });
+  } else {
+    checks.push({
+      ...installers,
+      status: trust.check === 'unverifiable' ? 'failed' : 'warning',
+      detail: installerTrustWarning(trust)!,
+    });
+  }
+  const local = localExecutorWarning(config, options);
+  const executor = config.hosts.configuredExecutor ?? (options.sandbox ? 'local' : 'ssh');
+  checks.push(
+    local
+      ? { area: 'worker', subject: 'host executor', status: 'warning', detail: local }
+      : {
+          area: 'worker',
+          subject: 'host executor',
+          status: 'ok',
+          detail:
+            executor === 'local'
+              ? 'local (sandbox): installers run in one folder per host on this machine'
+              : "ssh; an enrollment that names executor 'local' is refused",
+        },
+  );
+  return checks;
 }

@@ -4,6 +4,7 @@ import { ApplicationFailure, METADATA_ENCODING_KEY } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import type { CodecKey, CodecKeyring } from './codec-keyring.js';
 import { FailureType } from '../shared/failure-types.js';
+import { UNSEALED_PAYLOAD, type UnsealedPayload } from './unsealed-payload.js';
 
 const { Payload: PayloadMessage } = proto.temporal.api.common.v1;
 
@@ -40,7 +41,15 @@ export function sealPayload(payload: Payload, key: CodecKey, nonce: Uint8Array =
  * as written under another key.
  */
 export class EncryptionCodec implements PayloadCodec {
-  constructor(private readonly keys: CodecKeyring) {}
+  /**
+   * `mark` (workers): a payload that is not sealed reaches the workflow as an {@link UnsealedPayload}
+   * marker, its content dropped, and the call is refused there. `accept` (clients, the codec server
+   * showing a history, a sandbox that allows plain payloads): it passes as it is.
+   */
+  constructor(
+    private readonly keys: CodecKeyring,
+    private readonly options: { unsealed: 'accept' | 'mark' } = { unsealed: 'accept' },
+  ) {}
 
   async encode(payloads: Payload[]): Promise<Payload[]> {
     return payloads.map((payload) => sealPayload(payload, this.keys.primary));
@@ -48,7 +57,10 @@ export class EncryptionCodec implements PayloadCodec {
 
   async decode(payloads: Payload[]): Promise<Payload[]> {
     return payloads.map((payload) => {
-      if (text(payload.metadata?.[METADATA_ENCODING_KEY]) !== ENCRYPTED_ENCODING) return payload;
+      const encoding = text(payload.metadata?.[METADATA_ENCODING_KEY]);
+      if (encoding !== ENCRYPTED_ENCODING) {
+        return this.options.unsealed === 'mark' ? unsealedMarker(encoding ?? '(none)') : payload;
+      }
       const id = text(payload.metadata?.[KEY_ID_METADATA]);
       const entry = id === undefined ? undefined : this.keys.find(id);
       if (!entry) {
@@ -81,4 +93,9 @@ export class EncryptionCodec implements PayloadCodec {
       }
     });
   }
+}
+
+function unsealedMarker(encoding: string): Payload {
+  const marker: UnsealedPayload = { [UNSEALED_PAYLOAD]: true, encoding: encoding.slice(0, 64) };
+  return { metadata: { [METADATA_ENCODING_KEY]: utf8('json/plain') }, data: utf8(JSON.stringify(marker)) };
 }

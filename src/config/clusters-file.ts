@@ -8,6 +8,7 @@ import { ConfigError } from './config-error.js';
 import { clusterBaseUrl } from './formats.js';
 import { FileSecret } from './secret.js';
 import { fieldPath, nodeAt } from './yaml-location.js';
+import { YamlAliasError, yamlValue } from './yaml-value.js';
 
 /** Requests in flight to one cluster in all, per worker, unless its entry says otherwise. */
 export const DEFAULT_CLUSTER_CONCURRENCY = 50;
@@ -50,7 +51,14 @@ export function readClustersFile(
   const [syntax] = doc.errors;
   if (syntax) fail(lineOf(syntax.pos[0]), `is not valid YAML: ${syntax.message.split('\n')[0]}`);
 
-  const parsed = fileSchema.safeParse(doc.toJS());
+  let value: unknown;
+  try {
+    value = yamlValue(doc, lines);
+  } catch (err) {
+    if (!(err instanceof YamlAliasError)) throw err;
+    fail(err.line, err.message);
+  }
+  const parsed = fileSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const where = fieldPath(issue.path);

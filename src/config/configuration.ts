@@ -25,6 +25,7 @@ import { Secret } from './secret.js';
 import { temporalTls } from './temporal-tls.js';
 import { derived, optionalSetting, secret, setting, type Lookup } from './variable.js';
 import { temporalCliPath } from '../temporal/temporal-cli-path.js';
+import { keyEntries, MIN_WEBHOOK_KEY_LENGTH, WEBHOOK_KEY_MODES } from '../webhook/webhook-keys.js';
 
 // Every environment variable Autopilot reads, declared once: its place in AutopilotConfig is its
 // place in `configuration`, and its README row (`npm run docs:config`) comes from its table, default
@@ -181,6 +182,13 @@ export const configuration = {
       defaultDoc: 'sandbox: generated; required otherwise',
       doc: 'payload keys, `id:base64key` entries separated by commas or lines, first one encrypts, all decrypt',
       then: (keys) => keys && parseCodecKeys(keys.text, keys.variable),
+    }),
+    /** Workers refuse what is not sealed; only the sandbox may be told otherwise, for experiments. */
+    acceptUnsealedPayloads: setting('AUTOPILOT_ACCEPT_UNSEALED_PAYLOADS', trueOrFalse, {
+      table: 'security',
+      default: 'false',
+      doc: "sandbox only: `true` lets plain payloads (e.g. `temporal workflow start --input '{…}'` without the codec) steer the workers",
+      then: (flag) => flag === 'true',
     }),
     server: {
       host: setting('AUTOPILOT_CODEC_HOST', z.string().min(1), {
@@ -351,12 +359,23 @@ export const configuration = {
       defaultDoc: 'system CAs',
       doc: "CA for the cluster's TLS certificate",
     }),
-    /** CA to verify installer signatures with (`openssl cms -verify`); without it only the shape is checked. */
+    /** CA to verify installer signatures with (`openssl cms -verify`). */
     installerCaFile: optionalSetting('DT_INSTALLER_CA_FILE', z.string(), {
       table: 'fleet',
       defaultDoc: '—',
-      doc: 'CA for the OneAgent installer signature (without it only its shape is checked)',
+      doc: 'CA that OneAgent installer signatures must verify against; outside the sandbox installers are refused without it',
+      then: (file) => (file ? path.resolve(projectRoot, file) : undefined),
     }),
+    /** Whether an installer may run with only its signature's shape checked when there is no CA. */
+    installerSignature: setting(
+      'AUTOPILOT_INSTALLER_SIGNATURE',
+      z.enum(['verify', 'shape-only'], { message: 'must be verify or shape-only' }),
+      {
+        table: 'fleet',
+        default: 'verify',
+        doc: '`shape-only`: without a CA, accept a signature of the right shape (warned at every start and by `autopilot doctor`)',
+      },
+    ),
     simulatorPort: setting('AUTOPILOT_SIMULATOR_PORT', port, {
       table: 'fleet',
       default: 8021,
@@ -462,15 +481,17 @@ export const configuration = {
     then: folderIn('inventories'),
   }),
   hosts: {
-    /** Executor of enrollments that do not name one. */
-    defaultExecutor: optionalSetting(
+    /**
+     * Executor of enrollments that do not name one, as the operator set it; unset, the sandbox uses
+     * `local` and every other worker `ssh` (see hosts/create-executors.ts).
+     */
+    configuredExecutor: optionalSetting(
       'AUTOPILOT_HOST_EXECUTOR',
       z.enum(['ssh', 'local'], { message: 'must be ssh or local' }),
       {
         table: 'fleet',
-        defaultDoc: '`ssh` with a cluster, `local` in sandbox',
-        doc: 'how commands reach hosts',
-        then: (executor, get) => executor ?? (get(clusterUrl) ? 'ssh' : 'local'),
+        defaultDoc: '`local` in the sandbox, else `ssh`',
+        doc: "how commands reach hosts; `local` (installers run on the worker's machine) only by this setting outside the sandbox",
       },
     ),
     ssh: {
@@ -625,11 +646,38 @@ export const configuration = {
       default: 8090,
       doc: 'port of the webhook receiver',
     }),
-    /** The shared secret Dynatrace sends in a header. */
+    /** The master key: each environment's webhook key is derived from it (shared mode: it is the key). */
     apiKey: secret('WEBHOOK_API_KEY', {
       table: 'fleet',
       defaultDoc: 'sandbox: generated; otherwise off',
-      doc: 'the shared key Dynatrace sends with every notification; without it no receiver starts',
+      doc: "master key each environment's webhook key is derived from (`shared` mode: the one key); no receiver without it",
+    }),
+    keyMode: setting(
+      'AUTOPILOT_WEBHOOK_KEY_MODE',
+      z.enum(WEBHOOK_KEY_MODES, { message: 'must be per-environment or shared' }),
+      {
+        table: 'fleet',
+        default: 'per-environment',
+        doc: '`per-environment` (each key valid on its own path only) or `shared` (one key everywhere, for existing set-ups)',
+      },
+    ),
+    /** Earlier master keys, accepted while a rotation rewrites the environments' webhooks. */
+    previousApiKeys: secret('WEBHOOK_PREVIOUS_API_KEYS', {
+      table: 'fleet',
+      defaultDoc: '—',
+      doc: 'earlier master keys still accepted while a rotation rewrites the webhooks (`docs/webhook-keys.md`)',
+      then: (keys) => {
+        if (!keys) return undefined;
+        keyEntries(keys.text).forEach((entry, index) => {
+          if (entry.length < MIN_WEBHOOK_KEY_LENGTH) {
+            throw new ConfigError(
+              keys.variable,
+              `entry ${index + 1} is shorter than ${MIN_WEBHOOK_KEY_LENGTH} characters; it cannot be a master key`,
+            );
+          }
+        });
+        return secretSource(keys);
+      },
     }),
     keyHeader: setting(
       'AUTOPILOT_WEBHOOK_KEY_HEADER',

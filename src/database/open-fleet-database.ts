@@ -51,3 +51,23 @@ export async function openFleetDatabase(options: { url?: string; embeddedDir: st
   }
   return { db, kind, close: () => db.destroy() };
 }
+
+/**
+ * The fleet database of a process that only reads it (the webhook receiver): PostgreSQL, no
+ * migrations (the workers own the schema), every session read-only, and bounded waits, so a
+ * database that does not answer costs a request seconds rather than hanging it. Connections are
+ * opened on first use.
+ */
+export function openReadOnlyFleetDatabase(url: string, options: { timeoutMs?: number } = {}): FleetDatabase {
+  const timeoutMs = options.timeoutMs ?? 5_000;
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 4,
+    connectionTimeoutMillis: timeoutMs,
+    options: `-c default_transaction_read_only=on -c statement_timeout=${timeoutMs}`,
+  });
+  // As in openFleetDatabase: a dropped idle connection is replaced by the next query.
+  pool.on('error', () => undefined);
+  const db = new Kysely<FleetSchema>({ dialect: new PostgresDialect({ pool }) });
+  return { db, kind: 'postgresql', close: () => db.destroy() };
+}

@@ -8,11 +8,20 @@ import { LocalExecutor } from './local-executor.js';
 import { SshExecutor } from './ssh-executor.js';
 import { FailureType } from '../shared/failure-types.js';
 
-export function createExecutors(config: AutopilotConfig, secrets: SecretStore): Executors {
-  const { ssh, local, defaultExecutor } = config.hosts;
+/**
+ * The ways this worker reaches hosts. The local executor (installers run on this machine, one folder
+ * per host) is the sandbox's default; elsewhere only the operator can choose it, with
+ * AUTOPILOT_HOST_EXECUTOR=local, never a workflow's input.
+ */
+export function createExecutors(config: AutopilotConfig, secrets: SecretStore, mode: { sandbox: boolean }): Executors {
+  const { ssh, local, configuredExecutor } = config.hosts;
+  const localAllowed = mode.sandbox || configuredExecutor === 'local';
   return {
-    default: defaultExecutor,
-    local: new LocalExecutor({ rootDir: local.rootDir, simulatedInstallMs: local.simulatedInstallMs }),
+    default: configuredExecutor ?? (mode.sandbox ? 'local' : 'ssh'),
+    localAllowed,
+    ...(localAllowed
+      ? { local: new LocalExecutor({ rootDir: local.rootDir, simulatedInstallMs: local.simulatedInstallMs }) }
+      : {}),
     ssh: new SshExecutor({
       defaultUser: ssh.user,
       hostKeys: new HostKeyPolicy(ssh.hostKeyPolicy, ssh.knownHostsFile),
@@ -40,4 +49,13 @@ export function createExecutors(config: AutopilotConfig, secrets: SecretStore): 
       },
     }),
   };
+}
+
+/** The warning a worker logs at every start (and the doctor shows) when it runs installers on its own machine outside the sandbox. */
+export function localExecutorWarning(config: AutopilotConfig, mode: { sandbox: boolean }): string | undefined {
+  if (mode.sandbox || config.hosts.configuredExecutor !== 'local') return undefined;
+  return (
+    `AUTOPILOT_HOST_EXECUTOR=local: this worker runs OneAgent installers on its own machine (one folder per host in ` +
+    `${config.hosts.local.rootDir}) instead of on the hosts; that simulates hosts and is not for production`
+  );
 }

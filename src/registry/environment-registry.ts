@@ -85,6 +85,12 @@ export class EnvironmentRegistry {
     return environmentOf(row, tokens);
   }
 
+  /** Whether an environment of this id is registered: one indexed read, no tokens. */
+  async has(id: string): Promise<boolean> {
+    const row = await this.db.selectFrom('environments').select('id').where('id', '=', id).executeTakeFirst();
+    return row !== undefined;
+  }
+
   /** Every environment, or those a selector names (`*-p*`, `cluster:eu1`), in id order. */
   async list(selectorText?: string): Promise<RegisteredEnvironment[]> {
     const selector = selectorText ? parseEnvironmentSelector(selectorText) : undefined;

@@ -65,7 +65,10 @@ export const hostEnrollmentInputSchema = lazySchema(() =>
     os: z.literal('linux', { message: 'only linux hosts are supported' }).default('linux'),
     customer: onboardingShape().customer,
     stage: onboardingShape().stage,
-    /** How to reach the host; the worker's AUTOPILOT_HOST_EXECUTOR when absent. */
+    /**
+     * How to reach the host; the worker's AUTOPILOT_HOST_EXECUTOR when absent. Workers outside the
+     * sandbox refuse `local` unless it is their configured executor (LocalExecutorRefused).
+     */
     executor: z.enum(['ssh', 'local']).optional(),
     ssh: z
       .object({

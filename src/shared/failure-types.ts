@@ -25,6 +25,8 @@ export const FailureType = {
   /** No cluster of that name is configured (DT_CLUSTER_URL or AUTOPILOT_CLUSTERS_FILE). */
   UnknownCluster: 'UnknownCluster',
   PayloadDecryptionError: 'PayloadDecryptionError',
+  /** A start, signal or update whose payloads were not sealed with a codec key: not from one of our clients. */
+  UnsealedPayload: 'UnsealedPayload',
 
   // Dynatrace API (see dynatrace/errors.ts for which are retried)
   DynatraceThrottled: 'DynatraceThrottled',
@@ -39,7 +41,13 @@ export const FailureType = {
   DynatraceUnexpectedResponse: 'DynatraceUnexpectedResponse',
 
   // The OneAgent installer
+  /** The installer is not signed, or its signature does not verify against DT_INSTALLER_CA_FILE. */
   InstallerSignatureInvalid: 'InstallerSignatureInvalid',
+  /**
+   * Outside the sandbox without DT_INSTALLER_CA_FILE there is nothing to verify an installer against:
+   * it is refused unless the operator accepted shape-only checks (AUTOPILOT_INSTALLER_SIGNATURE).
+   */
+  InstallerSignatureUnverifiable: 'InstallerSignatureUnverifiable',
   InstallerChanged: 'InstallerChanged',
   InstallerCacheMismatch: 'InstallerCacheMismatch',
   /** The shared installer store returned bytes other than the checksum it was stored with. */
@@ -49,6 +57,11 @@ export const FailureType = {
 
   // Hosts
   ExecutorUnavailable: 'ExecutorUnavailable',
+  /**
+   * An input named the local executor (the installer would run on the worker's own machine), which
+   * only the sandbox and workers whose operator set AUTOPILOT_HOST_EXECUTOR=local accept.
+   */
+  LocalExecutorRefused: 'LocalExecutorRefused',
   HostUnreachable: 'HostUnreachable',
   HostLoginRefused: 'HostLoginRefused',
   HostKeyRejected: 'HostKeyRejected',

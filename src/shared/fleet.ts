@@ -34,6 +34,7 @@ export const enrollFleetInputSchema = lazySchema(() =>
         onboarding: z.number().int().min(1).max(500).default(20),
       })
       .default({ global: 100, perEnvironment: 10, onboarding: 20 }),
+    /** As for one host: the hosts' workers are asked first, and a refused executor fails the fleet. */
     executor: z.enum(['ssh', 'local']).optional(),
     ssh: hostEnrollmentInputSchema.shape.ssh,
     timeouts: hostEnrollmentInputSchema.shape.timeouts.optional(),

@@ -1,6 +1,7 @@
 /**
- * The header Dynatrace sends our shared webhook key in (set as a secret header in the environment),
- * unless AUTOPILOT_WEBHOOK_KEY_HEADER names another, e.g. the `X-API-KEY` of an existing set-up.
+ * The header Dynatrace sends the environment's webhook key in (set as a secret header in the
+ * environment), unless AUTOPILOT_WEBHOOK_KEY_HEADER names another, e.g. the `X-API-KEY` of an
+ * existing set-up.
  */
 export const DEFAULT_WEBHOOK_KEY_HEADER = 'X-Autopilot-Webhook-Key';
 /** A non-secret fingerprint of the key, so onboarding can tell a rotated key from an unchanged one. */

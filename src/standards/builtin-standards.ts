@@ -33,7 +33,7 @@ export const SELF_HEALING_STANDARDS: SettingsStandard[] = [
   {
     name: 'self-healing-webhook',
     kind: 'settings',
-    description: "Problems of the profile above sent to Autopilot's webhook receiver with the shared key",
+    description: "Problems of the profile above sent to Autopilot's webhook receiver with the environment's own key",
     environments: '*',
     mode: 'enforce',
     overrides: [],

@@ -2,17 +2,18 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { LineCounter, parseAllDocuments, parseDocument } from 'yaml';
+import { LineCounter, parseAllDocuments, parseDocument, type Document } from 'yaml';
 import { fieldPath, lineAt } from '../config/yaml-location.js';
+import { YamlAliasError, yamlValue } from '../config/yaml-value.js';
 import type { Standard, StandardsSet } from '../shared/standards.js';
 import { checkPlaceholders, referencedStandards, type PlaceholderContext } from './placeholders.js';
 import {
   FOLDER_SETTINGS_FILE,
   folderSettingsDocument,
-  isSecretRef,
   standardDocument,
   type StandardDocument,
 } from './standard-document.js';
+import { isStandardsSecret, notAStandardsSecret } from './standards-secrets.js';
 
 /** One mistake in a standards folder: where it is and what is wrong, printed as one line. */
 export interface StandardsProblem {
@@ -140,6 +141,16 @@ export function loadStandards(dir: string): StandardsSet {
     const name = relative(file);
     const text = readFileSync(file, 'utf8');
     const lines = new LineCounter();
+    /** The document's plain value, or undefined with the problem of its aliases recorded. */
+    const valueOf = (doc: Document.Parsed): { value: unknown } | undefined => {
+      try {
+        return { value: yamlValue(doc, lines) };
+      } catch (err) {
+        if (!(err instanceof YamlAliasError)) throw err;
+        problems.push({ file: name, line: err.line, message: err.message });
+        return undefined;
+      }
+    };
     if (path.relative(root, file) === FOLDER_SETTINGS_FILE) {
       const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
       const [syntax] = doc.errors;
@@ -147,7 +158,9 @@ export function loadStandards(dir: string): StandardsSet {
         problems.push({ file: name, line: lines.linePos(syntax.pos[0]).line, message: syntax.message.split('\n')[0]! });
         continue;
       }
-      const parsed = folderSettingsDocument.safeParse(doc.toJS() ?? {});
+      const plain = valueOf(doc);
+      if (!plain) continue;
+      const parsed = folderSettingsDocument.safeParse(plain.value ?? {});
       if (parsed.success) prune = parsed.data.prune;
       else problems.push(...issuesOf(parsed.error.issues, name, (k) => lineAt(doc.contents, k, lines)));
       continue;
@@ -163,7 +176,7 @@ export function loadStandards(dir: string): StandardsSet {
         });
         continue;
       }
-      const raw: unknown = doc.toJS();
+      const raw = valueOf(doc)?.value;
       if (raw === null || raw === undefined) continue;
       const lineOf = (keys: readonly PropertyKey[]) => lineAt(doc.contents, keys, lines);
       const parsed = standardDocument.safeParse(raw);
@@ -226,7 +239,10 @@ export function crossChecks(located: Located[]): StandardsProblem[] {
     } else seen.set(l.document.name, where);
   }
   const settingsStandards = new Set(located.filter((l) => l.document.kind === 'settings').map((l) => l.document.name));
-  const context: PlaceholderContext = { settingsStandards, isSecretRef };
+  const context: PlaceholderContext = {
+    settingsStandards,
+    secretProblem: (ref) => (isStandardsSecret(ref) ? undefined : notAStandardsSecret(ref)),
+  };
   const noSecretsOrRefs: PlaceholderContext = { plainOnly: true };
 
   for (const l of located) {

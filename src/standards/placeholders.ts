@@ -6,7 +6,8 @@ import { DEFAULT_WEBHOOK_KEY_HEADER, webhookPath } from '../shared/webhook.js';
  *
  *   {{ environment.id }}  .customer  .stage  .cluster  .kind  .tags (comma-separated)
  *   {{ tag "tier" }}      the value of the environment's `tier:<value>` tag (empty without one)
- *   {{ secret "ref" }}    a secret from the secret store, by reference (the whole string only)
+ *   {{ secret "standards/<name>" }}  a secret stored for standards, by reference (the whole string only;
+ *                         see standards-secrets.ts for which references a standard may name)
  *   {{ ref "standard" }}  the objectId of another settings standard's object in the same environment
  *                         (the whole string only; e.g. a notification's alerting profile)
  *   {{ autopilot.webhookUrl }}        this environment's URL at Autopilot's webhook receiver
@@ -99,12 +100,20 @@ export interface PlaceholderIssue {
 
 /** Where a value is checked: a settings value may use secrets and references, other fields may not. */
 export type PlaceholderContext =
-  { settingsStandards: ReadonlySet<string>; isSecretRef: (ref: string) => boolean } | { plainOnly: true };
+  | {
+      settingsStandards: ReadonlySet<string>;
+      /** Why a standard may not name this secret, or undefined when it may. */
+      secretProblem: (ref: string) => string | undefined;
+    }
+  | { plainOnly: true };
+
+/** The markers rendering leaves for `secret` and `ref`: only the placeholders may make them. */
+const MARKER_KEYS = new Set(['$secret', '$ref']);
 
 /**
  * Every mistake in the placeholders of a value: unknown ones, `secret`/`ref` inside a longer string
- * or in a field that cannot take them, references to standards that do not exist, and secret
- * references that cannot be one.
+ * or in a field that cannot take them, references to standards that do not exist, secrets a
+ * standard may not name, and the markers of either written out by hand.
  */
 export function checkPlaceholders(
   value: unknown,
@@ -122,9 +131,8 @@ export function checkPlaceholders(
       if (!whole) {
         return [{ path, message: `{{ ${expression.type} "…" }} must be the whole value, not part of a string` }];
       }
-      if (expression.type === 'secret' && !context.isSecretRef(expression.argument)) {
-        return [{ path, message: `"${expression.argument}" is not a secret reference (lowercase path segments)` }];
-      }
+      const secretProblem = expression.type === 'secret' ? context.secretProblem(expression.argument) : undefined;
+      if (secretProblem) return [{ path, message: secretProblem }];
       if (expression.type === 'ref' && !context.settingsStandards.has(expression.argument)) {
         return [{ path, message: `{{ ref "${expression.argument}" }} names no settings standard of this folder` }];
       }
@@ -133,7 +141,11 @@ export function checkPlaceholders(
   }
   if (Array.isArray(value)) return value.flatMap((v, i) => checkPlaceholders(v, context, [...path, i]));
   if (value && typeof value === 'object') {
-    return Object.entries(value).flatMap(([k, v]) => checkPlaceholders(v, context, [...path, k]));
+    return Object.entries(value).flatMap(([k, v]) =>
+      MARKER_KEYS.has(k)
+        ? [{ path: [...path, k], message: 'is reserved: write {{ secret "…" }} or {{ ref "…" }} instead' }]
+        : checkPlaceholders(v, context, [...path, k]),
+    );
   }
   return [];
 }

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { assertSecretRef } from '../secrets/secret-store.js';
 import { parseEnvironmentSelector, SelectorError } from '../shared/environment-selector.js';
 import { GROUP_PERMISSIONS } from '../shared/onboarding.js';
 
@@ -115,13 +114,3 @@ export const folderSettingsDocument = z
     prune: z.boolean({ message: 'must be true or false' }).default(false),
   })
   .strict();
-
-/** A secret reference as the secret store takes it. */
-export function isSecretRef(ref: string): boolean {
-  try {
-    assertSecretRef(ref);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -4,6 +4,7 @@ import { autopilotDataConverter } from '../codec/data-converter.js';
 import type { CodecKeyring } from '../codec/codec-keyring.js';
 import type { AutopilotConfig, TemporalTls } from '../config/config.js';
 import type { SecretSource } from '../config/secret.js';
+import { sealedCallsInterceptor } from './sealed-calls.js';
 
 /** Temporal is not reachable at the configured address: an operator problem, reported in one line. */
 export class TemporalUnreachableError extends Error {
@@ -97,7 +98,15 @@ export async function connectClient(
   }
 }
 
-/** A client that encrypts what it sends and decrypts what it reads, like the worker. */
+/**
+ * A client that encrypts what it sends and decrypts what it reads, like the worker, and seals a
+ * payload into every start, signal and update, as workers require.
+ */
 export function autopilotClient(connection: Connection, namespace: string, keys: CodecKeyring): Client {
-  return new Client({ connection, namespace, dataConverter: autopilotDataConverter(keys) });
+  return new Client({
+    connection,
+    namespace,
+    dataConverter: autopilotDataConverter(keys),
+    interceptors: { workflow: [sealedCallsInterceptor] },
+  });
 }

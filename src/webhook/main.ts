@@ -2,13 +2,16 @@ import { codecKeysFor } from '../codec/codec-keys.js';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { createJsonLogger } from '../observability/json-logger.js';
 import { autopilotClient, connectClient, temporalAccess, TemporalUnreachableError } from '../temporal/connect.js';
-import { requireWebhookKey, startWebhookReceiver } from './start-webhook.js';
+import { requireWebhookSettings, startWebhookReceiver } from './start-webhook.js';
 
-/** The webhook receiver as its own service (containers); `npm start` runs it next to the worker. */
+/**
+ * The webhook receiver as its own service (containers): it reads the registry from the fleet
+ * database the workers write; `npm start` runs it next to the worker, sharing the worker's registry.
+ */
 async function main(): Promise<void> {
   const config = loadConfig();
-  // Before connecting: a receiver without a usable key must not wait for Temporal to say so.
-  requireWebhookKey(config);
+  // Before connecting: a receiver without a usable key or registry must not wait for Temporal to say so.
+  requireWebhookSettings(config);
   // Workflow inputs and signals carry host names and problem titles: encrypted like the worker's.
   const codecKeys = codecKeysFor(config);
   const logger = createJsonLogger(config.worker.logLevel);

@@ -2,8 +2,12 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from '@temporalio/common';
 import { ConfigError, type AutopilotConfig } from '../config/config.js';
 import { FileSecret, type SecretSource } from '../config/secret.js';
+import { openReadOnlyFleetDatabase } from '../database/open-fleet-database.js';
+import { EnvironmentRegistry } from '../registry/environment-registry.js';
 import { remediationPolicySchema } from '../shared/remediation.js';
-import { createWebhookServer, MIN_WEBHOOK_KEY_LENGTH } from './webhook-server.js';
+import type { EnvironmentLookup } from './registered-environments.js';
+import { MIN_WEBHOOK_KEY_LENGTH, WebhookKeys } from './webhook-keys.js';
+import { createWebhookServer } from './webhook-server.js';
 
 export interface RunningWebhook {
   url: string;
@@ -22,7 +26,7 @@ export function requireWebhookKey(config: AutopilotConfig): SecretSource {
   if (!key) {
     throw new ConfigError(
       'WEBHOOK_API_KEY',
-      `(or WEBHOOK_API_KEY_FILE) is required outside the sandbox: the key of at least ${MIN_WEBHOOK_KEY_LENGTH} characters Dynatrace sends with every notification, e.g. the output of \`openssl rand -base64 24\``,
+      `(or WEBHOOK_API_KEY_FILE) is required outside the sandbox: the master key of at least ${MIN_WEBHOOK_KEY_LENGTH} characters each environment's webhook key is derived from, e.g. the output of \`openssl rand -base64 24\``,
     );
   }
   if (key.reveal().length < MIN_WEBHOOK_KEY_LENGTH) {
@@ -34,16 +38,47 @@ export function requireWebhookKey(config: AutopilotConfig): SecretSource {
   return key;
 }
 
+/** The keys the receiver accepts: the master's (per environment, or shared), and earlier masters' during a rotation. */
+export function webhookKeysOf(config: AutopilotConfig): WebhookKeys {
+  return new WebhookKeys({
+    master: requireWebhookKey(config),
+    mode: config.webhook.keyMode,
+    previous: config.webhook.previousApiKeys,
+  });
+}
+
+/**
+ * Everything the receiver needs before it may connect anywhere: its key, and where the registry is
+ * when no process shares its own (the fleet database's PostgreSQL URL).
+ */
+export function requireWebhookSettings(config: AutopilotConfig, shared: { registry?: EnvironmentLookup } = {}): void {
+  webhookKeysOf(config);
+  if (!shared.registry && !config.database.url) {
+    throw new ConfigError(
+      'AUTOPILOT_DATABASE_URL',
+      '(or AUTOPILOT_DATABASE_URL_FILE) is required for the webhook receiver on its own: it refuses notifications for environments that are not in the registry, which is in the fleet database',
+    );
+  }
+}
+
+/**
+ * Starts the receiver. Next to a worker (`npm start`) it shares that process's registry; on its own
+ * it reads the fleet database (PostgreSQL) read-only, and closes it when it stops.
+ */
 export async function startWebhookReceiver(
   config: AutopilotConfig,
   client: Client,
   logger: Logger,
+  shared: { registry?: EnvironmentLookup } = {},
 ): Promise<RunningWebhook> {
-  const apiKey = requireWebhookKey(config);
+  requireWebhookSettings(config, shared);
+  const keys = webhookKeysOf(config);
+  const database = shared.registry ? undefined : openReadOnlyFleetDatabase(config.database.url!.reveal());
   const { app } = createWebhookServer({
     client,
     taskQueue: config.temporal.taskQueue,
-    apiKey,
+    keys,
+    environments: shared.registry ?? new EnvironmentRegistry(database!.db),
     keyHeader: config.webhook.keyHeader,
     policy: remediationPolicySchema.parse(config.remediation.policy),
     maxBodyBytes: config.webhook.maxBodyBytes,
@@ -52,9 +87,14 @@ export async function startWebhookReceiver(
     trustProxy: config.webhook.trustProxy,
     logger,
   });
+  const stop = async () => {
+    await app.close();
+    await database?.close();
+  };
   try {
     await app.listen({ host: config.webhook.host, port: config.webhook.port });
   } catch (err) {
+    await database?.close();
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new ConfigError('AUTOPILOT_WEBHOOK_PORT', `${config.webhook.port} is already in use; choose another port`);
     }
@@ -62,5 +102,5 @@ export async function startWebhookReceiver(
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.webhook.port;
-  return { url: `http://${config.webhook.host}:${port}`, stop: () => app.close() };
+  return { url: `http://${config.webhook.host}:${port}`, stop };
 }

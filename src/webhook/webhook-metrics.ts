@@ -4,6 +4,7 @@ const BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500];
 export class WebhookMetrics {
   private readonly responses = new Map<number, number>();
   private readonly outcomes = new Map<string, number>();
+  private readonly keys = new Map<'current' | 'previous', number>();
   private readonly latency = new Array<number>(BUCKETS_MS.length + 1).fill(0);
   private latencySum = 0;
   private latencyCount = 0;
@@ -20,6 +21,11 @@ export class WebhookMetrics {
     this.outcomes.set(kind, (this.outcomes.get(kind) ?? 0) + count);
   }
 
+  /** A request that passed the key check, by the master its key comes from (a rotation's progress). */
+  authenticated(key: 'current' | 'previous'): void {
+    this.keys.set(key, (this.keys.get(key) ?? 0) + 1);
+  }
+
   count(kind: string): number {
     return this.outcomes.get(kind) ?? 0;
   }
@@ -32,6 +38,9 @@ export class WebhookMetrics {
       '# HELP autopilot_webhook_notifications_total Notifications by outcome.',
       '# TYPE autopilot_webhook_notifications_total counter',
       ...[...this.outcomes].map(([kind, n]) => `autopilot_webhook_notifications_total{outcome="${kind}"} ${n}`),
+      '# HELP autopilot_webhook_authenticated_total Webhook requests past the key check, by master key (previous: a rotation is not finished).',
+      '# TYPE autopilot_webhook_authenticated_total counter',
+      ...[...this.keys].map(([key, n]) => `autopilot_webhook_authenticated_total{key="${key}"} ${n}`),
       '# HELP autopilot_webhook_request_duration_ms Time to answer a webhook request.',
       '# TYPE autopilot_webhook_request_duration_ms histogram',
     ];

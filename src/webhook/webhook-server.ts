@@ -1,9 +1,7 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Logger } from '@temporalio/common';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { signalHostRemediation } from '../client/signal-remediation.js';
-import type { SecretSource } from '../config/secret.js';
 import { AutopilotPhase } from '../shared/phases.js';
 import { problemRoutingWorkflowId, ROUTE_PROBLEM_NOTIFICATION } from '../shared/problem-routing.js';
 import {
@@ -20,12 +18,25 @@ import { answerClientError, hardenedServerFactory } from './http-hardening.js';
 import { jsonDeeperThan } from './json-depth.js';
 import { invalidFieldsMessage, isTestNotification, notificationSchema } from './notification-schema.js';
 import { SourceRateLimiter, type RateLimit } from './rate-limiter.js';
+import { ReadinessProbe } from './readiness-probe.js';
+import {
+  DEFAULT_REGISTRY_CACHE,
+  RegisteredEnvironments,
+  type EnvironmentLookup,
+  type RegistryCacheOptions,
+} from './registered-environments.js';
+import type { WebhookKeys } from './webhook-keys.js';
 import { WebhookMetrics } from './webhook-metrics.js';
 
 export interface WebhookServerOptions {
   client: Client;
   taskQueue: string;
-  apiKey: SecretSource;
+  /** The key each environment's path accepts (its own, or the shared one), with earlier masters during a rotation. */
+  keys: WebhookKeys;
+  /** Whether a path's environment is Autopilot's: the registry, asked through a short cache. */
+  environments: EnvironmentLookup;
+  /** Default: answers kept 5 s, 10,000 environments at most. */
+  registryCache?: RegistryCacheOptions;
   /** The header the key comes in; default `X-Autopilot-Webhook-Key`, e.g. `X-API-KEY` for existing set-ups. */
   keyHeader?: string;
   policy: RemediationPolicy;
@@ -68,19 +79,6 @@ function isValidJson(text: string): boolean {
   }
 }
 
-/** Shorter keys are within reach of guessing, even at the rate limit. */
-export const MIN_WEBHOOK_KEY_LENGTH = 16;
-
-/**
- * Constant-time comparison of the presented key with ours (hashing first equalises the lengths).
- * A key file rotated to something too short since start-up fails closed instead of inviting guesses.
- */
-function sameKey(presented: string, expected: string): boolean {
-  const a = createHash('sha256').update(presented).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b) && expected.length >= MIN_WEBHOOK_KEY_LENGTH;
-}
-
 function reject(reply: FastifyReply, status: number, error: string, message: string) {
   return reply.code(status).send({ error, message });
 }
@@ -99,7 +97,8 @@ const isWebhookRequest = (request: FastifyRequest) =>
 
 /**
  * Receives Dynatrace problem notifications (custom integration webhook) for the self-healing loop:
- * authenticates the shared key, validates the payload, answers quickly, and hands each impacted
+ * authenticates the path's environment key, refuses environments the registry does not know,
+ * validates the payload, answers quickly, and hands each impacted
  * host's notification to its RemediateCpuSaturation workflow with signal-with-start. A bad request
  * gets a 4xx with a reason and starts nothing.
  */
@@ -111,6 +110,8 @@ export function createWebhookServer(options: WebhookServerOptions): { app: Fasti
     options.maxRateLimitedSources ?? 10_000,
   );
   const maxJsonDepth = options.maxJsonDepth ?? 32;
+  const registry = new RegisteredEnvironments(options.environments, options.registryCache ?? DEFAULT_REGISTRY_CACHE);
+  const readiness = new ReadinessProbe(() => options.client.connection.workflowService.getSystemInfo({}));
 
   /** True when the request was answered with 429. */
   const rateLimited = (request: FastifyRequest, reply: FastifyReply): boolean => {
@@ -152,14 +153,35 @@ export function createWebhookServer(options: WebhookServerOptions): { app: Fasti
     if (rateLimited(request, reply)) return reply;
   });
 
-  // The key is checked before the body is read: an unauthenticated caller costs nothing.
+  // Key, then environment id, then registry, all before the body is read: an unauthenticated caller
+  // costs nothing, and only a caller holding a key valid for the path's id learns whether that
+  // environment is registered (in per-environment mode no key is valid for an id without one).
   const keyHeader = options.keyHeader ?? DEFAULT_WEBHOOK_KEY_HEADER;
   app.addHook('onRequest', async (request, reply) => {
     if (!isWebhookRequest(request)) return;
+    const environmentId =
+      request.routeOptions.url === WEBHOOK_ROUTE
+        ? (request.params as { environmentId: string }).environmentId
+        : undefined;
     const presented = request.headers[keyHeader.toLowerCase()];
-    if (typeof presented !== 'string' || !sameKey(presented, options.apiKey.reveal())) {
-      return reject(reply, 401, 'unauthorized', `missing or wrong ${keyHeader} header`);
+    const key = typeof presented === 'string' ? options.keys.match(environmentId, presented) : undefined;
+    if (!key) return reject(reply, 401, 'unauthorized', `missing or wrong ${keyHeader} header`);
+    metrics.authenticated(key);
+    if (environmentId === undefined) return;
+    if (!ENVIRONMENT_ID.test(environmentId)) {
+      return reject(reply, 400, 'invalid-environment', 'the environment id in the path must match [a-zA-Z0-9_-]{1,70}');
     }
+    let registered: boolean;
+    try {
+      registered = await registry.isRegistered(environmentId);
+    } catch (err) {
+      options.logger.error('Could not look the environment up in the registry', { environmentId, error: String(err) });
+      return reject(reply, 503, 'registry-unavailable', 'the environment could not be looked up; send it again');
+    }
+    if (!registered) {
+      return reject(reply, 404, 'unknown-environment', 'the environment in the path is not registered with Autopilot');
+    }
+    if (key === 'previous') options.logger.info('Notification under a previous webhook key', { environmentId });
   });
 
   const parseJson = app.getDefaultJsonParser('error', 'error');
@@ -207,9 +229,6 @@ export function createWebhookServer(options: WebhookServerOptions): { app: Fasti
 
   app.post<{ Params: { environmentId: string } }>(WEBHOOK_ROUTE, async (request, reply) => {
     const { environmentId } = request.params;
-    if (!ENVIRONMENT_ID.test(environmentId)) {
-      return reject(reply, 400, 'invalid-environment', 'the environment id in the path must match [a-zA-Z0-9_-]{1,70}');
-    }
     const body = request.body;
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       return reject(reply, 400, 'invalid-payload', 'the body must be a JSON object');
@@ -330,15 +349,8 @@ export function createWebhookServer(options: WebhookServerOptions): { app: Fasti
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/readyz', async (_request, reply) => {
-    try {
-      await Promise.race([
-        options.client.connection.workflowService.getSystemInfo({}),
-        new Promise((_, r) => setTimeout(() => r(new Error('timeout')), 2000)),
-      ]);
-      return { status: 'ready' };
-    } catch {
-      return reject(reply, 503, 'not-ready', 'Temporal is not reachable');
-    }
+    if (await readiness.ready()) return { status: 'ready' };
+    return reject(reply, 503, 'not-ready', 'Temporal is not reachable');
   });
 
   app.get('/metrics', async (_request, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render()));

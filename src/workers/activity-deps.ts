@@ -13,6 +13,7 @@ import type { EnvironmentRegistry } from '../registry/environment-registry.js';
 import { collect } from '../dynatrace/pagination.js';
 import { createExecutors } from '../hosts/create-executors.js';
 import { createInstallerStore } from '../installers/create-installer-store.js';
+import { installerTrustOf, readInstallerCa, type InstallerTrust } from '../installers/installer-trust.js';
 import { inventoryStoreOf } from '../inventory/open-inventory-store.js';
 import type { FleetDatabase } from '../database/open-fleet-database.js';
 import { createSecretStore } from '../secrets/create-secret-store.js';
@@ -38,6 +39,7 @@ export function buildActivityDeps(
     sandbox?: boolean;
   },
 ): ActivityDeps {
+  const sandbox = options.sandbox ?? false;
   const secrets = options.secrets ?? createSecretStore(config);
   const dynatrace = createDynatraceAccess({
     clients: new DynatraceClients(options.clusters, {
@@ -52,7 +54,7 @@ export function buildActivityDeps(
   });
   const aws = options.aws ?? (config.aws.region ? createAwsClients({ region: config.aws.region }) : undefined);
   return {
-    sandbox: options.sandbox ?? false,
+    sandbox,
     identity: options.identity,
     version: autopilotVersion,
     startedAt: new Date(),
@@ -64,9 +66,9 @@ export function buildActivityDeps(
       localDir: config.installerCacheDir,
       s3: aws?.s3,
     }),
-    ...(config.dynatrace.installerCaFile ? { installerCaFile: config.dynatrace.installerCaFile } : {}),
+    installerTrust: workerInstallerTrust(config, sandbox),
     webhook: config.webhook,
-    executors: createExecutors(config, secrets),
+    executors: createExecutors(config, secrets, { sandbox }),
     hostLookup: new HostLookupBatcher(
       hostLookup(dynatrace.environments),
       config.hosts.lookupBatchMs,
@@ -87,6 +89,13 @@ export function buildActivityDeps(
       templateBucket: config.remediation.templateBucket,
     },
   };
+}
+
+/** What installers must prove on this worker; a configured CA that cannot be read stops the start. */
+export function workerInstallerTrust(config: AutopilotConfig, sandbox: boolean): InstallerTrust {
+  const caFile = config.dynatrace.installerCaFile;
+  if (caFile) readInstallerCa(caFile);
+  return installerTrustOf({ caFile, signature: config.dynatrace.installerSignature, sandbox });
 }
 
 export function tokenPolicyOf(config: AutopilotConfig): TokenPolicy {

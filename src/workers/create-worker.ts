@@ -27,6 +27,8 @@ export interface AutopilotWorkerOptions {
   workflowBundleCode?: string;
   taskQueue?: string;
   overrides?: Partial<WorkerOptions>;
+  /** Sandbox only (AUTOPILOT_ACCEPT_UNSEALED_PAYLOADS): plain payloads steer the workflows too. */
+  acceptUnsealedPayloads?: boolean;
 }
 
 export async function createAutopilotWorker(options: AutopilotWorkerOptions): Promise<Worker> {
@@ -53,7 +55,7 @@ export async function createAutopilotWorker(options: AutopilotWorkerOptions): Pr
         : { workflowModules: workflowBundleOptions.workflowInterceptorModules }),
     },
     maxHeartbeatThrottleInterval: HEARTBEAT_SENT_AT_MOST_EVERY,
-    dataConverter: autopilotDataConverter(options.codecKeys),
+    dataConverter: autopilotDataConverter(options.codecKeys, options.acceptUnsealedPayloads ? 'accept' : 'mark'),
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
     maxCachedWorkflows: config.worker.maxCachedWorkflows,

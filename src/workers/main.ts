@@ -16,6 +16,7 @@ import { EnvironmentRegistry } from '../registry/environment-registry.js';
 import { buildActivityDeps } from './activity-deps.js';
 import { clusterEndpoints } from './cluster-endpoints.js';
 import { fleetTaskQueue } from '../shared/task-queues.js';
+import { startupWarnings } from './startup-warnings.js';
 
 /**
  * The worker process on its own (containers, production). `npm start` embeds the same worker next to
@@ -30,6 +31,12 @@ async function main(): Promise<void> {
       '(or AUTOPILOT_CLUSTERS_FILE) is required for the worker on its own (`npm start` runs a simulator instead)',
     );
   }
+  if (config.codec.acceptUnsealedPayloads) {
+    throw new ConfigError(
+      'AUTOPILOT_ACCEPT_UNSEALED_PAYLOADS',
+      'is honoured only by the sandbox (npm start without TEMPORAL_ADDRESS and DT_CLUSTER_URL): a production worker acts only on sealed payloads',
+    );
+  }
   const { logger } = await installRuntime(config);
   const identity = `${process.pid}@${os.hostname()}`;
   const database = await openFleetDatabase({
@@ -42,6 +49,7 @@ async function main(): Promise<void> {
     registry: new EnvironmentRegistry(database.db),
     databaseKind: database.kind,
   });
+  for (const warning of startupWarnings(config, { sandbox: false })) logger.warn(warning);
   const codecKeys = codecKeysFor(config);
   const access = temporalAccess(config);
   const connection = await connectWorker(access);

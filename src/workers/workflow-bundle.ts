@@ -12,14 +12,18 @@ export const workflowsPath = path.join(workflowsDir, `index${ext}`);
 /**
  * How the workflow bundle is built wherever it is built (the image, the sandbox, the tests): zod and
  * the workflows' own modules are loaded once per workflow thread, not once per workflow (see
- * workflows/preloaded-modules.ts), and no query may advance a run outside a workflow task
- * (workflows/task-boundary-guard.ts).
+ * workflows/preloaded-modules.ts), no query may advance a run outside a workflow task
+ * (workflows/task-boundary-guard.ts), and only calls sealed with a codec key reach a workflow
+ * (workflows/sealed-calls-guard.ts).
  */
 export const workflowBundleOptions = {
   workflowsPath,
   failureConverterPath,
   preloadModules: [path.join(workflowsDir, `preloaded-modules${ext}`), workflowsPath],
-  workflowInterceptorModules: [path.join(workflowsDir, `task-boundary-guard${ext}`)],
+  workflowInterceptorModules: [
+    path.join(workflowsDir, `task-boundary-guard${ext}`),
+    path.join(workflowsDir, `sealed-calls-guard${ext}`),
+  ],
 } satisfies BundleOptions;
 
 const noop = () => undefined;

@@ -14,6 +14,7 @@ import { enrollFleetInputSchema, type EnrollFleetInput, type FleetHost, type Fle
 import { FleetState, type FleetCarried } from './fleet/fleet-state.js';
 import {
   checkEnvironments,
+  checkExecutor,
   readInventory,
   reconcileQuietHosts,
   showFleet,
@@ -109,6 +110,7 @@ export async function EnrollFleet(rawInput: EnrollFleetInput, carried?: FleetCar
   };
 
   if (!carried) {
+    await checkExecutor(fleet);
     const summary = await act.describeInventory.executeWithOptions({ summary: 'Read the inventory summary' }, [
       { ref: input.inventoryRef },
     ]);

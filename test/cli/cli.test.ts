@@ -2,7 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { projectRoot } from '../../src/config/config.js';
+import { loadConfig, projectRoot } from '../../src/config/config.js';
+import { createSecretStore } from '../../src/secrets/create-secret-store.js';
+import { withSandboxSecretKey } from '../../src/secrets/sandbox-key.js';
 import { ENROLL_FLEET } from '../../src/shared/enrollment.js';
 import { ONBOARD_CUSTOMER } from '../../src/shared/onboarding.js';
 import { REMEDIATE_CPU_SATURATION } from '../../src/shared/remediation.js';
@@ -232,6 +234,60 @@ describe('autopilot CLI against npm start', () => {
     const notAKey = await autopilot('secrets', 'set-ssh-key', 'ops-key', '--file', inventoryPath());
     expect(notAKey.code).toBe(2);
   });
+
+  it(
+    'secrets set stores a secret for standards from a file, never prints it, and touches no other namespace',
+    {
+      timeout: 180_000,
+    },
+    async () => {
+      const store = createSecretStore(withSandboxSecretKey(loadConfig(env)));
+      // A token onboarding stored in the first test: `secrets set` must not be a way to replace it.
+      const token = 'dynatrace/abc-p1/installer-download-token';
+      const before = (await store.get(token))?.value;
+      expect(before).toMatch(/^dt0c01\./);
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'autopilot-secret-'));
+      const file = path.join(dir, 'webhook-password.txt');
+      writeFileSync(file, 'correct-horse-battery-staple\n');
+
+      const stored = await autopilot('secrets', 'set', 'standards/webhook-password', '--file', file);
+      expect(stored).toEqual({
+        code: 0,
+        stdout:
+          'stored standards/webhook-password in the file secret store; standards write it with {{ secret "standards/webhook-password" }}\n',
+        stderr: '',
+      });
+      expect((await store.get('standards/webhook-password'))?.value).toBe('correct-horse-battery-staple');
+
+      for (const ref of [token, 'ssh/ops', 'autopilot/webhook-key', 'standards/a/b']) {
+        const refused = await autopilot('secrets', 'set', ref, '--file', file);
+        expect(refused, ref).toEqual({
+          code: 2,
+          stdout: '',
+          stderr:
+            `autopilot: "${ref}" must be standards/<name>, the name lowercase letters, digits, ".", "_" or "-" ` +
+            '(secrets set stores secrets for standards; SSH keys: autopilot secrets set-ssh-key)\n',
+        });
+      }
+      expect((await store.get(token))?.value).toBe(before);
+      expect(await store.get('ssh/ops')).toBeUndefined();
+
+      const gone = path.join(dir, 'gone.txt');
+      expect(await autopilot('secrets', 'set', 'standards/gone', '--file', gone)).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: `autopilot: cannot read ${gone}: ENOENT\n`,
+      });
+      const empty = path.join(dir, 'empty.txt');
+      writeFileSync(empty, '\n');
+      expect(await autopilot('secrets', 'set', 'standards/empty', '--file', empty)).toMatchObject({
+        code: 2,
+        stderr: `autopilot: ${empty} is empty\n`,
+      });
+      expect(await store.get('standards/gone')).toBeUndefined();
+      expect(await store.get('standards/empty')).toBeUndefined();
+    },
+  );
 
   it('simulate-cpu runs the whole self-healing loop of the sandbox demo', async () => {
     const { code, stdout, stderr } = await autopilot('simulate-cpu', '--host', 'vm-1', '--times', '3');

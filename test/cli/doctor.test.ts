@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
@@ -9,6 +9,8 @@ import type { AwsClients } from '../../src/aws/aws-clients.js';
 import { startOnboarding } from '../../src/client/start-onboarding.js';
 import { CliError } from '../../src/cli/cli-error.js';
 import { doctorCommand, type DoctorReport } from '../../src/cli/commands/doctor.js';
+import { checkWorkerSettings } from '../../src/cli/doctor-checks.js';
+import { loadConfig } from '../../src/config/config.js';
 import { requiredScopes, SCOPE_REQUIREMENTS } from '../../src/dynatrace/token-scopes.js';
 import { secretRefs } from '../../src/secrets/secret-store.js';
 import { startTestAws, type TestAws } from '../helpers/aws.js';
@@ -37,6 +39,8 @@ describe('autopilot doctor against the simulator', () => {
     AUTOPILOT_DATA_DIR: dataDir,
     AUTOPILOT_SECRETS_DIR: path.join(tb.dir, 'secrets'),
     AUTOPILOT_SECRET_KEY: secretKey.toString('base64'),
+    // The simulator's signing certificate, as a production worker would name Dynatrace's root CA.
+    DT_INSTALLER_CA_FILE: tb.dt.simulator.installerCaFile,
     ...overrides,
   });
 
@@ -212,8 +216,72 @@ describe('autopilot doctor against the simulator', () => {
             secretRef: token === 'token-management' ? 'none (short-lived)' : secretRefs.environmentToken(GOOD, token),
           }),
         ),
+        {
+          area: 'worker',
+          subject: 'installer signatures',
+          status: 'ok',
+          detail: expect.stringMatching(
+            new RegExp(
+              `^verified against DT_INSTALLER_CA_FILE ${tb.dt.simulator.installerCaFile} \\(O=Dynatrace Autopilot sandbox, CN=Simulated OneAgent installer signing; valid until `,
+            ),
+          ),
+        },
+        {
+          area: 'worker',
+          subject: 'host executor',
+          status: 'ok',
+          detail: "ssh; an enrollment that names executor 'local' is refused",
+        },
       ],
     });
+  });
+
+  it('installers outside the sandbox: refused without a CA (exit 1), shape-only and a local executor are warnings', async () => {
+    const section = (lines: string[]) => lines.slice(lines.indexOf('Workers (installers and hosts)') + 1).slice(0, 2);
+    const refused = await doctor(['--environment', GOOD], baseEnv({ DT_INSTALLER_CA_FILE: '' }));
+    expect(refused.code).toBe(1);
+    expect(section(refused.lines)).toEqual([
+      expect.stringMatching(
+        /^ {2}✗ installer signatures: no DT_INSTALLER_CA_FILE to verify OneAgent installer signatures against, so every installer is refused: .*AUTOPILOT_INSTALLER_SIGNATURE=shape-only$/,
+      ),
+      "  ✓ host executor: ssh; an enrollment that names executor 'local' is refused",
+    ]);
+
+    const accepted = await doctor(
+      ['--environment', GOOD],
+      baseEnv({
+        DT_INSTALLER_CA_FILE: '',
+        AUTOPILOT_INSTALLER_SIGNATURE: 'shape-only',
+        AUTOPILOT_HOST_EXECUTOR: 'local',
+      }),
+    );
+    expect(accepted.code).toBe(0);
+    expect(section(accepted.lines)).toEqual([
+      expect.stringMatching(
+        /^ {2}! installer signatures: AUTOPILOT_INSTALLER_SIGNATURE=shape-only: OneAgent installers are not verified against a CA/,
+      ),
+      expect.stringMatching(
+        /^ {2}! host executor: AUTOPILOT_HOST_EXECUTOR=local: this worker runs OneAgent installers on its own machine/,
+      ),
+    ]);
+    expect(accepted.lines.at(-1)).toBe('All good (2 warnings).');
+
+    const text = path.join(dataDir, 'not-a-certificate.pem');
+    writeFileSync(text, 'not a certificate\n');
+    const notACertificate = await doctor(['--environment', GOOD], baseEnv({ DT_INSTALLER_CA_FILE: text }));
+    expect(notACertificate.code).toBe(1);
+    expect(section(notACertificate.lines)[0]).toMatch(
+      /^ {2}✗ installer signatures: Invalid configuration: DT_INSTALLER_CA_FILE holds no PEM certificate/,
+    );
+  });
+
+  it('in the sandbox an installer is checked by its shape, and the local executor is the default: nothing to warn about', () => {
+    const checks = checkWorkerSettings(loadConfig({}), { sandbox: true, now: Date.now() });
+    expect(checks.map((c) => [c.subject, c.status])).toEqual([
+      ['installer signatures', 'ok'],
+      ['host executor', 'ok'],
+    ]);
+    expect(checks[1]!.detail).toMatch(/^local \(sandbox\)/);
   });
 
   it('usage errors are CliErrors (exit 2), before anything is asked', async () => {

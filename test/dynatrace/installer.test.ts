@@ -12,6 +12,8 @@ import {
   type EnvironmentApi,
 } from '../../src/dynatrace/index.js';
 import { collect } from '../../src/dynatrace/pagination.js';
+import { checkInstallerSignature } from '../../src/installers/installer-trust.js';
+import { FailureType } from '../../src/shared/failure-types.js';
 import { failureOf, startTestCluster, type TestCluster } from '../helpers/simulator.js';
 
 const run = promisify(execFile);
@@ -83,6 +85,44 @@ describe('OneAgent installer download and installation', () => {
       ok: false,
       reason: 'no closing ----SIGNED-INSTALLER-- boundary',
     });
+  });
+
+  it('the simulator names its signing certificate as a PEM file and can serve forged installers of the right shape', async () => {
+    const caFile = dt.simulator.installerCaFile;
+    expect(readFileSync(caFile, 'utf8')).toBe(await (await fetch(`${dt.simulator.url}/_sim/installer-ca`)).text());
+    const latest = await installer.deployment.latestVersion();
+    const fetched = async (name: string) => {
+      const file = path.join(dir, `${name}.sh`);
+      expect(await installer.deployment.download({ version: latest, destination: file })).toMatchObject({
+        status: 'downloaded',
+      });
+      return file;
+    };
+    const which = { environmentId: 'abc-p1', version: latest };
+    const genuine = await fetched('genuine');
+    try {
+      for (const forgery of ['foreign-signature', 'altered-after-signing'] as const) {
+        dt.simulator.setKnobs({ installerForgery: forgery });
+        const forged = await fetched(forgery);
+        expect(readFileSync(forged).equals(readFileSync(genuine))).toBe(false);
+        expect(await inspectInstallerSignature(forged)).toMatchObject({ ok: true });
+        expect((await verifyInstallerSignature(forged, caFile)).ok).toBe(false);
+        // Refused with the CA; shape-only takes it, which is why a worker warns about shape-only.
+        const refused = await failureOf(() => checkInstallerSignature(forged, { check: 'verify', caFile }, which));
+        expect(refused).toMatchObject({ type: FailureType.InstallerSignatureInvalid, nonRetryable: true });
+        expect(refused.message).toContain(`the installer ${latest} of abc-p1 fails signature verification`);
+        expect(await checkInstallerSignature(forged, { check: 'shape-only', acceptedBy: 'operator' }, which)).toBe(
+          'shape-checked',
+        );
+      }
+    } finally {
+      dt.simulator.setKnobs({ installerForgery: 'none' });
+    }
+    expect(await checkInstallerSignature(genuine, { check: 'verify', caFile }, which)).toBe('verified');
+    // Without a CA and without consent to shape-only checks, even the genuine one is refused.
+    const unverifiable = await failureOf(() => checkInstallerSignature(genuine, { check: 'unverifiable' }, which));
+    expect(unverifiable).toMatchObject({ type: FailureType.InstallerSignatureUnverifiable, nonRetryable: true });
+    expect(unverifiable.message).toContain('set DT_INSTALLER_CA_FILE');
   });
 
   it('installs in a temp folder with the documented parameters, and the host appears in the environment', async () => {

@@ -18,6 +18,7 @@ import { LocalExecutor } from '../../src/hosts/local-executor.js';
 import { FolderInstallerStore } from '../../src/installers/folder-installer-store.js';
 import { installerFileName } from '../../src/installers/installer-store.js';
 import { HEARTBEAT_EVERY_MS } from '../../src/shared/heartbeats.js';
+import { generateSigningMaterial, signInstaller } from '../../sandbox/dynatrace/installer.js';
 
 const quiet = () => undefined;
 const logger = { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: quiet };
@@ -78,14 +79,16 @@ describe('installOneAgent heartbeats through a slow upload', () => {
     const installers = new FolderInstallerStore(path.join(dir, 'installers'));
     const version = '1.300.0.20260101-000000';
     const file = installers.stagingPath('slw-p1', version);
-    writeFileSync(file, '#!/bin/sh\nexit 0\n');
-    const sha256 = createHash('sha256').update('#!/bin/sh\nexit 0\n').digest('hex');
+    // A signed installer that does nothing: the install checks the signature's shape, as the sandbox does.
+    const installer = await signInstaller('#!/bin/sh\nexit 0\n', await generateSigningMaterial());
+    writeFileSync(file, installer);
+    const sha256 = createHash('sha256').update(installer).digest('hex');
     await installers.publish({
       environmentId: 'slw-p1',
       version,
       fileName: installerFileName(version),
       sha256,
-      size: 17,
+      size: installer.length,
       signature: 'shape-checked',
       downloadedAt: new Date().toISOString(),
     });
@@ -112,8 +115,9 @@ describe('installOneAgent heartbeats through a slow upload', () => {
         ),
     };
     const installOneAgent = createInstallOneAgent({
-      executors: { local: slowLink, default: 'local' },
+      executors: { local: slowLink, default: 'local', localAllowed: true },
       installers,
+      installerTrust: { check: 'shape-only', acceptedBy: 'sandbox' },
       dynatrace: {} as DynatraceAccess,
       // A host enrolled on its own takes no install slot.
       installSlots: {} as InstallSlots,

@@ -24,7 +24,9 @@ describe('HostEnrollment over SSH into the simulator', () => {
 
   beforeAll(async () => {
     sshd = await startTestSshServer();
+    // A production worker: SSH by default, installers verified against the simulator's certificate.
     tb = await startTestbed({
+      sandbox: false,
       executors: {
         default: 'ssh',
         ssh: new SshExecutor({
@@ -94,6 +96,9 @@ describe('HostEnrollment over SSH into the simulator', () => {
       installerDownloads: 1,
       hostsConnected: 1,
     });
+
+    // What the hosts ran had a signature that verified against the CA.
+    expect(await tb.deps.installers.manifest('sab-p1', results[0]!.version)).toMatchObject({ signature: 'verified' });
 
     const automation = (await tb.deps.secrets.get(secretRefs.environmentToken('sab-p1', 'automation')))!.value;
     const hosts = await collect(

@@ -104,4 +104,42 @@ describe('the clusters file (AUTOPILOT_CLUSTERS_FILE)', () => {
     );
     expect(failureOf(path.join(dir, 'missing.yaml'))).toMatch(/missing\.yaml: cannot be read \(ENOENT\)$/);
   });
+
+  it('refuses a YAML alias bomb, an alias that contains itself and one without its anchor in one line naming the file', () => {
+    const cluster = '  - name: eu1\n    url: https://a.example.com\n    tokenFile: eu1.token\n';
+    const laughs = ['lols:', '  a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    for (const [prev, next] of ['ab', 'bc', 'cd', 'de', 'ef', 'fg', 'gh', 'hi']) {
+      laughs.push(`  ${next}: &${next} [${Array(9).fill(`*${prev}`).join(',')}]`);
+    }
+    const limit = 'uses YAML aliases beyond the limit of 100 (an alias bomb?): write the repeated values out';
+    const bomb = clustersFile('bomb.yaml', `${laughs.join('\n')}\nclusters:\n${cluster}`);
+    expect(failureOf(bomb)).toBe(`Invalid configuration: AUTOPILOT_CLUSTERS_FILE ${bomb}:3: ${limit}`);
+    // Each alias expands once, but the library looks each one up among all anchors and aliases: without
+    // a limit on their number, these few hundred kilobytes would keep the worker's start busy for minutes.
+    const many = Array.from({ length: 3000 }, (_, i) => `  - [&b${i} x, &a${i} [*b${i}], *a${i}]`).join('\n');
+    const crowded = clustersFile('many.yaml', `clusters:\n${cluster}notes:\n${many}\n`);
+    expect(failureOf(crowded)).toBe(`Invalid configuration: AUTOPILOT_CLUSTERS_FILE ${crowded}:6: ${limit}`);
+    expect(failureOf(clustersFile('loop.yaml', `clusters: &c\n${cluster}  - *c\n`))).toMatch(
+      /loop\.yaml:5: the YAML alias \*c sits inside the anchor it names$/,
+    );
+    expect(failureOf(clustersFile('dangling.yaml', `clusters:\n${cluster}    caFile: *ca\n`))).toMatch(
+      /dangling\.yaml:5: the YAML alias \*ca names no anchor before it$/,
+    );
+  });
+
+  it('reads a large clusters file that shares values through anchors', () => {
+    const clusters = Array.from({ length: 2000 }, (_, i) =>
+      i === 0
+        ? '  - { name: c0, url: https://c0.example.com, tokenFile: &token eu1.token, maxConcurrentRequests: &cap 80 }'
+        : `  - { name: c${i}, url: https://c${i}.example.com, tokenFile: ${i < 50 ? '*token' : 'eu1.token'}${i < 50 ? ', maxConcurrentRequests: *cap' : ''} }`,
+    );
+    const endpoints = clusterEndpoints(configWith(clustersFile('large.yaml', `clusters:\n${clusters.join('\n')}\n`)));
+    expect(endpoints).toHaveLength(2000);
+    expect(
+      endpoints
+        .slice(0, 50)
+        .every((e) => e.maxConcurrentRequests === 80 && e.token.reveal() === 'dt0c01.EU1TOKEN.secret'),
+    ).toBe(true);
+    expect(endpoints[1999]).toMatchObject({ name: 'c1999', maxConcurrentRequests: 50 });
+  });
 });

@@ -16,7 +16,13 @@ const fixtures = path.join(projectRoot, 'test', 'fixtures', 'task-boundary');
 async function bundle(dir: string, guarded: boolean): Promise<string> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: path.join(fixtures, 'workflows.ts'),
-    ...(guarded ? { workflowInterceptorModules: workflowBundleOptions.workflowInterceptorModules } : {}),
+    ...(guarded
+      ? {
+          workflowInterceptorModules: workflowBundleOptions.workflowInterceptorModules.filter((m) =>
+            m.includes('task-boundary-guard'),
+          ),
+        }
+      : {}),
     logger: quietBundlerLogger,
   });
   const file = path.join(dir, guarded ? 'guarded.js' : 'unguarded.js');

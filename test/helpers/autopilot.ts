@@ -19,6 +19,7 @@ import { HostLookupBatcher } from '../../src/dynatrace/host-lookup-batcher.js';
 import { LocalExecutor } from '../../src/hosts/local-executor.js';
 import { FolderInstallerStore } from '../../src/installers/folder-installer-store.js';
 import type { InstallerStore } from '../../src/installers/installer-store.js';
+import { installerTrustOf, type InstallerTrust } from '../../src/installers/installer-trust.js';
 import { FolderInventoryStore } from '../../src/inventory/folder-inventory-store.js';
 import type { SimulatorKnobsInput } from '../../sandbox/dynatrace/index.js';
 import { FileSecretStore } from '../../src/secrets/file-secret-store.js';
@@ -95,7 +96,15 @@ export function testActivityDeps(options: {
   sandbox?: boolean;
   /** AUTOPILOT_SAAS_DOMAINS; default Dynatrace's. */
   saasDomains?: readonly string[];
+  /**
+   * As a worker derives it from DT_INSTALLER_CA_FILE, AUTOPILOT_INSTALLER_SIGNATURE and `sandbox`;
+   * by default the sandbox's (the shape) or, outside it, verified against the simulator's certificate
+   * as production-mode test processes are configured.
+   */
+  installerTrust?: InstallerTrust;
 }): ActivityDeps {
+  const sandbox = options.sandbox ?? true;
+  const defaultExecutor = options.executors?.default ?? 'local';
   const secrets = new FileSecretStore(path.join(options.dir, 'secrets'), options.secretKey ?? randomBytes(32));
   const dynatrace = testDynatraceAccess({
     dt: options.dt,
@@ -103,23 +112,33 @@ export function testActivityDeps(options: {
     secrets,
     ...(options.clusterToken ? { clusterToken: options.clusterToken } : {}),
     ...(options.tokenPolicy ? { tokenPolicy: options.tokenPolicy } : {}),
-    sandbox: options.sandbox ?? true,
+    sandbox,
     ...(options.saasDomains ? { saasDomains: options.saasDomains } : {}),
   });
   return {
-    sandbox: options.sandbox ?? true,
+    sandbox,
     identity: 'test-worker',
     version: 'test',
     startedAt: new Date(),
     dynatrace,
     secrets,
     installers: options.installers ?? new FolderInstallerStore(path.join(options.dir, 'installers')),
+    installerTrust:
+      options.installerTrust ??
+      installerTrustOf({
+        caFile: sandbox ? undefined : options.dt.simulator.installerCaFile,
+        signature: 'verify',
+        sandbox,
+      }),
     installSlots: new InstallSlots(new MemoryLeaseBook()),
     webhook: options.webhook ?? { publicUrl: undefined, apiKey: undefined },
+    // The local executor is always there, so a test can show that a refused one ran nothing; whether
+    // an input may choose it follows the worker's rule (hosts/create-executors.ts).
     executors: {
-      default: 'local',
       local: new LocalExecutor({ rootDir: path.join(options.dir, 'hosts') }),
+      localAllowed: sandbox || defaultExecutor === 'local',
       ...options.executors,
+      default: defaultExecutor,
     },
     hostLookup: new HostLookupBatcher(hostLookup(dynatrace.environments), 500),
     reportingPollMs: 200,
@@ -171,6 +190,9 @@ export async function startTestbed(
     tls?: boolean;
     /** AUTOPILOT_SAAS_DOMAINS of the testbed's activities; default Dynatrace's. */
     saasDomains?: readonly string[];
+    /** A production worker's rules (no local executor from input, installers verified) instead of the sandbox's. */
+    sandbox?: boolean;
+    installerTrust?: InstallerTrust;
   } = {},
 ): Promise<Testbed> {
   const env = await connectToTestServer();
@@ -190,6 +212,8 @@ export async function startTestbed(
     ...(options.aws ? { aws: options.aws } : {}),
     ...(options.secretKey ? { secretKey: options.secretKey } : {}),
     ...(options.saasDomains ? { saasDomains: options.saasDomains } : {}),
+    ...(options.sandbox !== undefined ? { sandbox: options.sandbox } : {}),
+    ...(options.installerTrust ? { installerTrust: options.installerTrust } : {}),
   });
   const taskQueue = uniqueTaskQueue('testbed');
   let previous: Worker | undefined;

@@ -6,6 +6,7 @@ import {
   remediationWorkflowId,
   type RemediationStatus,
 } from '../../src/shared/remediation.js';
+import { WebhookKeys, type WebhookKeyMode } from '../../src/webhook/webhook-keys.js';
 import { createWebhookServer } from '../../src/webhook/webhook-server.js';
 import { remediationStatusQuery } from '../../src/workflows/shared/remediation-signals.js';
 import type { Testbed } from './autopilot.js';
@@ -14,15 +15,20 @@ import { until } from './until.js';
 
 export const APPROVED_TYPES = ['t3.micro', 't3.small', 't3.medium', 't3.large'];
 
-/** The problem-notification receiver on a free port, handing notifications to the testbed's task queue. */
+/**
+ * The problem-notification receiver on a free port, handing notifications to the testbed's task
+ * queue: `key` is the master key (per-environment keys unless `keyMode` says shared), and the
+ * testbed's registry says which environments exist.
+ */
 export async function startTestReceiver(
   tb: Testbed,
-  options: { key: string; keyHeader?: string; maxBodyBytes?: number },
+  options: { key: string; keyHeader?: string; keyMode?: WebhookKeyMode; maxBodyBytes?: number },
 ): Promise<{ url: string; close: () => Promise<void> }> {
   const server = createWebhookServer({
     client: tb.env.client,
     taskQueue: tb.taskQueue,
-    apiKey: new Secret(options.key),
+    keys: new WebhookKeys({ master: new Secret(options.key), mode: options.keyMode ?? 'per-environment' }),
+    environments: tb.registry,
     ...(options.keyHeader ? { keyHeader: options.keyHeader } : {}),
     policy: remediationPolicySchema.parse({ threshold: 3, window: '1 hour', cooldown: '10 minutes' }),
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,

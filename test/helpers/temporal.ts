@@ -14,6 +14,7 @@ import { EncryptionCodec } from '../../src/codec/encryption-codec.js';
 import { loadConfig, projectRoot, type AutopilotConfig } from '../../src/config/config.js';
 import { createJsonLogger } from '../../src/observability/json-logger.js';
 import { keepAliveInterceptors } from '../../src/activities/keep-alive.js';
+import { sealedCallsInterceptor } from '../../src/temporal/sealed-calls.js';
 
 let runtimeInstalled = false;
 
@@ -40,6 +41,13 @@ export function installTestRuntime(): void {
 export const TEST_CODEC_KEYS_TEXT = 'test-2026:W4x0mV1n6Jx8c4pQq2b7Yt9RkLs3Dz5Ha0Ue1Of2Ig8=';
 export const testCodecKeys = parseCodecKeys(TEST_CODEC_KEYS_TEXT, 'TEST_CODEC_KEYS');
 export const testDataConverter = autopilotDataConverter(testCodecKeys);
+/** Test workers, like production ones, act only on sealed calls. */
+export const testWorkerDataConverter = autopilotDataConverter(testCodecKeys, 'mark');
+/** What test clients send: encrypted, with a sealed payload in every call (src/temporal/connect.ts does the same). */
+export const testClientOptions = {
+  dataConverter: testDataConverter,
+  interceptors: { workflow: [sealedCallsInterceptor] },
+};
 
 /** Connects to the run-wide Temporal dev server started by test/global-setup.ts; payloads encrypted. */
 export async function connectToTestServer(): Promise<TestWorkflowEnvironment> {
@@ -47,7 +55,7 @@ export async function connectToTestServer(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createFromExistingServer({
     address: inject('temporalAddress'),
     namespace: inject('temporalNamespace'),
-    client: { dataConverter: testDataConverter },
+    client: testClientOptions,
   });
 }
 
@@ -74,7 +82,7 @@ export async function createTestWorker(
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     workflowBundle: { codePath: inject('workflowBundlePath') },
-    dataConverter: testDataConverter,
+    dataConverter: testWorkerDataConverter,
     interceptors: { activity: [keepAliveInterceptors] },
     ...options,
   });
@@ -105,7 +113,7 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
   installTestRuntime();
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: temporalTestServerPath } },
-    client: { dataConverter: testDataConverter },
+    client: testClientOptions,
   });
   // Our workflows set these; the test server cannot list search attributes, only add them.
   await env.connection.operatorService.addSearchAttributes({

@@ -7,8 +7,9 @@ import { ownNamespace, TEST_CODEC_KEYS_TEXT } from './temporal.js';
 
 /**
  * The environment of a worker process (`src/workers/main.ts`) against the run-wide dev server and a
- * simulated cluster over https (trusting its certificate), in a namespace of the test's own: the worker applies Autopilot's schedules,
- * whose ids are fixed, so two such tests must not share a namespace.
+ * simulated cluster over https (trusting its certificate), in a namespace of the test's own: the
+ * worker applies Autopilot's schedules, whose ids are fixed, so two such tests must not share a
+ * namespace.
  */
 export async function workerProcessEnv(
   options: { namespace: string; taskQueue: string; dt: TestCluster; dir: string },
@@ -28,6 +29,7 @@ export async function workerProcessEnv(
     DT_CLUSTER_URL: options.dt.simulator.url,
     DT_CA_CERT_FILE: options.dt.simulator.caFile,
     DT_CLUSTER_TOKEN: options.dt.clusterToken,
+    DT_INSTALLER_CA_FILE: options.dt.simulator.installerCaFile,
     AUTOPILOT_SECRET_KEY: randomBytes(32).toString('base64'),
     AUTOPILOT_SECRETS_DIR: path.join(options.dir, 'secrets'),
     AUTOPILOT_INSTALLER_CACHE_DIR: path.join(options.dir, 'installers'),

@@ -65,6 +65,7 @@ describe('a worker killed in the middle of onboarding', () => {
           DT_CLUSTER_URL: dt.simulator.url,
           DT_CA_CERT_FILE: dt.simulator.caFile!,
           DT_CLUSTER_TOKEN: dt.clusterToken,
+          DT_INSTALLER_CA_FILE: dt.simulator.installerCaFile,
           AUTOPILOT_SECRET_KEY: key.toString('base64'),
           AUTOPILOT_SECRETS_DIR: settings.secretsDir,
           AUTOPILOT_INSTALLER_CACHE_DIR: settings.installersDir,

@@ -43,7 +43,8 @@ describe('notifications without entities, and hosts behind a service, reach the 
     aws = await startTestAws();
     tb = await startTestbed({ aws });
     kit = selfHealingKit(tb, aws);
-    const receiver = await startTestReceiver(tb, { key: KEY, keyHeader: 'X-API-KEY' });
+    // The guide's one key in every environment: the shared mode kept for such set-ups.
+    const receiver = await startTestReceiver(tb, { key: KEY, keyHeader: 'X-API-KEY', keyMode: 'shared' });
     webhookUrl = receiver.url;
     closeWebhook = receiver.close;
     worker = await tb.worker();
@@ -55,7 +56,7 @@ describe('notifications without entities, and hosts behind a service, reach the 
     await configureSeedWebhook();
 
     // Onboarding configures the header the receiver expects.
-    tb.deps.webhook = { publicUrl: webhookUrl, apiKey: new Secret(KEY), keyHeader: 'X-API-KEY' };
+    tb.deps.webhook = { publicUrl: webhookUrl, apiKey: new Secret(KEY), keyHeader: 'X-API-KEY', keyMode: 'shared' };
     worker.shutdown();
     await running;
     worker = await tb.worker();

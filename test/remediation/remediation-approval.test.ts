@@ -1,12 +1,16 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Client, WorkflowUpdateFailedError } from '@temporalio/client';
+import proto from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities, type ActivityDeps } from '../../src/activities/index.js';
 import { seedCatalogDemo } from '../../sandbox/catalog-demo.js';
+import { EncryptionCodec } from '../../src/codec/encryption-codec.js';
 import { secretRefs } from '../../src/secrets/secret-store.js';
+import { FailureType } from '../../src/shared/failure-types.js';
 import {
   REMEDIATE_CPU_SATURATION,
   remediationWorkflowId,
@@ -16,15 +20,23 @@ import {
 import type { RemediateCpuSaturation } from '../../src/workflows/remediate-cpu-saturation.js';
 import {
   approvalUpdate,
+  approveSignal,
   problemNotificationSignal,
   remediationStatusQuery,
 } from '../../src/workflows/shared/remediation-signals.js';
 import { testActivityDeps, testFleetDatabase } from '../helpers/autopilot.js';
 import { startTestAws, type TestAws } from '../helpers/aws.js';
 import { startTestCluster, type TestCluster } from '../helpers/simulator.js';
-import { createTestWorker, createTimeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal.js';
+import {
+  createTestWorker,
+  createTimeSkippingEnv,
+  testCodecKeys,
+  testDataConverter,
+  uniqueTaskQueue,
+} from '../helpers/temporal.js';
 
 const ENV = 'apr-p1';
+const { EventType } = proto.temporal.api.enums.v1;
 
 /** REMEDIATION_APPROVAL=required: hours of waiting pass in moments on the time-skipping server. */
 describe('self-healing with approval (time-skipping server)', () => {
@@ -150,6 +162,46 @@ describe('self-healing with approval (time-skipping server)', () => {
     expect(comments(problem.problemId)).toEqual([
       expect.stringContaining('Created version "t3.small-dynatrace-autopilot"'),
     ]);
+  });
+
+  it('an approval from a client without the codec key changes nothing: the signal is dropped, the update refused', async () => {
+    const { handle, product } = await prepare('apr-forged');
+    // What anyone who reaches the frontend can send (`temporal workflow signal --name approve`).
+    const plain = new Client({ connection: env.connection, namespace: env.namespace ?? 'default' });
+    const forged = plain.workflow.getHandle(handle.workflowId);
+    await forged.signal(approveSignal);
+    await forged.signal(approveSignal, { by: 'mallory' });
+    // The update is refused. Its reason travels encrypted; read here with the key, as an operator's UI does.
+    const readsWithTheKey = new Client({
+      connection: env.connection,
+      namespace: env.namespace ?? 'default',
+      dataConverter: {
+        payloadCodecs: [{ encode: async (p) => p, decode: (p) => new EncryptionCodec(testCodecKeys).decode(p) }],
+        failureConverterPath: testDataConverter.failureConverterPath,
+      },
+    });
+    const refusal = await readsWithTheKey.workflow
+      .getHandle(handle.workflowId)
+      .executeUpdate(approvalUpdate, { args: ['approve', { by: 'mallory' }] })
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+    expect(refusal).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect((refusal as WorkflowUpdateFailedError).cause).toMatchObject({
+      type: FailureType.UnsealedPayload,
+      message: expect.stringContaining('Update approval carries payloads that are not sealed'),
+    });
+    // The signals were delivered and dropped: the run still waits, and nothing was created.
+    const signalled = (await handle.fetchHistory()).events!.filter(
+      (e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
+    ).length;
+    expect(signalled).toBe(3);
+    expect(await handle.query(remediationStatusQuery)).toMatchObject({ awaitingApproval: true });
+    expect(aws.catalog.listArtifacts(product.productId)).toHaveLength(1);
+    // The operator's own approval, sealed, still works.
+    await handle.signal(approveSignal, { by: 'alice' });
+    expect(await handle.result()).toMatchObject({ outcome: 'remediated' });
   });
 
   it('a rejected change is commented and nothing is created', async () => {

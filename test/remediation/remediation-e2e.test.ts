@@ -5,6 +5,7 @@ import { startOnboarding } from '../../src/client/start-onboarding.js';
 import { Secret } from '../../src/config/secret.js';
 import { remediationWorkflowId, type RemediationStatus } from '../../src/shared/remediation.js';
 import { DEFAULT_WEBHOOK_KEY_HEADER } from '../../src/shared/webhook.js';
+import { deriveWebhookKey } from '../../src/webhook/webhook-keys.js';
 import { startTestbed, type Testbed } from '../helpers/autopilot.js';
 import { selfHealingKit, startTestReceiver } from '../helpers/self-healing.js';
 import { until } from '../helpers/until.js';
@@ -104,7 +105,7 @@ describe('self-healing end to end: simulator → webhook → workflow → moto +
     // Duplicate deliveries, and saturation during the cooldown: answered, no second version.
     const duplicate = await fetch(`${webhookUrl}/webhooks/dynatrace/${ENV}`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', [DEFAULT_WEBHOOK_KEY_HEADER]: KEY },
+      headers: { 'Content-Type': 'application/json', [DEFAULT_WEBHOOK_KEY_HEADER]: deriveWebhookKey(KEY, ENV) },
       body: JSON.stringify({
         State: 'OPEN',
         PID: problems[0]!.problemId,

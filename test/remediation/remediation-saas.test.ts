@@ -36,7 +36,8 @@ describe('self-healing on a hand-registered SaaS environment, with the seed payl
     // The SaaS simulator is `abc12345.localhost`: its domain is configured beside Dynatrace's.
     tb = await startTestbed({ aws, saasDomains: ['live.dynatrace.com', 'localhost'] });
     saas = await startTestSaasEnvironment({ environmentId: ENV });
-    const receiver = await startTestReceiver(tb, { key: KEY, keyHeader: 'X-API-KEY' });
+    // The guide's one key in every environment: the shared mode kept for such set-ups.
+    const receiver = await startTestReceiver(tb, { key: KEY, keyHeader: 'X-API-KEY', keyMode: 'shared' });
     closeWebhook = receiver.close;
     worker = await tb.worker();
     running = worker.run();

@@ -6,6 +6,7 @@ import { createWorkerInfoActivities } from '../../src/activities/worker-info.js'
 import { parseCodecKeys, type CodecKeyring } from '../../src/codec/codec-keyring.js';
 import { autopilotDataConverter } from '../../src/codec/data-converter.js';
 import { EncryptionCodec, KEY_ID_METADATA } from '../../src/codec/encryption-codec.js';
+import { sealedCallsInterceptor } from '../../src/temporal/sealed-calls.js';
 import { WorkerSelfCheck } from '../../src/workflows/index.js';
 import { WORKER_SELF_CHECK } from '../../src/shared/worker-self-check.js';
 import { connectToTestServer, createTestWorker, uniqueTaskQueue } from '../helpers/temporal.js';
@@ -22,12 +23,13 @@ describe('rotating the payload key', () => {
       connection: env.connection,
       namespace: env.namespace ?? 'default',
       dataConverter: autopilotDataConverter(keyring),
+      interceptors: { workflow: [sealedCallsInterceptor] },
     });
   const workerWith = (keyring: CodecKeyring) =>
     createTestWorker(env, {
       taskQueue,
       activities: createWorkerInfoActivities({ identity: 'rotation-worker', version: '1', startedAt: new Date(0) }),
-      dataConverter: autopilotDataConverter(keyring),
+      dataConverter: autopilotDataConverter(keyring, 'mark'),
     });
   const run = async (keyring: CodecKeyring, workflowId: string) => {
     const worker = await workerWith(keyring);

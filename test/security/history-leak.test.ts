@@ -13,6 +13,7 @@ import { createJsonLogger } from '../../src/observability/json-logger.js';
 import { seedCatalogDemo } from '../../sandbox/catalog-demo.js';
 import { secretRefs } from '../../src/secrets/secret-store.js';
 import { remediationPolicySchema, remediationWorkflowId } from '../../src/shared/remediation.js';
+import { deriveWebhookKey, WebhookKeys } from '../../src/webhook/webhook-keys.js';
 import { createWebhookServer } from '../../src/webhook/webhook-server.js';
 import { abortSignal, progressQuery } from '../../src/workflows/shared/operator-controls.js';
 import { remediationStatusQuery } from '../../src/workflows/shared/remediation-signals.js';
@@ -77,7 +78,8 @@ describe('a Temporal history dump after onboarding, enrollment and remediation',
     const server = createWebhookServer({
       client: tb.env.client,
       taskQueue: tb.taskQueue,
-      apiKey: new Secret(WEBHOOK_KEY),
+      keys: new WebhookKeys({ master: new Secret(WEBHOOK_KEY), mode: 'per-environment' }),
+      environments: tb.registry,
       policy: remediationPolicySchema.parse({ threshold: 3, window: '1 hour', cooldown: '10 minutes' }),
       maxBodyBytes: 64 * 1024,
       logger: createJsonLogger('ERROR', () => undefined),
@@ -150,7 +152,8 @@ describe('a Temporal history dump after onboarding, enrollment and remediation',
     // Every secret of the run, collected before anything is exported.
     secrets = new Map<string, string>([
       ['cluster token', tb.dt.clusterToken],
-      ['webhook API key', WEBHOOK_KEY],
+      ['webhook master key', WEBHOOK_KEY],
+      [`webhook key of ${ENV}`, deriveWebhookKey(WEBHOOK_KEY, ENV)],
       ['secret-store key (base64)', SECRET_STORE_KEY.toString('base64')],
       ['secret-store key (hex)', SECRET_STORE_KEY.toString('hex')],
       ['payload key', TEST_CODEC_KEYS_TEXT.split(':')[1]!],

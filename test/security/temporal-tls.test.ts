@@ -21,7 +21,7 @@ import {
   TEST_CODEC_KEYS_TEXT,
   testCodecKeys,
   testConfig,
-  testDataConverter,
+  testWorkerDataConverter,
   uniqueTaskQueue,
 } from '../helpers/temporal.js';
 
@@ -65,7 +65,7 @@ describe('Temporal over TLS, mTLS and an API key (a TLS-terminating gRPC proxy i
         namespace: config.temporal.namespace,
         taskQueue,
         workflowBundle: { codePath: inject('workflowBundlePath') },
-        dataConverter: testDataConverter,
+        dataConverter: testWorkerDataConverter,
         activities: createWorkerInfoActivities({ identity: 'tls-worker', version: '1', startedAt: new Date(0) }),
       });
       const result = await worker.runUntil(

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgresServer, type PostgresServer } from '../../sandbox/postgres-server.js';
 import { projectRoot } from '../../src/config/config.js';
@@ -17,7 +18,7 @@ import { standardExternalId } from '../../src/standards/desired-objects.js';
 import { autopilotCli, spawnEntryPoint, type SpawnedProcess } from '../helpers/processes.js';
 import { workerProcessEnv } from '../helpers/worker-process.js';
 import { startTestCluster, type TestCluster } from '../helpers/simulator.js';
-import { uniqueTaskQueue } from '../helpers/temporal.js';
+import { historyText, testDataConverter, uniqueTaskQueue } from '../helpers/temporal.js';
 
 const CUSTOMERS = Array.from({ length: 40 }, (_, i) => `c${String(i).padStart(2, '0')}`);
 const STAGES = ['p1', 'p2', 't1', 't2', 'd1'];
@@ -363,6 +364,124 @@ describe('standards: plan, apply and drift across 200 environments', () => {
         status = JSON.parse((await autopilot('status', workflowId, '--json')).stdout) as typeof status;
       }
       expect(status?.result).toMatchObject({ phase: 'Completed', applied: 48, skipped: 2, attention: [] });
+    },
+  );
+  /** A paging profile and a webhook to an outside tool whose Authorization header is the named secret. */
+  const outsideWebhook = (secret: string) => `name: outside-paging
+kind: settings
+environments: 'c39-*'
+schemaId: builtin:alerting.profile
+value:
+  name: Outside paging
+  managementZone: null
+  severityRules: [{ severityLevel: AVAILABILITY, delayInMinutes: 0, tagFilterIncludeMode: NONE }]
+  eventFilters: []
+---
+name: outside-webhook
+kind: settings
+environments: 'c39-*'
+schemaId: builtin:problem.notifications
+value:
+  enabled: true
+  type: WEBHOOK
+  displayName: Outside tool
+  alertingProfile: '{{ ref "outside-paging" }}'
+  webHookNotification:
+    url: https://hooks.example.com/dynatrace
+    headers:
+      - name: Authorization
+        secret: true
+        secretValue: '{{ secret "${secret}" }}'
+    payload: '{"problem":"{ProblemID}"}'
+`;
+  const folderNaming = (name: string, secret: string) => {
+    const folder = path.join(dir, name);
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(path.join(folder, 'outside.yaml'), outsideWebhook(secret));
+    return folder;
+  };
+  const C39 = STAGES.map((s) => `c39-${s}`);
+  const webhookOf = (environmentId: string) =>
+    settingsOf(environmentId).find(
+      (o) => o.schemaId === 'builtin:problem.notifications' && o.value.displayName === 'Outside tool',
+    );
+
+  it(
+    'a standard naming an environment token or an SSH key is an error at its line: nothing is planned, applied or written',
+    { timeout: 180_000 },
+    async () => {
+      const key = path.join(dir, 'ops-key');
+      writeFileSync(
+        key,
+        '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA-ops\n-----END OPENSSH PRIVATE KEY-----\n',
+      );
+      const storedKey = await autopilot('secrets', 'set-ssh-key', 'ops', '--file', key);
+      expect(storedKey.code, storedKey.stderr).toBe(0);
+      const snapshot = () => JSON.stringify(C39.map((id) => settingsOf(id)));
+      const runs = async () =>
+        (
+          await Promise.all(
+            [STANDARDS_PLAN, STANDARDS_APPLY].map(
+              async (type) =>
+                (JSON.parse((await autopilot('runs', '--type', type, '--json')).stdout) as unknown[]).length,
+            ),
+          )
+        ).reduce((a, b) => a + b);
+      const before = { runs: await runs(), settings: snapshot() };
+      for (const [name, secret] of [
+        ['token', 'dynatrace/c39-p1/automation-token'],
+        ['ssh', 'ssh/ops'],
+      ] as const) {
+        const folder = folderNaming(`foreign-${name}`, secret);
+        for (const action of ['plan', 'apply']) {
+          const refused = await autopilot('standards', action, '--standards', folder, '--environments', 'c39-*');
+          expect(refused.code, action).toBe(2);
+          expect(refused.stderr).toContain(
+            `${path.relative(projectRoot, path.join(folder, 'outside.yaml'))}:25: ` +
+              `value.webHookNotification.headers[0].secretValue {{ secret "${secret}" }} names no secret stored for standards`,
+          );
+        }
+      }
+      expect({ runs: await runs(), settings: snapshot() }).toEqual(before);
+      expect(C39.map(webhookOf)).toEqual(C39.map(() => undefined));
+    },
+  );
+
+  it(
+    'a secret stored through the CLI under standards/ reaches the settings objects, and no plan, log or history holds it',
+    { timeout: 180_000 },
+    async () => {
+      const password = 'correct-horse-battery-staple';
+      const file = path.join(dir, 'webhook-password.txt');
+      writeFileSync(file, `${password}\n`);
+      const stored = await autopilot('secrets', 'set', 'standards/webhook-password', '--file', file);
+      expect(stored.code, stored.stderr).toBe(0);
+      const folder = folderNaming('outside', 'standards/webhook-password');
+      const planned = await autopilot('standards', 'plan', '--standards', folder, '--environments', 'c39-*', '--json');
+      expect(planned.code, planned.stderr).toBe(5);
+      expect(planned.stdout).toContain('(secret standards/webhook-password)');
+      const applied = await autopilot('standards', 'apply', '--standards', folder, '--environments', 'c39-*', '--wait');
+      expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+      for (const id of C39) {
+        expect(webhookOf(id)!.value.webHookNotification).toMatchObject({
+          headers: [{ name: 'Authorization', secret: true, secretValue: password }],
+        });
+      }
+      const again = await autopilot('standards', 'plan', '--standards', folder, '--environments', 'c39-*');
+      expect(again.stdout).toContain('Nothing to do');
+
+      const workflowId = /workflow (standards:\S+)/.exec(applied.stdout)![1]!;
+      const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
+      try {
+        const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE!, dataConverter: testDataConverter });
+        const history = await historyText(client.workflow.getHandle(workflowId));
+        expect(history).toContain('standards/webhook-password');
+        expect(history).not.toContain(password);
+      } finally {
+        await connection.close();
+      }
+      const everything = [stored, planned, applied, again].map((r) => r.stdout + r.stderr).join('\n');
+      expect(everything + worker!.stdout() + worker!.stderr()).not.toContain(password);
     },
   );
 });

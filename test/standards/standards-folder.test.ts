@@ -5,7 +5,14 @@ import { describe, expect, it } from 'vitest';
 import { settingsValueDifferences } from '../../src/dynatrace/settings-value-match.js';
 import { SELF_HEALING_STANDARDS } from '../../src/standards/builtin-standards.js';
 import { CompiledStandards, standardExternalId } from '../../src/standards/desired-objects.js';
-import { formatProblem, InvalidStandardsError, loadStandards } from '../../src/standards/load-standards.js';
+import {
+  formatProblem,
+  InvalidStandardsError,
+  loadStandards,
+  standardsHash,
+} from '../../src/standards/load-standards.js';
+import { foreignSecrets } from '../../src/standards/standards-secrets.js';
+import type { SettingsStandard } from '../../src/shared/standards.js';
 import { planSettings } from '../../src/standards/plan-settings.js';
 import { invalidStandardsSet } from '../../src/standards/validate-standards-set.js';
 
@@ -51,6 +58,7 @@ describe('standards folders', () => {
       'customer-operators',
       'customer-zone',
       'host-unit-quota',
+      'production-oncall-webhook',
       'production-paging-profile',
       'self-healing-alerting-profile',
       'self-healing-webhook',
@@ -94,6 +102,107 @@ describe('standards folders', () => {
         'twice.yaml:1: name zone is already declared at good.yaml:1',
         'typo.yaml:4: scheme is not a field of a standard of this kind',
       ].sort(),
+    );
+  });
+
+  it('a standard names only secrets stored for standards: any other reference is an error at its line', () => {
+    const notification = (name: string, secret: string, where = 'value') =>
+      `name: ${name}\nkind: settings\nschemaId: builtin:problem.notifications\n` +
+      (where === 'value' ? '' : 'value: { enabled: true }\noverrides:\n  - environments: "*-p*"\n    ') +
+      `value:\n${where === 'value' ? '  ' : '      '}webHookNotification:\n` +
+      `${where === 'value' ? '    ' : '        '}headers:\n` +
+      `${where === 'value' ? '      ' : '          '}- { name: Authorization, secret: true, secretValue: '{{ secret "${secret}" }}' }\n`;
+    const rule =
+      'names no secret stored for standards: standards may use standards/<name> ' +
+      '(autopilot secrets set standards/<name> --file …) and autopilot/webhook-key only';
+    const dir = folder({
+      'token.yaml': notification('token', 'dynatrace/abc-p1/automation-token'),
+      'ssh.yaml': notification('ssh', 'ssh/ops'),
+      'override.yaml': notification('override', 'dynatrace/abc-p1/token-management', 'override'),
+      'nested.yaml': notification('nested', 'standards/team/key'),
+      'upper.yaml': notification('upper', 'standards/Key'),
+      'marker.yaml':
+        "name: marker\nkind: settings\nschemaId: builtin:problem.notifications\nvalue:\n  alertingProfile: { $secret: 'dynatrace/abc-p1/automation-token' }\n",
+      'fine.yaml': notification('fine', 'standards/webhook-password'),
+      'webhook.yaml': notification('webhook', 'autopilot/webhook-key'),
+    });
+    expect(problemsOf(dir).sort()).toEqual(
+      [
+        `token.yaml:7: value.webHookNotification.headers[0].secretValue {{ secret "dynatrace/abc-p1/automation-token" }} ${rule}`,
+        `ssh.yaml:7: value.webHookNotification.headers[0].secretValue {{ secret "ssh/ops" }} ${rule}`,
+        `override.yaml:10: overrides[0].value.webHookNotification.headers[0].secretValue {{ secret "dynatrace/abc-p1/token-management" }} ${rule}`,
+        `nested.yaml:7: value.webHookNotification.headers[0].secretValue {{ secret "standards/team/key" }} ${rule}`,
+        `upper.yaml:7: value.webHookNotification.headers[0].secretValue {{ secret "standards/Key" }} ${rule}`,
+        'marker.yaml:5: value.alertingProfile.$secret is reserved: write {{ secret "…" }} or {{ ref "…" }} instead',
+      ].sort(),
+    );
+    const accepted = loadStandards(folder({ 'fine.yaml': notification('fine', 'standards/webhook-password') }));
+    expect(accepted.standards.map((s) => s.name)).toEqual(['fine']);
+
+    // The same rule holds for a set that reaches a workflow without the loader.
+    const smuggled = structuredClone(accepted);
+    const header = (smuggled.standards[0] as SettingsStandard).settings.value as {
+      webHookNotification: { headers: { secretValue: string }[] };
+    };
+    header.webHookNotification.headers[0]!.secretValue = '{{ secret "ssh/ops" }}';
+    smuggled.hash = standardsHash(smuggled.standards, smuggled.prune);
+    expect(invalidStandardsSet(smuggled)).toContain(
+      `fine.yaml:1: value.webHookNotification.headers[0].secretValue {{ secret "ssh/ops" }} ${rule}`,
+    );
+    expect(foreignSecrets(smuggled.standards)).toEqual(['ssh/ops']);
+    expect(foreignSecrets(accepted.standards)).toEqual([]);
+  });
+
+  it('a YAML alias bomb, an alias that contains itself or names no anchor is one line naming the file', () => {
+    const laughs = ['value:', '  a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    for (const [prev, next] of ['ab', 'bc', 'cd', 'de', 'ef', 'fg', 'gh', 'hi']) {
+      laughs.push(`  ${next}: &${next} [${Array(9).fill(`*${prev}`).join(',')}]`);
+    }
+    // Each alias expands once, but the library looks each one up among all anchors and aliases: without
+    // a limit on their number, these few hundred kilobytes would keep the loader busy for minutes.
+    const many = Array.from({ length: 3000 }, (_, i) => `    - [&b${i} x, &a${i} [*b${i}], *a${i}]`);
+    const dir = folder({
+      'bomb.yaml': `name: bomb\nkind: settings\nschemaId: builtin:alerting.profile\n${laughs.join('\n')}\n`,
+      'many.yaml': `name: many\nkind: settings\nschemaId: builtin:alerting.profile\nvalue:\n  rules:\n${many.join('\n')}\n`,
+      'loops.yaml': [
+        'name: loop\nkind: settings\nschemaId: builtin:alerting.profile\nvalue: &v\n  again: *v',
+        'name: dangling\nkind: settings\nschemaId: builtin:alerting.profile\nvalue:\n  name: *nowhere',
+        'name: shared\nkind: settings\nschemaId: builtin:alerting.profile\nvalue:\n  name: &n x\n  description: *n',
+      ].join('\n---\n'),
+      'autopilot-standards.yaml': `prune: &p false\nother: [${Array(101).fill('*p').join(',')}]\n`,
+    });
+    const limit = 'uses YAML aliases beyond the limit of 100 (an alias bomb?): write the repeated values out';
+    expect(problemsOf(dir).sort()).toEqual(
+      [
+        `autopilot-standards.yaml:2: ${limit}`,
+        `bomb.yaml:6: ${limit}`,
+        `many.yaml:6: ${limit}`,
+        'loops.yaml:5: the YAML alias *v sits inside the anchor it names',
+        'loops.yaml:11: the YAML alias *nowhere names no anchor before it',
+      ].sort(),
+    );
+  });
+
+  it('a large folder with anchors in every standard is not affected: the limit holds per document', () => {
+    const standards = Array.from({ length: 400 }, (_, i) =>
+      [
+        `name: zone-${i}`,
+        'kind: settings',
+        'schemaId: builtin:management-zones',
+        'value:',
+        `  name: &name 'Zone ${i} of {{ environment.customer }}'`,
+        '  rules:',
+        ...Array.from(
+          { length: 40 },
+          (_, r) => `    - { type: SELECTOR, entitySelector: 'type(HOST),tag("r${r}")', name: *name }`,
+        ),
+      ].join('\n'),
+    );
+    const set = loadStandards(folder({ 'zones.yaml': standards.join('\n---\n') }));
+    expect(set.standards).toHaveLength(400);
+    const last = set.standards.at(-1) as SettingsStandard;
+    expect((last.settings.value.rules as { name: string }[]).at(-1)!.name).toBe(
+      'Zone 399 of {{ environment.customer }}',
     );
   });
 

@@ -1,4 +1,7 @@
 import { randomInt } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { WorkflowClient } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from 'vitest';
@@ -6,7 +9,9 @@ import { Secret } from '../../src/config/secret.js';
 import { createJsonLogger } from '../../src/observability/json-logger.js';
 import { REMEDIATE_CPU_SATURATION, remediationPolicySchema } from '../../src/shared/remediation.js';
 import { DEFAULT_WEBHOOK_KEY_HEADER } from '../../src/shared/webhook.js';
+import { deriveWebhookKey, WebhookKeys } from '../../src/webhook/webhook-keys.js';
 import { createWebhookServer } from '../../src/webhook/webhook-server.js';
+import { testFleetDatabase } from '../helpers/autopilot.js';
 import { connectToTestServer, uniqueTaskQueue } from '../helpers/temporal.js';
 import {
   CATEGORIES,
@@ -31,12 +36,15 @@ describe('webhook receiver under fuzzing', () => {
   let env: TestWorkflowEnvironment;
   let port: number;
   let close: () => Promise<void>;
+  let database: Awaited<ReturnType<typeof testFleetDatabase>>;
   let signalWithStart: MockInstance<WorkflowClient['signalWithStart']>;
   const logLines: string[] = [];
   const taskQueue = uniqueTaskQueue('webhook-fuzz');
   const environmentId = `whf-${Date.now()}`;
+  /** The environment's own key: the one every request that is meant to pass the key check carries. */
+  const environmentKey = deriveWebhookKey(KEY, environmentId);
   const target: FuzzTarget = {
-    key: KEY,
+    key: environmentKey,
     environmentId,
     marker: `ZqxMarker${SEED.toString(36)}`,
     maxBodyBytes: 64 * 1024,
@@ -46,11 +54,19 @@ describe('webhook receiver under fuzzing', () => {
 
   beforeAll(async () => {
     env = await connectToTestServer();
+    database = await testFleetDatabase(mkdtempSync(path.join(os.tmpdir(), 'webhook-fuzz-')));
+    await database.registry.record({
+      id: environmentId,
+      kind: 'saas',
+      apiUrl: `https://${environmentId}.live.dynatrace.com`,
+      source: 'registered',
+    });
     signalWithStart = vi.spyOn(env.client.workflow, 'signalWithStart');
     const server = createWebhookServer({
       client: env.client,
       taskQueue,
-      apiKey: new Secret(KEY),
+      keys: new WebhookKeys({ master: new Secret(KEY), mode: 'per-environment' }),
+      environments: database.registry,
       policy: remediationPolicySchema.parse({}),
       maxBodyBytes: target.maxBodyBytes,
       maxHeaderBytes: target.maxHeaderBytes,
@@ -66,6 +82,7 @@ describe('webhook receiver under fuzzing', () => {
   afterAll(async () => {
     signalWithStart?.mockRestore();
     await close?.();
+    await database?.close();
     await env?.teardown();
   });
 
@@ -90,7 +107,7 @@ describe('webhook receiver under fuzzing', () => {
     if (status !== 0 && missing.length) problems.push(`no ${missing.join(', ')}`);
     const raw = response.raw.toLowerCase();
     if (raw.includes(target.marker.toLowerCase())) problems.push('the answer echoes the request');
-    if (response.raw.includes(KEY)) problems.push('the answer contains the key');
+    if (response.raw.includes(KEY) || response.raw.includes(environmentKey)) problems.push('the answer contains a key');
     if (status !== 0 && (request.expectBody ?? true)) {
       try {
         const body = JSON.parse(response.body) as Record<string, unknown>;
@@ -173,7 +190,7 @@ describe('webhook receiver under fuzzing', () => {
         path: `/webhooks/dynatrace/${environmentId}`,
         headers: [
           ['Content-Type', 'application/json'],
-          [DEFAULT_WEBHOOK_KEY_HEADER, KEY],
+          [DEFAULT_WEBHOOK_KEY_HEADER, environmentKey],
         ],
         body: JSON.stringify({
           State: 'OPEN',

@@ -1,16 +1,23 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Secret } from '../../src/config/secret.js';
 import { createJsonLogger } from '../../src/observability/json-logger.js';
 import { remediationPolicySchema } from '../../src/shared/remediation.js';
 import { DEFAULT_WEBHOOK_KEY_HEADER } from '../../src/shared/webhook.js';
 import { jsonDeeperThan } from '../../src/webhook/json-depth.js';
 import { SourceRateLimiter, sourceKey, UNPARSABLE_SOURCE } from '../../src/webhook/rate-limiter.js';
+import { deriveWebhookKey, WebhookKeys } from '../../src/webhook/webhook-keys.js';
 import { createWebhookServer, type WebhookServerOptions } from '../../src/webhook/webhook-server.js';
+import { testFleetDatabase } from '../helpers/autopilot.js';
 import { missingSecurityHeaders } from './bad-requests.js';
 import { rawRequest, requestBytes, type RawResponse } from './raw-http.js';
 
 const KEY = 'rate-limit-test-key-93b1c7';
+/** The key of the environment every notification here names. */
+const ENV_KEY = deriveWebhookKey(KEY, 'rl-env');
 
 describe('source keys of the rate limit', () => {
   it('counts an IPv4 address, and an IPv4-mapped IPv6 address, as itself', () => {
@@ -134,6 +141,19 @@ describe('JSON depth scan', () => {
 
 describe('webhook rate limit', () => {
   const servers: (() => Promise<void>)[] = [];
+  let database: Awaited<ReturnType<typeof testFleetDatabase>>;
+  beforeAll(async () => {
+    database = await testFleetDatabase(mkdtempSync(path.join(os.tmpdir(), 'webhook-rate-limit-')));
+    await database.registry.record({
+      id: 'rl-env',
+      kind: 'saas',
+      apiUrl: 'https://rl-env.live.dynatrace.com',
+      source: 'registered',
+    });
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
   afterEach(async () => {
     for (const close of servers.splice(0)) await close();
   });
@@ -143,7 +163,8 @@ describe('webhook rate limit', () => {
     const { app } = createWebhookServer({
       client: {} as Client,
       taskQueue: 'rate-limit-test',
-      apiKey: new Secret(KEY),
+      keys: new WebhookKeys({ master: new Secret(KEY), mode: 'per-environment' }),
+      environments: database.registry,
       policy: remediationPolicySchema.parse({}),
       maxBodyBytes: 16 * 1024,
       logger: createJsonLogger('ERROR', () => undefined),
@@ -175,7 +196,7 @@ describe('webhook rate limit', () => {
     const port = await start({ rateLimit: { perSecond: 0.2, burst: 3 } });
     // Wrong keys use up the budget just like right ones: guessing is limited.
     for (let i = 0; i < 3; i++) expect((await rawRequest(port, notification(`guess-${i}`))).status).toBe(401);
-    const limited = await rawRequest(port, notification(KEY));
+    const limited = await rawRequest(port, notification(ENV_KEY));
     expectLimited(limited);
     expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(5);
     expectLimited(await rawRequest(port, requestBytes({ method: 'GET', path: '/nowhere' })));
@@ -187,19 +208,19 @@ describe('webhook rate limit', () => {
 
   it('limits each source on its own, and ignores X-Forwarded-For unless told to trust a proxy', async () => {
     const port = await start({ rateLimit: { perSecond: 0.2, burst: 2 } });
-    for (let i = 0; i < 2; i++) expect((await rawRequest(port, notification(KEY))).status).toBe(400);
+    for (let i = 0; i < 2; i++) expect((await rawRequest(port, notification(ENV_KEY))).status).toBe(400);
     // A client cannot pose as someone else by naming another address.
-    expectLimited(await rawRequest(port, notification(KEY, [['X-Forwarded-For', '198.51.100.99']])));
+    expectLimited(await rawRequest(port, notification(ENV_KEY, [['X-Forwarded-For', '198.51.100.99']])));
     // Another source still gets through.
     const other = { localAddress: '127.0.0.2' };
-    expect((await rawRequest(port, notification(KEY), other)).status).toBe(400);
-    expect((await rawRequest(port, notification(KEY), other)).status).toBe(400);
-    expectLimited(await rawRequest(port, notification(KEY), other));
+    expect((await rawRequest(port, notification(ENV_KEY), other)).status).toBe(400);
+    expect((await rawRequest(port, notification(ENV_KEY), other)).status).toBe(400);
+    expectLimited(await rawRequest(port, notification(ENV_KEY), other));
   });
 
   it('behind a trusted proxy, limits by the address the proxy saw, not by what the client wrote', async () => {
     const port = await start({ rateLimit: { perSecond: 0.2, burst: 2 }, trustProxy: true });
-    const via = (chain: string) => notification(KEY, [['X-Forwarded-For', chain]]);
+    const via = (chain: string) => notification(ENV_KEY, [['X-Forwarded-For', chain]]);
     expect((await rawRequest(port, via('198.51.100.1'))).status).toBe(400);
     // Whatever the client put in front, the proxy appended the real address last.
     expect((await rawRequest(port, via('203.0.113.5, 198.51.100.1'))).status).toBe(400);

@@ -12,7 +12,12 @@ import { REMEDIATE_CPU_SATURATION, remediationPolicySchema } from '../../src/sha
 import { ROUTE_PROBLEM_NOTIFICATION } from '../../src/shared/problem-routing.js';
 import { DEFAULT_WEBHOOK_KEY_HEADER } from '../../src/shared/webhook.js';
 import { requireWebhookKey, startWebhookReceiver } from '../../src/webhook/start-webhook.js';
+import { openFleetDatabase, openReadOnlyFleetDatabase } from '../../src/database/open-fleet-database.js';
+import { EnvironmentRegistry } from '../../src/registry/environment-registry.js';
+import { deriveWebhookKey, WebhookKeys } from '../../src/webhook/webhook-keys.js';
 import { createWebhookServer } from '../../src/webhook/webhook-server.js';
+import { startPostgresServer, type PostgresServer } from '../../sandbox/postgres-server.js';
+import { testFleetDatabase } from '../helpers/autopilot.js';
 import { cleanEnv, freePort, spawnEntryPoint, type SpawnedProcess } from '../helpers/processes.js';
 import {
   connectToTestServer,
@@ -21,10 +26,27 @@ import {
   testConfig,
   uniqueTaskQueue,
 } from '../helpers/temporal.js';
+import { until } from '../helpers/until.js';
 import { missingSecurityHeaders } from './bad-requests.js';
 
 const KEY = 'test-webhook-key-0123456789';
 const HOST = 'HOST-0123456789ABCDEF';
+
+/** The file's fleet database (opened once: an embedded one takes seconds to create). */
+let fleetDatabase: ReturnType<typeof testFleetDatabase> | undefined;
+afterAll(async () => {
+  await (await fleetDatabase)?.close();
+});
+
+/** The file's registry, with these environments registered. */
+async function registryWith(...ids: string[]): Promise<EnvironmentRegistry> {
+  fleetDatabase ??= testFleetDatabase(mkdtempSync(path.join(os.tmpdir(), 'webhook-registry-')));
+  const { registry } = await fleetDatabase;
+  for (const id of ids) {
+    await registry.record({ id, kind: 'saas', apiUrl: `https://${id}.live.dynatrace.com`, source: 'registered' });
+  }
+  return registry;
+}
 
 const securityHeadersMissingFrom = (response: Response) => missingSecurityHeaders(Object.fromEntries(response.headers));
 
@@ -42,15 +64,20 @@ describe('webhook receiver', () => {
   let url: string;
   let close: () => Promise<void>;
   let metrics: ReturnType<typeof createWebhookServer>['metrics'];
+  let registry: EnvironmentRegistry;
   const taskQueue = uniqueTaskQueue('webhook');
   const environmentId = `whk-${Date.now()}`;
+  /** The environment's own key, derived from the master key. */
+  const environmentKey = deriveWebhookKey(KEY, environmentId);
 
   beforeAll(async () => {
     env = await connectToTestServer();
+    registry = await registryWith(environmentId);
     const server = createWebhookServer({
       client: env.client,
       taskQueue,
-      apiKey: new Secret(KEY),
+      keys: new WebhookKeys({ master: new Secret(KEY), mode: 'per-environment' }),
+      environments: registry,
       policy: remediationPolicySchema.parse({}),
       maxBodyBytes: 16 * 1024,
       logger: createJsonLogger('ERROR', () => undefined),
@@ -69,7 +96,7 @@ describe('webhook receiver', () => {
   const post = (body: string, headers: Record<string, string> = {}, path = `/webhooks/dynatrace/${environmentId}`) =>
     fetch(`${url}${path}`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', [DEFAULT_WEBHOOK_KEY_HEADER]: KEY, ...headers },
+      headers: { 'Content-Type': 'application/json', [DEFAULT_WEBHOOK_KEY_HEADER]: environmentKey, ...headers },
       body,
     });
 
@@ -114,8 +141,19 @@ describe('webhook receiver', () => {
       ['missing fields', post(JSON.stringify({ State: 'OPEN' })), 400, 'invalid-payload'],
       ['not an object', post('[1,2]'), 400, 'invalid-payload'],
       [
+        'the master key instead of the environment key',
+        post(JSON.stringify(cpuNotification('-1_1V2')), { [DEFAULT_WEBHOOK_KEY_HEADER]: KEY }),
+        401,
+        'unauthorized',
+      ],
+      [
+        // With the key that id would have: the id itself is what is wrong.
         'bad environment id',
-        post(JSON.stringify(cpuNotification('-1_1V2')), {}, '/webhooks/dynatrace/abc%20p1'),
+        post(
+          JSON.stringify(cpuNotification('-1_1V2')),
+          { [DEFAULT_WEBHOOK_KEY_HEADER]: deriveWebhookKey(KEY, 'abc p1') },
+          '/webhooks/dynatrace/abc%20p1',
+        ),
         400,
         'invalid-environment',
       ],
@@ -251,23 +289,32 @@ describe('webhook receiver', () => {
     expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok' });
     expect(await (await fetch(`${url}/readyz`)).json()).toEqual({ status: 'ready' });
     const text = await (await fetch(`${url}/metrics`)).text();
-    expect(text).toContain('autopilot_webhook_responses_total{status="401"} 2');
+    expect(text).toContain('autopilot_webhook_responses_total{status="401"} 3');
     expect(text).toContain('autopilot_webhook_responses_total{status="415"} 2');
     expect(text).toContain('autopilot_webhook_notifications_total{outcome="accepted"} 4');
     expect(text).toContain('autopilot_webhook_notifications_total{outcome="lookup"} 2');
     expect(text).toMatch(/autopilot_webhook_request_duration_ms_count \d+/);
+    expect(text).toMatch(/autopilot_webhook_authenticated_total\{key="current"\} \d+/);
   });
 });
 
-describe('a receiver taking over an existing X-API-KEY set-up (AUTOPILOT_WEBHOOK_KEY_HEADER)', () => {
-  it('takes the key from the configured header only, with the same refusals', async () => {
+describe('a receiver taking over an existing X-API-KEY set-up (AUTOPILOT_WEBHOOK_KEY_HEADER, shared key)', () => {
+  it('takes the one shared key from the configured header only, with the same refusals', async () => {
     const env = await connectToTestServer();
-    const config = testConfig({ AUTOPILOT_WEBHOOK_KEY_HEADER: 'X-API-KEY', WEBHOOK_API_KEY: KEY });
+    const config = testConfig({
+      AUTOPILOT_WEBHOOK_KEY_HEADER: 'X-API-KEY',
+      AUTOPILOT_WEBHOOK_KEY_MODE: 'shared',
+      WEBHOOK_API_KEY: KEY,
+    });
     expect(config.webhook.keyHeader).toBe('X-API-KEY');
+    expect(config.webhook.keyMode).toBe('shared');
+    const environmentId = `whk-xkey-${Date.now()}`;
+    const registry = await registryWith(environmentId);
     const server = createWebhookServer({
       client: env.client,
       taskQueue: uniqueTaskQueue('webhook-x-api-key'),
-      apiKey: new Secret(KEY),
+      keys: new WebhookKeys({ master: config.webhook.apiKey!, mode: config.webhook.keyMode }),
+      environments: registry,
       keyHeader: config.webhook.keyHeader,
       policy: remediationPolicySchema.parse({}),
       maxBodyBytes: config.webhook.maxBodyBytes,
@@ -275,7 +322,6 @@ describe('a receiver taking over an existing X-API-KEY set-up (AUTOPILOT_WEBHOOK
     });
     await server.app.listen({ host: '127.0.0.1', port: 0 });
     const base = `http://127.0.0.1:${(server.app.server.address() as { port: number }).port}`;
-    const environmentId = `whk-xkey-${Date.now()}`;
     const send = (headers: Record<string, string>) =>
       fetch(`${base}/webhooks/dynatrace/${environmentId}`, {
         method: 'POST',
@@ -320,8 +366,7 @@ describe('webhook receiver start-up', () => {
   /** The service's environment without any webhook key this machine's shell may have. */
   const serviceEnv = (extra: Record<string, string>) => {
     const env = cleanEnv({ AUTOPILOT_METRICS_ADDRESS: 'off' });
-    delete env.WEBHOOK_API_KEY;
-    delete env.WEBHOOK_API_KEY_FILE;
+    for (const name of Object.keys(env)) if (name.startsWith('WEBHOOK_')) delete env[name];
     return { ...env, ...extra };
   };
 
@@ -364,41 +409,115 @@ describe('webhook receiver start-up', () => {
     expect(proc.stderr()).not.toContain('Temporal');
   });
 
-  it('the service hands notifications to Temporal encrypted with the payload keys', async () => {
-    const env = await connectToTestServer();
-    const port = await freePort();
-    const environmentId = `whk-main-${Date.now()}`;
+  it('the service on its own needs the fleet database for the registry, and says so before trying Temporal', async () => {
+    const unused = await freePort();
     const proc = spawnEntryPoint(
       'src/webhook/main.ts',
       serviceEnv({
-        TEMPORAL_ADDRESS: inject('temporalAddress'),
-        TEMPORAL_NAMESPACE: inject('temporalNamespace'),
+        TEMPORAL_ADDRESS: `127.0.0.1:${unused}`,
         AUTOPILOT_CODEC_KEYS: TEST_CODEC_KEYS_TEXT,
-        AUTOPILOT_TASK_QUEUE: uniqueTaskQueue('webhook-main'),
-        AUTOPILOT_WEBHOOK_PORT: String(port),
         WEBHOOK_API_KEY: KEY,
       }),
     );
     started.push(proc);
-    try {
-      await proc.waitForOutput(/Webhook receiver started/, 30_000);
-      const response = await fetch(`http://127.0.0.1:${port}/webhooks/dynatrace/${environmentId}`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', [DEFAULT_WEBHOOK_KEY_HEADER]: KEY },
-        body: JSON.stringify(cpuNotification('-77_1717000000000V2')),
+    expect((await proc.exit).code).toBe(2);
+    expect(proc.stderr().trim().split('\n')).toEqual([
+      expect.stringMatching(/^autopilot webhook: Invalid configuration: AUTOPILOT_DATABASE_URL .*registry/),
+    ]);
+    // A list of earlier keys with an entry too short to be one is refused, naming the variable.
+    expect(() => testConfig({ WEBHOOK_PREVIOUS_API_KEYS: `${KEY}-old,short` })).toThrow(
+      /^Invalid configuration: WEBHOOK_PREVIOUS_API_KEYS entry 2 is shorter than 16 characters/,
+    );
+    expect(() => testConfig({ AUTOPILOT_WEBHOOK_KEY_MODE: 'per-tenant' })).toThrow(
+      /^Invalid configuration: AUTOPILOT_WEBHOOK_KEY_MODE must be per-environment or shared/,
+    );
+  });
+
+  describe('on its own, with the registry in PostgreSQL', () => {
+    let postgres: PostgresServer;
+    let databaseUrl: string;
+    beforeAll(async () => {
+      postgres = await startPostgresServer();
+      databaseUrl = await postgres.database('webhook_main');
+    });
+    afterAll(async () => {
+      await postgres?.stop();
+    });
+
+    it("hands registered environments' notifications to Temporal encrypted, refuses unregistered ones, and only reads the database", async () => {
+      const env = await connectToTestServer();
+      const port = await freePort();
+      const environmentId = `whk-main-${Date.now()}`;
+      const unregistered = `whk-ghost-${Date.now()}`;
+      // The workers own the schema and the registry; the receiver only reads them.
+      const fleet = await openFleetDatabase({ url: databaseUrl, embeddedDir: '' });
+      await new EnvironmentRegistry(fleet.db).record({
+        id: environmentId,
+        kind: 'saas',
+        apiUrl: `https://${environmentId}.live.dynatrace.com`,
+        source: 'registered',
       });
-      expect(response.status).toBe(202);
-      expect(securityHeadersMissingFrom(response)).toEqual([]);
-      const handle = env.client.workflow.getHandle(`remediate:${environmentId}:${HOST}`);
-      const history = await handle.fetchHistory();
-      const input = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-      expect(Buffer.from(input?.metadata?.encoding ?? []).toString()).toBe(ENCRYPTED_ENCODING);
-      expect(await historyText(handle)).toContain('-77_1717000000000V2');
-      await handle.terminate('test done');
-      proc.child.kill('SIGTERM');
-      expect((await proc.exit).code).toBe(0);
-    } finally {
-      await env.teardown();
-    }
+      await fleet.close();
+      const taskQueue = uniqueTaskQueue('webhook-main');
+      const proc = spawnEntryPoint(
+        'src/webhook/main.ts',
+        serviceEnv({
+          TEMPORAL_ADDRESS: inject('temporalAddress'),
+          TEMPORAL_NAMESPACE: inject('temporalNamespace'),
+          AUTOPILOT_CODEC_KEYS: TEST_CODEC_KEYS_TEXT,
+          AUTOPILOT_TASK_QUEUE: taskQueue,
+          AUTOPILOT_WEBHOOK_PORT: String(port),
+          AUTOPILOT_DATABASE_URL: databaseUrl,
+          WEBHOOK_API_KEY: KEY,
+        }),
+      );
+      started.push(proc);
+      const send = (id: string, pid: string) =>
+        fetch(`http://127.0.0.1:${port}/webhooks/dynatrace/${id}`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', [DEFAULT_WEBHOOK_KEY_HEADER]: deriveWebhookKey(KEY, id) },
+          body: JSON.stringify(cpuNotification(pid)),
+        });
+      try {
+        await proc.waitForOutput(/Webhook receiver started/, 30_000);
+        const refused = await send(unregistered, '-78_1717000000000V2');
+        expect(refused.status).toBe(404);
+        expect(await refused.json()).toEqual({
+          error: 'unknown-environment',
+          message: 'the environment in the path is not registered with Autopilot',
+        });
+        const response = await send(environmentId, '-77_1717000000000V2');
+        expect(response.status).toBe(202);
+        expect(securityHeadersMissingFrom(response)).toEqual([]);
+        const handle = env.client.workflow.getHandle(`remediate:${environmentId}:${HOST}`);
+        const history = await handle.fetchHistory();
+        const input = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+        expect(Buffer.from(input?.metadata?.encoding ?? []).toString()).toBe(ENCRYPTED_ENCODING);
+        expect(await historyText(handle)).toContain('-77_1717000000000V2');
+        await handle.terminate('test done');
+        // Once the accepted one is listed, it is the only run the receiver started.
+        const runs = await until('the run to be listed', async () => {
+          const ids: string[] = [];
+          for await (const run of env.client.workflow.list({ query: `TaskQueue = '${taskQueue}'` }))
+            ids.push(run.workflowId);
+          return ids.length > 0 ? ids : undefined;
+        });
+        expect(runs).toEqual([handle.workflowId]);
+        // The receiver's sessions cannot write, whatever a bug in it would try.
+        const readOnly = openReadOnlyFleetDatabase(databaseUrl);
+        try {
+          expect(await readOnly.db.selectFrom('environments').select('id').execute()).toEqual([{ id: environmentId }]);
+          await expect(
+            readOnly.db.deleteFrom('environments').where('id', '=', environmentId).execute(),
+          ).rejects.toThrow(/read-only transaction/);
+        } finally {
+          await readOnly.close();
+        }
+        proc.child.kill('SIGTERM');
+        expect((await proc.exit).code).toBe(0);
+      } finally {
+        await env.teardown();
+      }
+    });
   });
 });

@@ -2,7 +2,13 @@ import { activityInfo, cancellationSignal, heartbeat, log } from '@temporalio/ac
 import { ApplicationFailure } from '@temporalio/common';
 import { outputTail } from '../../hosts/bounded-output.js';
 import { shellQuote, type HostTarget } from '../../hosts/executor.js';
-import { installerFileName, type InstallerStore } from '../../installers/installer-store.js';
+import { rmSync } from 'node:fs';
+import { installerFileName, type InstallerManifest, type InstallerStore } from '../../installers/installer-store.js';
+import {
+  checkInstallerSignature,
+  unverifiableInstaller,
+  type InstallerTrust,
+} from '../../installers/installer-trust.js';
 import type { HostLookupBatcher, ReportingHost } from '../../dynatrace/host-lookup-batcher.js';
 import type { InstallSlots } from '../../fleet/install-slots.js';
 import type { EnrollmentSettings } from '../../shared/onboarding.js';
@@ -34,10 +40,17 @@ export interface InstalledOneAgent {
 export function createInstallOneAgent(deps: {
   executors: Executors;
   installers: InstallerStore;
+  installerTrust: InstallerTrust;
   dynatrace: DynatraceAccess;
   installSlots: InstallSlots;
   hostLookup: HostLookupBatcher;
 }) {
+  /**
+   * Installers (by checksum) this worker checked against its own trust: the store may hold one a
+   * worker of laxer trust put there, and the input names the checksum, so each is checked here once
+   * before it reaches any host.
+   */
+  const checkedInstallers = new Map<string, InstallerManifest['signature']>();
   /**
    * Runs the environment's cached installer on the host: staged by checksum (no per-host download
    * from Dynatrace, no per-host token), checked on the host, run with the environment's parameters
@@ -118,6 +131,9 @@ export function createInstallOneAgent(deps: {
   async function install(input: InstallOneAgentInput): Promise<InstalledOneAgent> {
     const { environmentId } = input.settings;
     const executor = executorFor(deps.executors, input.executor);
+    if (deps.installerTrust.check === 'unverifiable') {
+      throw unverifiableInstaller(`the installer ${input.installer.version} of ${environmentId}`);
+    }
     const localPath = await cachedInstaller(input);
     const args = [
       `INSTALL_PATH=${input.installPath}`,
@@ -187,7 +203,10 @@ export function createInstallOneAgent(deps: {
     const { environmentId } = input.settings;
     const { version, sha256 } = input.installer;
     const staged = await deps.installers.stage(environmentId, version, sha256);
-    if (staged) return staged;
+    if (staged) {
+      await checked(staged, input);
+      return staged;
+    }
     const file = deps.installers.stagingPath(environmentId, version);
     const download = await deps.dynatrace.environments.withApi(environmentId, 'installer-download', ({ deployment }) =>
       deployment.download({ version, destination: file, arch: input.settings.arch as 'x86' }),
@@ -198,7 +217,7 @@ export function createInstallOneAgent(deps: {
         FailureType.InstallerChanged,
       );
     }
-    // The same bytes the onboarding checked the signature of (same checksum), so no check is repeated.
+    const signature = await checked(file, input);
     await deps.installers.publish({
       environmentId,
       version,
@@ -206,9 +225,28 @@ export function createInstallOneAgent(deps: {
       sha256,
       size: download.size,
       ...(download.etag ? { etag: download.etag } : {}),
-      signature: 'shape-checked',
+      signature,
       downloadedAt: new Date().toISOString(),
     });
     return file;
+  }
+
+  /** The local copy (whose checksum the store checked) checked against this worker's trust, once per checksum. */
+  async function checked(file: string, input: InstallOneAgentInput): Promise<InstallerManifest['signature']> {
+    const { sha256, version } = input.installer;
+    const known = checkedInstallers.get(sha256);
+    if (known) return known;
+    try {
+      const signature = await checkInstallerSignature(file, deps.installerTrust, {
+        environmentId: input.settings.environmentId,
+        version,
+      });
+      checkedInstallers.set(sha256, signature);
+      return signature;
+    } catch (err) {
+      // Not left where the next install would find it by its checksum.
+      rmSync(file, { force: true });
+      throw err;
+    }
   }
 }

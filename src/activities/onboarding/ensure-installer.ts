@@ -1,8 +1,12 @@
 import { rmSync } from 'node:fs';
 import { log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { inspectInstallerSignature, verifyInstallerSignature } from '../../dynatrace/index.js';
 import { installerFileName, type InstallerManifest, type InstallerStore } from '../../installers/installer-store.js';
+import {
+  checkInstallerSignature,
+  unverifiableInstaller,
+  type InstallerTrust,
+} from '../../installers/installer-trust.js';
 import type { SecretStore } from '../../secrets/secret-store.js';
 import type { DynatraceAccess } from '../dynatrace-access.js';
 import { heartbeatWhile } from '../heartbeat-while.js';
@@ -26,8 +30,7 @@ export function createEnsureInstaller(deps: {
   dynatrace: DynatraceAccess;
   secrets: SecretStore;
   installers: InstallerStore;
-  /** CA for full signature verification; without it the signature's shape is checked. */
-  installerCaFile?: string;
+  installerTrust: InstallerTrust;
 }) {
   /**
    * The latest Linux installer of the environment, downloaded once per version into the store
@@ -35,13 +38,19 @@ export function createEnsureInstaller(deps: {
    * checksummed and its signature checked before anything may install it.
    */
   return async function ensureInstaller(input: EnsureInstallerInput): Promise<EnsuredInstaller> {
+    // Nothing to verify against: refused before anything is downloaded or stored.
+    if (deps.installerTrust.check === 'unverifiable') {
+      throw unverifiableInstaller(`the installer of ${input.environmentId}`);
+    }
     const file = (version: string) => deps.installers.stagingPath(input.environmentId, version);
     const { version, stored, download } = await deps.dynatrace.environments.withApi(
       input.environmentId,
       'installer-download',
       async ({ deployment }) => {
         const version = await deployment.latestVersion({ arch: input.arch });
-        const stored = await deps.installers.manifest(input.environmentId, version);
+        const found = await deps.installers.manifest(input.environmentId, version);
+        // A copy another worker only shape-checked is downloaded again where installers are verified.
+        const stored = found && satisfies(found.signature, deps.installerTrust) ? found : undefined;
         const download = await heartbeatWhile({ version }, () =>
           deployment.download({
             version,
@@ -64,25 +73,15 @@ export function createEnsureInstaller(deps: {
     }
 
     const staged = file(version);
-    const shape = await inspectInstallerSignature(staged);
-    if (!shape.ok) {
+    let signature: InstallerManifest['signature'];
+    try {
+      signature = await checkInstallerSignature(staged, deps.installerTrust, {
+        environmentId: input.environmentId,
+        version,
+      });
+    } catch (err) {
       rmSync(staged, { force: true });
-      throw ApplicationFailure.nonRetryable(
-        `the installer ${version} of ${input.environmentId} is not signed: ${shape.reason}`,
-        FailureType.InstallerSignatureInvalid,
-      );
-    }
-    let signature: InstallerManifest['signature'] = 'shape-checked';
-    if (deps.installerCaFile) {
-      const verified = await verifyInstallerSignature(staged, deps.installerCaFile);
-      if (!verified.ok) {
-        rmSync(staged, { force: true });
-        throw ApplicationFailure.nonRetryable(
-          `the installer ${version} of ${input.environmentId} fails signature verification: ${verified.detail}`,
-          FailureType.InstallerSignatureInvalid,
-        );
-      }
-      signature = 'verified';
+      throw err;
     }
     const manifest: InstallerManifest = {
       environmentId: input.environmentId,
@@ -99,6 +98,11 @@ export function createEnsureInstaller(deps: {
     log.info('Installer downloaded', { environmentId: input.environmentId, version, size: download.size, signature });
     return { ...summary(manifest), action: 'downloaded' };
   };
+}
+
+/** Whether a stored installer was checked as thoroughly as this worker demands. */
+function satisfies(signature: InstallerManifest['signature'], trust: InstallerTrust): boolean {
+  return signature === 'verified' || trust.check !== 'verify';
 }
 
 function summary(m: InstallerManifest) {

@@ -16,7 +16,8 @@ export function createEnsureProblemNotifications(deps: StandardsRunDeps) {
   /**
    * Every onboarded environment feeds the self-healing loop: a dedicated alerting profile forwards
    * CPU saturation at once (the Default profile holds resource contention back 30 minutes, reference
-   * §8.1), and a webhook notification sends it to our receiver with the shared key as a secret header.
+   * §8.1), and a webhook notification sends it to our receiver with the environment's own key (derived
+   * from the master key; in shared mode the one key) as a secret header.
    * They are the built-in self-healing standards, planned and written by the standards writer: objects
    * are ours by external id and only written when they differ; nothing else is touched.
    */

@@ -1,6 +1,8 @@
 import type { SecretSource } from '../../config/secret.js';
 import type { InstallerStore } from '../../installers/installer-store.js';
+import type { InstallerTrust } from '../../installers/installer-trust.js';
 import type { SecretStore } from '../../secrets/secret-store.js';
+import type { WebhookKeyMode } from '../../webhook/webhook-keys.js';
 import type { DynatraceAccess } from '../dynatrace-access.js';
 import { createEnsureEnvironment } from './ensure-environment.js';
 import { createEnsureEnvironmentToken } from './ensure-environment-token.js';
@@ -13,9 +15,15 @@ export interface OnboardingDeps {
   dynatrace: DynatraceAccess;
   secrets: SecretStore;
   installers: InstallerStore;
-  installerCaFile?: string;
-  /** Where environments send problem notifications, and the key (in `keyHeader`) the receiver expects. */
-  webhook: { publicUrl: string | undefined; apiKey: SecretSource | undefined; keyHeader?: string };
+  /** What an installer must prove before it is stored or run (see installers/installer-trust.ts). */
+  installerTrust: InstallerTrust;
+  /** Where environments send problem notifications, and the master key (in `keyHeader`, per `keyMode`) the receiver expects. */
+  webhook: {
+    publicUrl: string | undefined;
+    apiKey: SecretSource | undefined;
+    keyHeader?: string;
+    keyMode?: WebhookKeyMode;
+  };
 }
 
 export function createOnboardingActivities(deps: OnboardingDeps) {

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Environment, UserGroup } from '../../dynatrace/cluster-api.js';
@@ -15,15 +14,24 @@ import { CompiledStandards, standardsEnvironment, type DesiredQuotas } from '../
 import { isSecretMarker, referencedSecrets, type AutopilotPlaceholders } from '../../standards/placeholders.js';
 import { planGroup, planQuotas, quotasToSend, type ClusterObjectPlan } from '../../standards/plan-cluster-objects.js';
 import { planSettings, resolveRefs, type SettingsObjectPlan } from '../../standards/plan-settings.js';
+import { foreignSecrets, STANDARDS_SECRETS_RULE, WEBHOOK_KEY_SECRET } from '../../standards/standards-secrets.js';
+import { FailureType } from '../../shared/failure-types.js';
+import { WebhookKeys, type WebhookKeyMode } from '../../webhook/webhook-keys.js';
 import { clusterApi, type DynatraceAccess } from '../dynatrace-access.js';
 
-/** The webhook key of `WEBHOOK_API_KEY`, as standards refer to it (it is configuration, not in the secret store). */
-export const WEBHOOK_KEY_SECRET = 'autopilot/webhook-key';
+export { WEBHOOK_KEY_SECRET };
 
 export interface StandardsRunDeps {
   dynatrace: DynatraceAccess;
   secrets: SecretStore;
-  webhook: { publicUrl: string | undefined; apiKey: SecretSource | undefined; keyHeader?: string };
+  webhook: {
+    publicUrl: string | undefined;
+    /** The master key. */
+    apiKey: SecretSource | undefined;
+    keyHeader?: string;
+    /** Default `per-environment`. */
+    keyMode?: WebhookKeyMode;
+  };
 }
 
 /** What the standards need in one environment, and what could not be found out. */
@@ -60,20 +68,37 @@ export class StandardsRun {
   private readonly clusterEnvironments = new Map<string, Promise<Map<string, Environment>>>();
   private secretValues: Promise<Map<string, string | undefined>> | undefined;
 
-  private readonly own: AutopilotPlaceholders;
+  private readonly webhookKeys: WebhookKeys | undefined;
 
   constructor(
     private readonly deps: StandardsRunDeps,
     readonly set: StandardsSet,
     private readonly options: { enforceOnly: boolean },
   ) {
+    // Sets reach a run by hash from the fleet database, where one may lie that was stored before
+    // standards were limited to their own secrets: it is refused before any secret is read.
+    const foreign = foreignSecrets(set.standards);
+    if (foreign.length > 0) {
+      throw ApplicationFailure.nonRetryable(
+        `Standards ${set.hash.slice(0, 16)} name secrets no standard may use (${foreign.join(', ')}): ` +
+          `${STANDARDS_SECRETS_RULE}; apply a corrected folder`,
+        FailureType.InvalidWorkflowInput,
+      );
+    }
     this.compiled = new CompiledStandards(set);
-    const key = deps.webhook.apiKey?.reveal();
-    this.own = {
-      webhookPublicUrl: deps.webhook.publicUrl,
-      webhookKeyHeader: deps.webhook.keyHeader ?? DEFAULT_WEBHOOK_KEY_HEADER,
+    const master = deps.webhook.apiKey;
+    this.webhookKeys = master
+      ? new WebhookKeys({ master, mode: deps.webhook.keyMode ?? 'per-environment' })
+      : undefined;
+  }
+
+  /** What the `autopilot.*` placeholders stand for in this environment. */
+  private ownFor(environmentId: string): AutopilotPlaceholders {
+    return {
+      webhookPublicUrl: this.deps.webhook.publicUrl,
+      webhookKeyHeader: this.deps.webhook.keyHeader ?? DEFAULT_WEBHOOK_KEY_HEADER,
       // The key cannot be read back from Dynatrace; its fingerprint tells a rotated key from an unchanged one.
-      webhookKeyId: key ? createHash('sha256').update(key).digest('hex').slice(0, 12) : undefined,
+      webhookKeyId: this.webhookKeys?.keyIdFor(environmentId),
     };
   }
 
@@ -82,29 +107,36 @@ export class StandardsRun {
     return !this.options.enforceOnly || mode === 'enforce';
   }
 
-  /** The secrets the set names, by reference: for writing them, and for keeping them out of every plan. */
+  /**
+   * The secret-store secrets the set names, by reference, read once per run: for writing them, and
+   * for keeping them out of every plan. The webhook key is not among them: it is each environment's own.
+   */
   private secrets(): Promise<Map<string, string | undefined>> {
     this.secretValues ??= (async () => {
       const refs = new Set(referencedSecrets(this.set.standards));
+      refs.delete(WEBHOOK_KEY_SECRET);
       const entries = await Promise.all(
-        [...refs].map(
-          async (ref) =>
-            [
-              ref,
-              ref === WEBHOOK_KEY_SECRET
-                ? this.deps.webhook.apiKey?.reveal()
-                : (await this.deps.secrets.get(ref))?.value,
-            ] as const,
-        ),
+        [...refs].map(async (ref) => [ref, (await this.deps.secrets.get(ref))?.value] as const),
       );
       return new Map(entries);
     })();
     return this.secretValues;
   }
 
-  /** Any secret value the standards use, wherever a cluster echoes it, is replaced by its reference. */
-  async scrub<T>(value: T): Promise<T> {
-    const secrets = [...(await this.secrets()).entries()].filter(([, v]) => v !== undefined && v.length >= 4);
+  /** The secrets the set names, as written into this environment: the store's, and the environment's own webhook key. */
+  private async secretsFor(environmentId: string): Promise<Map<string, string | undefined>> {
+    const secrets = new Map(await this.secrets());
+    if (referencedSecrets(this.set.standards).includes(WEBHOOK_KEY_SECRET)) {
+      secrets.set(WEBHOOK_KEY_SECRET, this.webhookKeys?.keyFor(environmentId));
+    }
+    return secrets;
+  }
+
+  /** Any secret value the standards use in this environment, wherever a cluster echoes it, is replaced by its reference. */
+  async scrub<T>(value: T, environmentId: string): Promise<T> {
+    const secrets = [...(await this.secretsFor(environmentId)).entries()].filter(
+      ([, v]) => v !== undefined && v.length >= 4,
+    );
     if (secrets.length === 0) return value;
     const walk = (v: unknown): unknown => {
       if (typeof v === 'string')
@@ -143,7 +175,7 @@ export class StandardsRun {
    */
   async planEnvironment(environment: RegisteredEnvironment, schemaIds: readonly string[]): Promise<EnvironmentPlan> {
     const plan: EnvironmentPlan = { environmentId: environment.id, settings: [], groups: [], quotas: [], refused: [] };
-    const desired = this.compiled.desiredFor(standardsEnvironment(environment), this.own);
+    const desired = this.compiled.desiredFor(standardsEnvironment(environment), this.ownFor(environment.id));
     for (const e of desired.errors) {
       plan.refused.push({
         standard: e.standard,
@@ -153,7 +185,7 @@ export class StandardsRun {
         error: e.error,
       });
     }
-    const secrets = await this.secrets();
+    const secrets = await this.secretsFor(environment.id);
     const missingSecret = (value: unknown): string | undefined => {
       if (isSecretMarker(value)) return secrets.get(value.$secret) === undefined ? value.$secret : undefined;
       if (Array.isArray(value)) return value.map(missingSecret).find(Boolean);
@@ -168,7 +200,10 @@ export class StandardsRun {
         mode: d.mode,
         kind: 'settings',
         object: `${d.schemaId} (${d.standard})`,
-        error: `the secret ${missing} is not in the secret store: put it there first (autopilot secrets, or the store itself)`,
+        error:
+          missing === WEBHOOK_KEY_SECRET
+            ? `the webhook key ${missing} needs WEBHOOK_API_KEY, the master key the environments' webhook keys are derived from`
+            : `the secret ${missing} is not in the secret store: put it there first (autopilot secrets, or the store itself)`,
       });
       return false;
     });
@@ -251,7 +286,7 @@ export class StandardsRun {
       ...plan.quotas.map(({ desired: _d, ...p }) => ({ environmentId, kind: 'environment-quotas' as const, ...p })),
       ...plan.refused.map((r) => ({ environmentId, ...r, action: 'refused' as const, differences: [] })),
     ];
-    return this.scrub(rows);
+    return this.scrub(rows, environmentId);
   }
 
   /** Whether applying would write anything in the environment (for this run's purpose). */
@@ -294,7 +329,7 @@ export class StandardsRun {
     const settingsWrites = plan.settings.filter((p) => WRITES.has(p.action) && this.writes(p.mode));
     if (settingsWrites.length > 0) {
       await this.deps.dynatrace.environments.withApi(environment.id, 'automation', async ({ settings }) => {
-        await this.writeSettings(settings, plan.settings, settingsWrites, outcome, reasons);
+        await this.writeSettings(environment.id, settings, plan.settings, settingsWrites, outcome, reasons);
       });
     }
     for (const q of plan.quotas.filter((p) => p.action === 'update' && this.writes(p.mode))) {
@@ -318,7 +353,7 @@ export class StandardsRun {
     }
     if (reasons.length > 0) {
       outcome.outcome = 'needs-attention';
-      outcome.reason = await this.scrub(reasons.join('; '));
+      outcome.reason = await this.scrub(reasons.join('; '), environment.id);
     } else if (outcome.created + outcome.updated + outcome.deleted > 0) {
       outcome.outcome = 'applied';
     }
@@ -326,13 +361,14 @@ export class StandardsRun {
   }
 
   private async writeSettings(
+    environmentId: string,
     api: SettingsApi,
     all: readonly SettingsObjectPlan[],
     writes: readonly SettingsObjectPlan[],
     outcome: EnvironmentApplyOutcome,
     reasons: string[],
   ): Promise<void> {
-    const secrets = await this.secrets();
+    const secrets = await this.secretsFor(environmentId);
     const objectIds = new Map<string, string>();
     for (const p of all) if (p.existing && p.desired) objectIds.set(p.standard, p.existing.objectId);
     const withSecrets = (value: unknown): unknown => {
@@ -451,7 +487,7 @@ export class StandardsRun {
     const wanted = new Map<string, Wanted>();
     for (const e of members) {
       const desired = this.compiled
-        .desiredFor(standardsEnvironment(e), this.own)
+        .desiredFor(standardsEnvironment(e), this.ownFor(e.id))
         .groups.filter((g) => this.writes(g.mode));
       for (const g of desired) {
         if (planGroup(g, e.id, groups).action === 'unchanged') continue;

@@ -14,6 +14,7 @@ import {
   checkAws,
   checkClusterToken,
   checkEnvironment,
+  checkWorkerSettings,
   onboardedEnvironments,
   type ClusterEndpoint,
   type DoctorCheck,
@@ -21,7 +22,7 @@ import {
 import type { Print } from '../output.js';
 
 export const doctorUsage =
-  'autopilot doctor [--environment <id>]... [--warn-days 7] [--json]   (checks token scopes and AWS access; no Temporal)';
+  'autopilot doctor [--environment <id>]... [--warn-days 7] [--json]   (checks token scopes, AWS access, installer and host settings; no Temporal)';
 
 type Env = Record<string, string | undefined>;
 
@@ -153,6 +154,8 @@ export async function runDoctor(
   }
 
   if (aws && config.aws.region) checks.push(...(await checkAws(aws, config)));
+  // The sandbox is `npm start` with both stand-ins: the simulator and the embedded Temporal server.
+  checks.push(...checkWorkerSettings(config, { sandbox: endpoint.sandbox && !config.temporal.address, now }));
 
   const failures = checks.filter((c) => c.status === 'failed').length;
   return {
@@ -170,6 +173,7 @@ const ICON: Record<DoctorCheck['status'], string> = { ok: '✓', warning: '!', f
 function heading(check: DoctorCheck, report: DoctorReport, region: string | undefined): string {
   if (check.area === 'cluster') return `Cluster token (${report.cluster.tokenSource})`;
   if (check.area === 'aws') return `AWS (${region ?? 'default region'})`;
+  if (check.area === 'worker') return 'Workers (installers and hosts)';
   return check.environmentId ? `Environment ${check.environmentId}` : 'Environments';
 }
 

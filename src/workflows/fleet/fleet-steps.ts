@@ -16,7 +16,7 @@ import type { EnrollmentToStart, FleetState } from './fleet-state.js';
 import type { z } from 'zod';
 
 export type FleetActivities = ReturnType<typeof createFleetActivities> &
-  Pick<ReturnType<typeof createEnrollmentActivities>, 'ensureEnvironmentsOnboarding'>;
+  Pick<ReturnType<typeof createEnrollmentActivities>, 'ensureEnvironmentsOnboarding' | 'checkHostExecutor'>;
 
 /** One fleet run as its steps see it. */
 export interface Fleet {
@@ -37,6 +37,21 @@ const STARTS_BY_ACTIVITY = 'fleet-starts-enrollments-by-activity';
 
 /** Where the workflows a fleet starts run: its hosts' queue, or (unset, older fleets) the fleet's own. */
 const onHostQueue = ({ hostTaskQueue }: Fleet['input']) => (hostTaskQueue ? { taskQueue: hostTaskQueue } : {});
+
+/**
+ * A fleet that names its executor asks the workers of its hosts' queue first whether they accept
+ * it: `local` outside the sandbox fails the fleet before any environment is onboarded or any host
+ * enrollment started. Fleets from before this check go on without it.
+ */
+const CHECKS_EXECUTOR = 'fleet-checks-its-executor-first';
+
+export async function checkExecutor({ input, act }: Fleet): Promise<void> {
+  if (!input.executor || !patched(CHECKS_EXECUTOR)) return;
+  await act.checkHostExecutor.executeWithOptions(
+    { summary: `Check that the workers accept executor ${input.executor}`, ...onHostQueue(input) },
+    [{ executor: input.executor }],
+  );
+}
 
 /** Reads the inventory a page at a time while the window has room. */
 export async function readInventory({ input, state, act, lookahead }: Fleet): Promise<void> {
