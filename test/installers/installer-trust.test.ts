@@ -178,7 +178,8 @@ describe('a worker process on installer and host settings', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'autopilot-installer-trust-'));
 
   beforeAll(async () => {
-    dt = await startTestCluster();
+    // Over https: a worker process is production and takes no plain-http cluster.
+    dt = await startTestCluster({ tls: true });
   });
   afterAll(async () => {
     worker?.child.kill('SIGKILL');
