@@ -28,7 +28,8 @@ export function assertSecretRef(ref: string): void {
 }
 
 const REGISTRATION_STAGING_PREFIX = 'staging/registry/';
-const REGISTRATION_STAGING = /^staging\/registry\/[0-9a-f]{32}$/;
+// What `registrationStaging` makes, and nothing but lowercase hex of a random-name length after the prefix.
+const REGISTRATION_STAGING = /^staging\/registry\/[0-9a-f]{16,64}$/;
 
 /** The references Autopilot uses, in one place. */
 export const secretRefs = {

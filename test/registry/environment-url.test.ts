@@ -138,11 +138,14 @@ describe('the staging references of `environments add`', () => {
     expect(ref).toMatch(/^staging\/registry\/[0-9a-f]{32}$/);
     expect(secretRefs.registrationStaging()).not.toBe(ref);
     expect(isRegistrationStagingRef(ref)).toBe(true);
+    expect(isRegistrationStagingRef(`staging/registry/${'0a'.repeat(12)}`)).toBe(true);
     for (const other of [
       'dynatrace/victim-p1/automation-token',
       'dynatrace/x/pending-1234abcd',
       'staging/registry/',
       'staging/registry/abc',
+      `staging/registry/${'a'.repeat(65)}`,
+      `staging/registry/${'g'.repeat(32)}`,
       `staging/registry/${'A'.repeat(32)}`,
       `staging/registry/${'a'.repeat(32)}/more`,
       `staging/registry/../../dynatrace/victim-p1/${'a'.repeat(32)}`,
