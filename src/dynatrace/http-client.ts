@@ -103,24 +103,24 @@ export class DynatraceHttp {
       const max = request.maxResponseBytes;
       let status: number | undefined;
       let tooLarge = false;
-      const call = this.got(request.path.replace(/^\//, ''), {
-        method: request.method,
-        headers: this.headers(request),
-        ...(request.query ? { searchParams: toSearchParams(request.query) } : {}),
-        ...(request.json !== undefined ? { json: request.json } : {}),
-        responseType: 'text',
-      });
-      if (max !== undefined) {
-        // `on` hands back the same request (a promise), which is awaited below.
-        void call.on('response', (r: { statusCode: number }) => (status = r.statusCode));
-        void call.on('downloadProgress', (progress) => {
-          if (progress.transferred > max || (progress.total ?? 0) > max) {
-            tooLarge = true;
-            call.cancel();
-          }
-        });
-      }
       try {
+        const call = this.got(request.path.replace(/^\//, ''), {
+          method: request.method,
+          headers: this.headers(request),
+          ...(request.query ? { searchParams: toSearchParams(request.query) } : {}),
+          ...(request.json !== undefined ? { json: request.json } : {}),
+          responseType: 'text',
+        });
+        if (max !== undefined) {
+          // `on` hands back the same request (a promise), which is awaited below.
+          void call.on('response', (r: { statusCode: number }) => (status = r.statusCode));
+          void call.on('downloadProgress', (progress) => {
+            if (progress.transferred > max || (progress.total ?? 0) > max) {
+              tooLarge = true;
+              call.cancel();
+            }
+          });
+        }
         response = await call;
       } catch (err) {
         if (tooLarge) throw new ResponseTooLargeError(request, status, max!);

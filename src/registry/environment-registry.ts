@@ -93,7 +93,8 @@ export class EnvironmentRegistry {
     // over thousands of environments, and the whole records are read for the ones it chose.
     const candidates = await this.db
       .selectFrom('environments')
-      .select(['id', 'customer', 'stage', 'cluster', 'kind', 'tags'])
+      .select(['id', 'customer', 'stage', 'cluster', 'kind'])
+      .$if(selector.tags.length > 0, (q) => q.select('tags'))
       .execute();
     const chosen = candidates.filter((r) => selects(selector, r)).map((r) => r.id);
     if (chosen.length === 0) return [];

@@ -105,20 +105,35 @@ function segmentAt(segment: string, value: string, at: number): boolean {
  */
 export function globMatches(glob: string, value: string | null): boolean {
   if (value === null) return false;
-  const segments = glob.split('*');
+  const segments = segmentsOf(glob);
   const first = segments[0]!;
   if (segments.length === 1) return value.length === first.length && segmentAt(first, value, 0);
   const last = segments[segments.length - 1]!;
   const end = value.length - last.length;
   if (end < first.length || !segmentAt(first, value, 0) || !segmentAt(last, value, end)) return false;
   let from = first.length;
-  for (const segment of segments.slice(1, -1)) {
+  for (let i = 1; i < segments.length - 1; i++) {
+    const segment = segments[i]!;
     let at = from;
     while (at + segment.length <= end && !segmentAt(segment, value, at)) at++;
     if (at + segment.length > end) return false;
     from = at + segment.length;
   }
   return true;
+}
+
+/** Globs cut at their stars, kept for the next environment: one selector is matched against thousands. */
+const SEGMENTS = new Map<string, readonly string[]>();
+const MAX_REMEMBERED_GLOBS = 1_000;
+
+function segmentsOf(glob: string): readonly string[] {
+  let segments = SEGMENTS.get(glob);
+  if (!segments) {
+    if (SEGMENTS.size >= MAX_REMEMBERED_GLOBS) SEGMENTS.clear();
+    segments = glob.split('*');
+    SEGMENTS.set(glob, segments);
+  }
+  return segments;
 }
 
 const anyOf = (globs: string[], value: string | null) => globs.length === 0 || globs.some((g) => globMatches(g, value));
