@@ -7,10 +7,10 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { sql } from 'kysely';
 import type { DynatraceAccess } from '../../src/activities/dynatrace-access.js';
 import { createFleetScanActivities } from '../../src/activities/fleet-scan/index.js';
-import { CodecAuthenticator } from '../../src/codec/codec-auth.js';
 import { openFleetDatabase, type FleetDatabase } from '../../src/database/open-fleet-database.js';
 import { FleetHistory } from '../../src/fleet/fleet-history.js';
 import type { ProblemChange } from '../../src/fleet/problem-changes.js';
+import { FleetAuthenticator } from '../../src/fleet-server/fleet-auth.js';
 import { FleetMetrics } from '../../src/fleet-server/fleet-metrics.js';
 import { createFleetServer } from '../../src/fleet-server/fleet-server.js';
 import { FleetStatusBuilder } from '../../src/fleet-server/fleet-status-builder.js';
@@ -204,7 +204,7 @@ async function measurePage(
     history,
     query: { registry, clients: dynatrace.clients, tokens: dynatrace.tokens },
     metrics: new FleetMetrics(),
-    auth: new CodecAuthenticator({ allowUnauthenticated: true }),
+    auth: new FleetAuthenticator({ allowUnauthenticated: true }),
     pageDir,
     logger: { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: quiet },
   });

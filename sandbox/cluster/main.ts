@@ -41,7 +41,7 @@ async function main(): Promise<void> {
         : ['  Temporal UI  not built: bash scripts/setup-tools.sh --with-cluster']),
       `  Codec        ${cluster.codec.endpoint} (token in ${rel(path.join(dir, 'secrets', 'codec-auth-token'))})`,
       `  Webhook      ${cluster.webhook.url}/webhooks/dynatrace/<environment>`,
-      `  Fleet page   ${cluster.fleet.url}/fleet (token in ${rel(path.join(dir, 'secrets', 'fleet-auth-token'))})`,
+      `  Fleet page   ${cluster.fleet.url}/ (tokens in ${rel(path.join(dir, 'secrets', 'fleet-read-token'))} and ${rel(path.join(dir, 'secrets', 'fleet-write-token'))})`,
       `  Database     ${cluster.databaseUrl}`,
       `  Dynatrace    ${cluster.simulator.url} (SIMULATOR)`,
       `  AWS          ${cluster.aws.moto.url} (moto), installers in s3://${cluster.installerBucket}`,

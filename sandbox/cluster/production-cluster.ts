@@ -53,7 +53,8 @@ export interface ProductionCluster {
   workers: ClusterProcess[];
   webhook: ClusterProcess & { url: string; apiKey: string };
   codec: ClusterProcess & { endpoint: string; authToken: string };
-  fleet: ClusterProcess & { url: string; authToken: string };
+  /** The fleet server at `url` (its public URL), with a token that reads and one that also writes. */
+  fleet: ClusterProcess & { url: string; readToken: string; writeToken: string };
   codecKeys: CodecKeyring;
   connection: Connection;
   client: Client;
@@ -131,13 +132,15 @@ export async function startProductionCluster(options: ProductionClusterOptions):
     const codecKeys = parseCodecKeys(codecKeysText, 'AUTOPILOT_CODEC_KEYS');
     const webhookKey = randomBytes(24).toString('base64url');
     const codecToken = randomBytes(24).toString('base64url');
-    const fleetToken = randomBytes(24).toString('base64url');
+    const fleetReadToken = randomBytes(24).toString('base64url');
+    const fleetWriteToken = randomBytes(24).toString('base64url');
     const files = {
       codecKeys: secretFile('codec-keys', codecKeysText),
       clusterToken: secretFile('dt-cluster-token', simulator.clusterTokens.autopilot!),
       webhookKey: secretFile('webhook-api-key', webhookKey),
       codecToken: secretFile('codec-auth-token', codecToken),
-      fleetToken: secretFile('fleet-auth-token', fleetToken),
+      fleetReadToken: secretFile('fleet-read-token', fleetReadToken),
+      fleetWriteToken: secretFile('fleet-write-token', fleetWriteToken),
       databaseUrl: secretFile('database-url', postgres.url),
     };
     const [webhookPort, codecPort, fleetPort, uiPort] = [
@@ -289,12 +292,14 @@ export async function startProductionCluster(options: ProductionClusterOptions):
           processEnv({
             AUTOPILOT_FLEET_HOST: '127.0.0.1',
             AUTOPILOT_FLEET_PORT: String(fleetPort),
-            AUTOPILOT_FLEET_AUTH_TOKEN_FILE: files.fleetToken,
+            AUTOPILOT_FLEET_PUBLIC_URL: `http://127.0.0.1:${fleetPort}`,
+            AUTOPILOT_FLEET_READ_TOKEN_FILE: files.fleetReadToken,
+            AUTOPILOT_FLEET_WRITE_TOKEN_FILE: files.fleetWriteToken,
             AUTOPILOT_FLEET_PAGE_DIR: path.join(options.projectRoot, 'dist', 'fleet-page'),
           }),
         /Fleet server started/,
       ),
-      { url: `http://127.0.0.1:${fleetPort}`, authToken: fleetToken },
+      { url: `http://127.0.0.1:${fleetPort}`, readToken: fleetReadToken, writeToken: fleetWriteToken },
     );
     await codec.start();
     await webhook.start();

@@ -46,12 +46,13 @@ const SECURITY_HEADERS = {
  * The codec endpoint the Temporal UI (and `temporal --codec-endpoint`) calls to show payloads in
  * clear: `POST /codec/decode` and `/codec/encode` with `{payloads: [...]}`. Browsers may call it
  * only from the configured UI origins; every call must be authenticated (except in the sandbox),
- * and only for our namespace.
+ * before its body is read, and only for our namespace.
  */
 export function createCodecServer(options: CodecServerOptions): FastifyInstance {
   const origins = new Set(options.uiOrigins);
   const app = Fastify({ logger: false, bodyLimit: options.maxBodyBytes ?? 8 * 1024 * 1024 });
 
+  const subjects = new WeakMap<FastifyRequest['raw'], string>();
   const reject = (reply: FastifyReply, status: number, error: string, message: string) =>
     reply.code(status).send({ error, message });
 
@@ -76,6 +77,19 @@ export function createCodecServer(options: CodecServerOptions): FastifyInstance 
         })
         .send();
     }
+    if (request.url.split('?')[0] === '/healthz') return;
+    // Credentials before the body: an unauthenticated caller must not make us read (and parse) up
+    // to the body limit. If the body is still arriving, the connection is closed once the refusal
+    // is out, instead of draining the rest of it.
+    const auth = await options.auth.authenticate(request.headers.authorization);
+    if (!auth.ok) {
+      if (!request.raw.complete) {
+        reply.header('connection', 'close');
+        reply.raw.once('finish', () => request.raw.socket?.destroy());
+      }
+      return reject(reply, 401, 'unauthorized', auth.reason);
+    }
+    subjects.set(request.raw, auth.subject);
   });
 
   app.setErrorHandler((error: Error & { statusCode?: number }, _request, reply) => {
@@ -89,8 +103,6 @@ export function createCodecServer(options: CodecServerOptions): FastifyInstance 
   app.setNotFoundHandler((_request, reply) => reject(reply, 404, 'not-found', 'no such endpoint'));
 
   const handle = (direction: 'encode' | 'decode') => async (request: FastifyRequest, reply: FastifyReply) => {
-    const auth = await options.auth.authenticate(request.headers.authorization);
-    if (!auth.ok) return reject(reply, 401, 'unauthorized', auth.reason);
     // The Temporal CLI sends an empty X-Namespace; only a named other namespace is refused.
     const namespace = request.headers['x-namespace'];
     if (namespace && namespace !== options.namespace) {
@@ -112,7 +124,7 @@ export function createCodecServer(options: CodecServerOptions): FastifyInstance 
         err instanceof Error ? err.message : 'the payloads could not be processed',
       );
     }
-    options.logger.debug('Codec request', { direction, count: payloads.length, subject: auth.subject });
+    options.logger.debug('Codec request', { direction, count: payloads.length, subject: subjects.get(request.raw) });
     return reply.code(200).send({ payloads: payloads.map(toJson) });
   };
 

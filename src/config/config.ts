@@ -1,5 +1,5 @@
 import { ConfigError } from './config-error.js';
-import { configuration } from './configuration.js';
+import { configuration, retiredVariables } from './configuration.js';
 import type { Env } from './formats.js';
 import { resolveConfig } from './resolve-config.js';
 import type { ConfigValue } from './variable.js';
@@ -15,5 +15,5 @@ export type AutopilotConfig = ConfigValue<typeof configuration>;
 
 /** Reads and checks the configuration; a bad or missing variable throws one `ConfigError` naming it. */
 export function loadConfig(env: Env = process.env): AutopilotConfig {
-  return resolveConfig(configuration, env);
+  return resolveConfig(configuration, env, retiredVariables);
 }

@@ -23,7 +23,7 @@ import { projectRoot } from './project-root.js';
 import { secretSource } from './read-secret.js';
 import { Secret } from './secret.js';
 import { temporalTls } from './temporal-tls.js';
-import { derived, optionalSetting, secret, setting, type Lookup } from './variable.js';
+import { derived, optionalSetting, secret, setting, type Lookup, type RetiredVariable } from './variable.js';
 import { temporalCliPath } from '../temporal/temporal-cli-path.js';
 import { keyEntries, MIN_WEBHOOK_KEY_LENGTH, WEBHOOK_KEY_MODES } from '../webhook/webhook-keys.js';
 
@@ -105,6 +105,55 @@ const folderIn =
   (sub: string) =>
   (dir: string | undefined, get: Lookup): string =>
     path.resolve(projectRoot, dir ?? path.join(get(dataDir), sub));
+
+/**
+ * An OIDC issuer and the audience its tokens must name. The audience is required: without it, a token
+ * the same issuer minted for any other application would be accepted.
+ */
+function oidcIssuer(issuer: string | undefined, audience: string | undefined, prefix: string) {
+  if (!issuer) return undefined;
+  if (!audience) {
+    throw new ConfigError(
+      `${prefix}_OIDC_AUDIENCE`,
+      `is required with ${prefix}_OIDC_ISSUER: without it a token that issuer minted for any other application would be accepted`,
+    );
+  }
+  return { issuer: issuer.replace(/\/$/, ''), audience };
+}
+
+/** One of the fleet server's static tokens; each does one job (reading, or writing as well). */
+const fleetToken = (name: string, doc: string) =>
+  secret(name, {
+    table: 'security',
+    defaultDoc: 'sandbox: none (loopback only)',
+    doc,
+    then: (token) => {
+      if (token && token.text.length < 16) throw new ConfigError(token.variable, 'must be at least 16 characters');
+      return token && secretSource(token);
+    },
+  });
+
+const fleetPublicUrl = optionalSetting(
+  'AUTOPILOT_FLEET_PUBLIC_URL',
+  z.string().regex(/^https?:\/\/[^\s/?#@]+\/?$/, {
+    message: 'must be the origin people and scripts use, e.g. https://fleet.example.com (no path)',
+  }),
+  {
+    table: 'fleet',
+    defaultDoc: 'unset: loopback and `AUTOPILOT_FLEET_HOST`',
+    doc: 'the URL browsers and scripts use: other `Host` headers and writes from other sites are refused; https: `Secure` cookie',
+    then: (url) => url?.replace(/\/$/, '').toLowerCase(),
+  },
+);
+
+/** Variables Autopilot no longer reads: setting one is a ConfigError that says what replaced it. */
+export const retiredVariables: readonly RetiredVariable[] = [
+  {
+    name: 'AUTOPILOT_FLEET_AUTH_TOKEN',
+    instead:
+      'set AUTOPILOT_FLEET_READ_TOKEN (status page, GET) and AUTOPILOT_FLEET_WRITE_TOKEN (POST, PUT, DELETE across the fleet), two different tokens',
+  },
+];
 
 /** 32 key bytes from base64 or hex, or `undefined` when the text is neither. */
 export function decodeKey(text: string): Buffer | undefined {
@@ -241,11 +290,11 @@ export const configuration = {
           ),
           audience: optionalSetting('AUTOPILOT_CODEC_OIDC_AUDIENCE', z.string().min(1), {
             table: 'security',
-            defaultDoc: 'any',
-            doc: 'the audience those tokens must be issued for',
+            defaultDoc: 'required with the issuer',
+            doc: "the audience those tokens must be issued for (the UI's client id or API audience)",
           }),
         },
-        ({ issuer, audience }) => (issuer ? { issuer: issuer.replace(/\/$/, ''), audience } : undefined),
+        ({ issuer, audience }) => oidcIssuer(issuer, audience, 'AUTOPILOT_CODEC'),
       ),
     },
   },
@@ -856,14 +905,15 @@ export const configuration = {
       default: 8092,
       doc: 'port of the fleet server',
     }),
+    publicUrl: fleetPublicUrl,
     url: optionalSetting(
       'AUTOPILOT_FLEET_URL',
       httpUrl('must be the fleet server URL, e.g. https://fleet.example.com'),
       {
         table: 'fleet',
         defaultDoc: 'http://`AUTOPILOT_FLEET_HOST`:`AUTOPILOT_FLEET_PORT`',
-        doc: 'where `autopilot fleet` reaches the fleet server',
-        then: (url) => url?.replace(/\/$/, ''),
+        doc: 'where `autopilot fleet` reaches the fleet server (`AUTOPILOT_FLEET_PUBLIC_URL` when that is set)',
+        then: (url, get) => url?.replace(/\/$/, '') ?? get(fleetPublicUrl),
       },
     ),
     pageDir: optionalSetting('AUTOPILOT_FLEET_PAGE_DIR', z.string().min(1), {
@@ -871,17 +921,27 @@ export const configuration = {
       defaultDoc: '`dist/fleet-page`',
       doc: "the built status page's folder (`npm run build` writes it; `npm start` builds its own)",
     }),
-    authToken: secret('AUTOPILOT_FLEET_AUTH_TOKEN', {
-      table: 'security',
-      defaultDoc: 'sandbox: none (loopback only)',
-      doc: 'static bearer token for the fleet server (page, events, `/fleet/api`, CLI), 16+ characters',
-      then: (token) => {
-        if (token && token.text.length < 16) {
-          throw new ConfigError('AUTOPILOT_FLEET_AUTH_TOKEN', 'must be at least 16 characters');
-        }
-        return token && secretSource(token);
+    tokens: derived(
+      {
+        read: fleetToken(
+          'AUTOPILOT_FLEET_READ_TOKEN',
+          'static bearer token that reads: status page, `/fleet/status`, `/fleet/events`, `/metrics`, GET on `/fleet/api` (16+ characters)',
+        ),
+        write: fleetToken(
+          'AUTOPILOT_FLEET_WRITE_TOKEN',
+          'static bearer token that also writes: POST, PUT and DELETE on `/fleet/api` to every selected environment (16+ characters)',
+        ),
       },
-    }),
+      ({ read, write }) => {
+        if (read && write && read.reveal() === write.reveal()) {
+          throw new ConfigError(
+            'AUTOPILOT_FLEET_WRITE_TOKEN',
+            'must differ from AUTOPILOT_FLEET_READ_TOKEN: a reader would otherwise be a writer',
+          );
+        }
+        return { read, write };
+      },
+    ),
     oidc: derived(
       {
         issuer: optionalSetting(
@@ -895,12 +955,49 @@ export const configuration = {
         ),
         audience: optionalSetting('AUTOPILOT_FLEET_OIDC_AUDIENCE', z.string().min(1), {
           table: 'security',
-          defaultDoc: 'any',
-          doc: 'the audience those tokens must be issued for',
+          defaultDoc: 'required with the issuer',
+          doc: "the audience those tokens must be issued for (the fleet server's own)",
         }),
+        writerClaim: setting(
+          'AUTOPILOT_FLEET_OIDC_WRITER_CLAIM',
+          z
+            .string()
+            .regex(/^[A-Za-z0-9_.:/-]{1,200}$/, { message: 'must be a claim name like groups or realm_access.roles' }),
+          {
+            table: 'security',
+            default: 'groups',
+            doc: 'the claim (a name, or a dotted path like `realm_access.roles`) whose values can make a token a writer',
+          },
+        ),
+        writers: optionalSetting(
+          'AUTOPILOT_FLEET_OIDC_WRITERS',
+          z.string().regex(/^[^,\s]+(\s*,\s*[^,\s]+)*$/, { message: 'must be comma-separated claim values' }),
+          {
+            table: 'security',
+            defaultDoc: 'none: OIDC tokens only read',
+            doc: 'values of that claim that may write (comma-separated); a token without one of them reads only',
+            then: (writers) => (writers ? writers.split(',').map((w) => w.trim()) : []),
+          },
+        ),
       },
-      ({ issuer, audience }) => (issuer ? { issuer: issuer.replace(/\/$/, ''), audience } : undefined),
+      ({ issuer, audience, writerClaim, writers }) => {
+        const verified = oidcIssuer(issuer, audience, 'AUTOPILOT_FLEET');
+        return verified && { ...verified, writerClaim, writers };
+      },
     ),
+    /** Bounds of one fleet API answer, so no environment can fill the server's memory. */
+    query: {
+      maxPages: setting('AUTOPILOT_FLEET_QUERY_MAX_PAGES', positiveInt, {
+        table: 'fleet',
+        default: 100,
+        doc: 'pages an `allPages` fleet query follows per environment; beyond them its answer says `truncated`',
+      }),
+      maxBytes: setting('AUTOPILOT_FLEET_QUERY_MAX_BYTES', positiveInt, {
+        table: 'fleet',
+        default: 16 * 1024 * 1024,
+        doc: "bytes of one environment's answer to a fleet query (all its pages); a longer one is cut (`truncated`) or refused",
+      }),
+    },
   },
   /** Git-ignored folder for `npm start` state: Temporal SQLite file, simulator state, caches. */
   dataDir,

@@ -1,15 +1,34 @@
 import { z } from 'zod';
 import { ConfigError } from './config-error.js';
-import type { Env } from './formats.js';
+import { blankToUndefined, type Env } from './formats.js';
 import { readSecretValue } from './read-secret.js';
-import { Derived, Variable, variablesOf, type ConfigNode, type ConfigValue, type Lookup } from './variable.js';
+import {
+  Derived,
+  Variable,
+  variablesOf,
+  type ConfigNode,
+  type ConfigValue,
+  type Lookup,
+  type RetiredVariable,
+} from './variable.js';
 
 /**
- * Resolves a tree of declarations against the environment. Every plain variable is checked first and
+ * Resolves a tree of declarations against the environment. A retired variable that is set is an
+ * error first. Every plain variable is checked first and
  * the first bad one (in declaration order) is reported with the value it had; then secrets are read
  * and each variable becomes its value, then the tree is assembled.
  */
-export function resolveConfig<N extends ConfigNode>(tree: N, env: Env): ConfigValue<N> {
+export function resolveConfig<N extends ConfigNode>(
+  tree: N,
+  env: Env,
+  retired: readonly RetiredVariable[] = [],
+): ConfigValue<N> {
+  // A retired variable that is still set means a set-up that expects something Autopilot no longer
+  // does; going on without it could leave a server open that the operator believes closed.
+  for (const { name, instead } of retired) {
+    const set = [name, `${name}_FILE`].find((n) => blankToUndefined(env[n]) !== undefined);
+    if (set) throw new ConfigError(set, `is no longer read: ${instead}`);
+  }
   const variables = variablesOf(tree);
   const settings = variables.filter((v) => v.schema !== undefined);
   const parsed = z.object(Object.fromEntries(settings.map((v) => [v.name, v.schema!]))).safeParse(env);

@@ -32,6 +32,12 @@ export class Variable<T> {
   ) {}
 }
 
+/** A variable Autopilot no longer reads, and what to set instead (a sentence for the ConfigError). */
+export interface RetiredVariable {
+  name: string;
+  instead: string;
+}
+
 /** A value made of several variables (e.g. TLS settings that only make sense together). */
 export class Derived<T> {
   constructor(

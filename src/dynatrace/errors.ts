@@ -69,6 +69,22 @@ export class DynatraceApiError extends ApplicationFailure {
   }
 }
 
+/** An answer longer than the caller allowed: cut off while it arrived, never retried. */
+export class ResponseTooLargeError extends DynatraceApiError {
+  constructor(
+    request: { method: string; path: string },
+    status: number | undefined,
+    readonly limitBytes: number,
+  ) {
+    super(
+      request,
+      status,
+      DynatraceFailureType.unexpectedResponse,
+      `the answer is longer than ${limitBytes} bytes; it was not read further`,
+    );
+  }
+}
+
 export function failureTypeForStatus(status: number): DynatraceFailureType {
   if (status === 429) return DynatraceFailureType.throttled;
   if (status >= 500) return DynatraceFailureType.serverError;

@@ -8,6 +8,7 @@ import {
   DynatraceApiError,
   DynatraceFailureType,
   failureTypeForStatus,
+  ResponseTooLargeError,
   retryDelayFromHeaders,
   throttleBackoffMs,
   type DynatraceConstraintViolation,
@@ -54,12 +55,16 @@ export interface ApiRequest {
   headers?: Record<string, string>;
   /** Statuses that count as success; anything else becomes a DynatraceApiError. */
   ok?: number[];
+  /** A longer answer is cut off while it arrives and becomes a ResponseTooLargeError. */
+  maxResponseBytes?: number;
 }
 
 export interface ApiResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   body: unknown;
+  /** The size of the body as it was read. */
+  bytes: number;
 }
 
 export const CLUSTER_POOL = 'cluster-api';
@@ -97,22 +102,40 @@ export class DynatraceHttp {
   async send(request: ApiRequest): Promise<ApiResponse> {
     return this.bounded(request.pool, async () => {
       let response: Response<string>;
+      const max = request.maxResponseBytes;
+      let status: number | undefined;
+      let tooLarge = false;
       try {
-        response = await this.got(request.path.replace(/^\//, ''), {
+        const call = this.got(request.path.replace(/^\//, ''), {
           method: request.method,
           headers: this.headers(request),
           ...(request.query ? { searchParams: toSearchParams(request.query) } : {}),
           ...(request.json !== undefined ? { json: request.json } : {}),
           responseType: 'text',
         });
+        if (max !== undefined) {
+          // `on` hands back the same request (a promise), which is awaited below.
+          void call.on('response', (r: { statusCode: number }) => (status = r.statusCode));
+          void call.on('downloadProgress', (progress) => {
+            if (progress.transferred > max || (progress.total ?? 0) > max) {
+              tooLarge = true;
+              call.cancel();
+            }
+          });
+        }
+        response = await call;
       } catch (err) {
+        if (tooLarge) throw new ResponseTooLargeError(request, status, max!);
         throw networkError(request, err);
       }
+      const bytes = Buffer.byteLength(response.body);
+      // What arrived compressed is measured again as it was unpacked.
+      if (max !== undefined && bytes > max) throw new ResponseTooLargeError(request, response.statusCode, max);
       const body = parseBody(response);
       if (!(request.ok ?? [200]).includes(response.statusCode)) {
         throw httpError(request, response.statusCode, response.headers, body);
       }
-      return { status: response.statusCode, headers: response.headers, body };
+      return { status: response.statusCode, headers: response.headers, body, bytes };
     });
   }
 

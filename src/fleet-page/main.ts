@@ -5,7 +5,7 @@ import { renderDetails, tooltipHtml } from './details.js';
 import { duration, utc } from './format.js';
 import { installSeverityColours, renderGrid, renderLegend } from './grid.js';
 import { renderActivity, renderIncidents, renderProblems, renderSummary } from './side-panels.js';
-import { fetchStatus, NotSignedInError, subscribeToScans } from './status-api.js';
+import { fetchSession, fetchStatus, NotSignedInError, subscribeToScans } from './status-api.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -178,6 +178,17 @@ subscribeToScans(
     else if ($('notice').textContent?.startsWith('Live updates')) notice(undefined);
   },
 );
+/** A browser signed in with a token gets a way to sign out, and sees what its token may do. */
+async function showSession(): Promise<void> {
+  const session = await fetchSession().catch(() => undefined);
+  const form = $('sign-out');
+  form.hidden = session?.via !== 'session';
+  if (session?.via === 'session') {
+    $('session-role').textContent = session.role === 'writer' ? 'signed in · read and write' : 'signed in · read only';
+  }
+}
+
 window.setInterval(tickDataAge, 1000);
 void load();
+void showSession();
 charts = makeCharts();

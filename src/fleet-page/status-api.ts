@@ -2,6 +2,23 @@ import type { FleetScanEvent, FleetStatus } from '../shared/fleet-status.js';
 
 export class NotSignedInError extends Error {}
 
+/** What `/fleet/session` says about this browser's own sign-in. */
+export interface FleetSessionInfo {
+  role: 'reader' | 'writer';
+  /** `session` for a browser signed in with a token (it can sign out); `oidc`, `token`, `sandbox` otherwise. */
+  via: 'session' | 'token' | 'oidc' | 'sandbox';
+  expiresAt?: string;
+}
+
+/** This browser's sign-in, or undefined when the fleet server does not say (not signed in, older server). */
+export async function fetchSession(): Promise<FleetSessionInfo | undefined> {
+  const response = await fetch('/fleet/session', {
+    credentials: 'same-origin',
+    headers: { accept: 'application/json' },
+  });
+  return response.ok ? ((await response.json()) as FleetSessionInfo) : undefined;
+}
+
 /** `/fleet/status`, now or at a moment of the retention. */
 export async function fetchStatus(at?: number): Promise<FleetStatus> {
   const url = at === undefined ? '/fleet/status' : `/fleet/status?at=${encodeURIComponent(new Date(at).toISOString())}`;

@@ -3,20 +3,16 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { Logger } from '@temporalio/common';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { CodecAuthenticator } from '../codec/codec-auth.js';
 import type { FleetHistory } from '../fleet/fleet-history.js';
-import {
-  fleetOutcome,
-  parseFleetPath,
-  queryFleet,
-  FleetQueryError,
-  type FleetAnswer,
-  type FleetQueryDeps,
-} from '../fleet/fleet-query.js';
+import { FleetQueryError, parseFleetPath } from '../fleet/fleet-path.js';
+import { fleetOutcome, queryFleet, type FleetAnswer, type FleetQueryDeps } from '../fleet/fleet-query.js';
 import { parseEnvironmentSelector, SelectorError } from '../shared/environment-selector.js';
 import type { FleetScanEvent, FleetStatus } from '../shared/fleet-status.js';
+import { SourceRateLimiter, type RateLimit } from '../webhook/rate-limiter.js';
+import type { FleetAuthenticator, FleetCredential, FleetRole } from './fleet-auth.js';
 import type { FleetMetrics } from './fleet-metrics.js';
 import type { FleetSessions } from './fleet-session.js';
+import { FleetSite } from './fleet-site.js';
 import type { FleetStatusBuilder } from './fleet-status-builder.js';
 
 export interface FleetServerOptions {
@@ -24,9 +20,20 @@ export interface FleetServerOptions {
   history: FleetHistory;
   query: FleetQueryDeps;
   metrics: FleetMetrics;
-  auth: CodecAuthenticator;
-  /** Browser sign-in with the static token; absent when there is none (OIDC, sandbox). */
+  auth: FleetAuthenticator;
+  /** Browser sign-in with a static token; absent when there is none (OIDC, sandbox). */
   sessions?: FleetSessions | undefined;
+  /**
+   * `AUTOPILOT_FLEET_PUBLIC_URL`: the only `Host` answered and the only `Origin` writes come from.
+   * Without it, the listen address and the loopback names with the port the server listens on.
+   */
+  publicUrl?: string | undefined;
+  /** The address the server listens on (`AUTOPILOT_FLEET_HOST`), for the names it answers to without a public URL. */
+  listenHost?: string;
+  /** Sign-in attempts per source address. */
+  signInLimit?: RateLimit;
+  /** What one environment's answer to a fleet query may hold. */
+  queryLimits?: { maxPages: number; maxBytes: number };
   /** The built page (`index.html`, `fleet-page.js`, `fleet-page.css`). */
   pageDir: string;
   logger: Logger;
@@ -39,7 +46,9 @@ export interface FleetServerOptions {
 const SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
   'cache-control': 'no-store',
-  'referrer-policy': 'no-referrer',
+  // Not `no-referrer`: under it a browser sends `Origin: null` with the page's own form posts, and
+  // writes need the real origin.
+  'referrer-policy': 'same-origin',
   'x-frame-options': 'DENY',
   // Chart.js sizes its canvas with inline styles; scripts come only from here.
   'content-security-policy':
@@ -56,7 +65,12 @@ const CONTENT_TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
 };
-const OPEN_PATHS = new Set(['/healthz', '/login']);
+/** Reachable without a credential (Host and Origin are still checked on sign-in and sign-out). */
+const OPEN_PATHS = new Set(['/login', '/logout']);
+/** Methods that only read; any other one writes and needs a writer. */
+const READING = new Set(['GET', 'HEAD']);
+/** A few attempts at once, then one every ten seconds, per source address. */
+const SIGN_IN_LIMIT: RateLimit = { perSecond: 0.1, burst: 5 };
 const LIVE_CACHE_MS = 5_000;
 const MAX_QUERY_CONCURRENCY = 700;
 
@@ -68,16 +82,26 @@ function loginPage(message: string): string {
 <body style="font-family:system-ui;background:#10141a;color:#e6e9ef;display:grid;place-items:center;height:100vh;margin:0">
 <form method="post" action="/login" style="display:grid;gap:.6rem;min-width:22rem">
 <h1 style="font-size:1.2rem;margin:0">Dynatrace Autopilot · fleet status</h1>
-<p style="margin:0;color:#f5a97f">${escapeHtml(message)}</p>
-<label for="token">Fleet server token</label>
+<p id="sign-in-message" style="margin:0;color:#f5a97f">${escapeHtml(message)}</p>
+<label for="token">Fleet server token (read or write)</label>
 <input id="token" name="token" type="password" autocomplete="current-password" required>
 <button type="submit">Sign in</button></form></body></html>`;
+}
+
+/** Who a request is, once its credential is checked. */
+interface Access {
+  role: FleetRole;
+  via: FleetCredential;
+  /** Set for a browser session: when it ends. */
+  expires?: number;
 }
 
 /**
  * The fleet server: the status page and its data (`/fleet/status`, live `/fleet/events`), the
  * fleet API (`/fleet/api/<path>` across every selected environment, as NDJSON while answers
- * arrive) and Prometheus `/metrics`. All of it, but health and sign-in, needs a credential.
+ * arrive) and Prometheus `/metrics`. All of it, but health and sign-in, needs a credential; every
+ * write (POST, PUT, DELETE) needs a writer's. Requests for another host name than the server's are
+ * refused (DNS rebinding), and so are writes from another site's page.
  */
 export function createFleetServer(options: FleetServerOptions): FastifyInstance & { announce(): Promise<void> } {
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
@@ -98,41 +122,111 @@ export function createFleetServer(options: FleetServerOptions): FastifyInstance 
     done(null, new URLSearchParams(String(body))),
   );
 
+  const accessOf = new WeakMap<FastifyRequest['raw'], Access>();
+  const signInLimiter = new SourceRateLimiter(options.signInLimit ?? SIGN_IN_LIMIT);
+  let site: FleetSite | undefined = options.publicUrl ? FleetSite.atPublicUrl(options.publicUrl) : undefined;
+  const siteNow = (): FleetSite | undefined => {
+    if (site) return site;
+    const address = app.server.address();
+    if (typeof address !== 'object' || !address) return undefined;
+    site = FleetSite.onListenAddress(options.listenHost ?? address.address, address.port);
+    return site;
+  };
+  const refuse = (reply: FastifyReply, status: number, error: string, message: string) =>
+    reply.code(status).send({ error, message });
+  const wantsHtml = (request: FastifyRequest) =>
+    request.method === 'GET' && (request.headers.accept ?? '').includes('text/html');
+
   app.addHook('onRequest', async (request, reply) => {
     reply.headers(SECURITY_HEADERS);
     const url = request.url.split('?')[0]!;
-    if (OPEN_PATHS.has(url)) return;
-    if (options.sessions?.valid(request.headers.cookie)) return;
-    const result = await options.auth.authenticate(request.headers.authorization);
-    if (result.ok) return;
-    if (options.sessions && request.method === 'GET' && (request.headers.accept ?? '').includes('text/html')) {
-      return reply.code(401).type('text/html; charset=utf-8').send(loginPage('Sign in to see the fleet.'));
+    // Health says nothing about the fleet; probes call it by whatever address reaches the container.
+    if (url === '/healthz') return;
+    const here = siteNow();
+    if (!here?.allowsHost(request.headers.host)) {
+      return refuse(
+        reply,
+        403,
+        'host_not_allowed',
+        `this is ${here?.description ?? 'the fleet server'}: requests for another host name are refused (DNS rebinding); set AUTOPILOT_FLEET_PUBLIC_URL to the URL people use`,
+      );
     }
-    return reply.code(401).send({ error: 'unauthorized', message: result.reason });
+    const writes = !READING.has(request.method);
+    if (writes) {
+      const refusal = here.writeRefusal(request.headers.origin, request.headers['sec-fetch-site']);
+      if (refusal) return refuse(reply, 403, 'cross_origin', refusal);
+    }
+    if (OPEN_PATHS.has(url)) return;
+    const session = options.sessions?.verify(request.headers.cookie);
+    let access: Access;
+    if (session) {
+      access = { role: session.role, via: 'session', expires: session.expires };
+    } else {
+      const result = await options.auth.authenticate(request.headers.authorization);
+      if (!result.ok) {
+        if (options.sessions && wantsHtml(request)) {
+          return reply.code(401).type('text/html; charset=utf-8').send(loginPage('Sign in to see the fleet.'));
+        }
+        return refuse(reply, 401, 'unauthorized', result.reason);
+      }
+      access = { role: result.role, via: result.via };
+    }
+    if (writes && access.role !== 'writer') {
+      return refuse(
+        reply,
+        403,
+        'read_only_credential',
+        `this credential may only read; ${request.method} needs ${options.auth.writerHint}`,
+      );
+    }
+    accessOf.set(request.raw, access);
   });
 
   app.get('/healthz', async () => ({ ok: true }));
 
   app.get('/login', async (_request, reply) =>
     options.sessions
-      ? reply.type('text/html; charset=utf-8').send(loginPage('Sign in with the fleet server token.'))
+      ? reply.type('text/html; charset=utf-8').send(loginPage('Sign in with a fleet server token.'))
       : reply.redirect('/'),
   );
 
   app.post('/login', async (request, reply) => {
-    if (!options.sessions) return reply.code(404).send({ error: 'not_found', message: 'no sign-in here' });
+    const sessions = options.sessions;
+    if (!sessions) return refuse(reply, 404, 'not_found', 'no sign-in here: this fleet server takes OIDC tokens');
+    const decision = signInLimiter.take(request.ip);
+    if (!decision.allowed) {
+      return reply
+        .code(429)
+        .header('retry-after', String(decision.retryAfterSeconds))
+        .type('text/html; charset=utf-8')
+        .send(loginPage(`Too many sign-in attempts from this address; try again in ${decision.retryAfterSeconds} s.`));
+    }
     const token = request.body instanceof URLSearchParams ? request.body.get('token') : undefined;
-    const result = await options.auth.authenticate(token ? `Bearer ${token}` : undefined);
-    if (!result.ok || !token) {
+    const role = token ? options.auth.tokenRole(token) : undefined;
+    if (!role) {
       return reply.code(401).type('text/html; charset=utf-8').send(loginPage('That token is not the fleet server’s.'));
     }
-    const session = options.sessions.issue();
-    const secure = request.protocol === 'https' ? '; Secure' : '';
-    reply.header(
-      'set-cookie',
-      `${options.sessions.cookieName}=${session.value}; Max-Age=${session.maxAgeSeconds}; Path=/; HttpOnly; SameSite=Strict${secure}`,
-    );
+    reply.header('set-cookie', sessions.issue(role).setCookie);
     return reply.redirect('/', 303);
+  });
+
+  app.post('/logout', async (request, reply) => {
+    const sessions = options.sessions;
+    if (!sessions) return refuse(reply, 404, 'not_found', 'no sign-out here: this fleet server has no sessions');
+    const session = sessions.verify(request.headers.cookie);
+    if (session) sessions.revoke(session);
+    reply.header('set-cookie', sessions.clearCookie());
+    return reply.redirect('/login', 303);
+  });
+
+  /** What the page shows about its own sign-in (and whether to offer signing out). */
+  app.get('/fleet/session', async (request) => {
+    const access = accessOf.get(request.raw)!;
+    return {
+      role: access.role,
+      via: access.via,
+      ...(access.expires !== undefined ? { expiresAt: new Date(access.expires).toISOString() } : {}),
+    };
   });
 
   for (const [route, file] of Object.entries(PAGE_FILES)) {
@@ -174,7 +268,7 @@ export function createFleetServer(options: FleetServerOptions): FastifyInstance 
     reply.raw.write(`retry: 3000\n: connected\n\n`);
     subscribers.add(reply);
     const keepAlive = setInterval(() => reply.raw.write(': keep-alive\n\n'), 15_000);
-    request.raw.once('close', () => {
+    reply.raw.once('close', () => {
       clearInterval(keepAlive);
       subscribers.delete(reply);
     });
@@ -197,7 +291,8 @@ export function createFleetServer(options: FleetServerOptions): FastifyInstance 
       let parsed;
       try {
         if (selector !== undefined) parseEnvironmentSelector(selector);
-        parsed = parseFleetPath(request.method, `${decodeURIComponent(pathPart)}?${params.toString()}`);
+        // Still percent-encoded: parseFleetPath decodes it, every layer, before it checks it.
+        parsed = parseFleetPath(request.method, `${pathPart}?${params.toString()}`);
       } catch (err) {
         if (err instanceof SelectorError || err instanceof FleetQueryError) {
           return reply.code(400).send({ error: 'bad_request', message: err.message });
@@ -210,14 +305,19 @@ export function createFleetServer(options: FleetServerOptions): FastifyInstance 
           message: `concurrency must be a whole number from 1 to ${MAX_QUERY_CONCURRENCY}`,
         });
       }
+      // Only a client that goes away before its answer is complete cancels the environments not yet
+      // asked; the request's own 'close' comes as soon as its body has been read.
       const abort = new AbortController();
-      request.raw.once('close', () => abort.abort());
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) abort.abort();
+      });
       const request_ = { ...parsed, allPages, ...(request.body !== undefined ? { body: request.body } : {}) };
       async function* lines() {
         const answers: Pick<FleetAnswer, 'ok'>[] = [];
         for await (const answer of queryFleet(options.query, selector, request_, {
           concurrency,
           signal: abort.signal,
+          ...options.queryLimits,
         })) {
           answers.push(answer);
           yield JSON.stringify(answer) + '\n';

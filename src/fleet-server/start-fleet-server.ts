@@ -1,15 +1,16 @@
 import type { Client } from '@temporalio/client';
 import type { Logger } from '@temporalio/common';
-import { CodecAuthenticator } from '../codec/codec-auth.js';
 import { ConfigError } from '../config/config-error.js';
 import type { AutopilotConfig } from '../config/config.js';
 import type { DynatraceAccess } from '../activities/dynatrace-access.js';
 import { FleetHistory } from '../fleet/fleet-history.js';
 import { StandardsStore } from '../standards/standards-store.js';
 import { AutopilotVisibility } from './autopilot-visibility.js';
+import { FleetAuthenticator } from './fleet-auth.js';
 import { FleetMetrics } from './fleet-metrics.js';
 import { createFleetServer } from './fleet-server.js';
 import { FleetSessions } from './fleet-session.js';
+import { WILDCARD_ADDRESSES } from './fleet-site.js';
 import { FleetStatusBuilder } from './fleet-status-builder.js';
 import path from 'node:path';
 
@@ -31,11 +32,11 @@ export async function startFleetServer(
   mode: { sandbox: boolean; pageDir?: string; temporalUiUrl?: string },
 ): Promise<RunningFleetServer> {
   const server = config.fleetServer;
-  const unauthenticated = !server.authToken && !server.oidc;
+  const unauthenticated = !server.tokens.read && !server.tokens.write && !server.oidc;
   if (unauthenticated && !mode.sandbox) {
     throw new ConfigError(
-      'AUTOPILOT_FLEET_AUTH_TOKEN',
-      '(or AUTOPILOT_FLEET_OIDC_ISSUER) is required: the fleet server shows and reaches every environment',
+      'AUTOPILOT_FLEET_READ_TOKEN',
+      'and AUTOPILOT_FLEET_WRITE_TOKEN (or AUTOPILOT_FLEET_OIDC_ISSUER) are required: the fleet server shows and reaches every environment',
     );
   }
   if (unauthenticated && !LOOPBACK.has(server.host)) {
@@ -44,6 +45,18 @@ export async function startFleetServer(
       'must be a loopback address while the fleet server has no authentication',
     );
   }
+  if (!server.publicUrl && WILDCARD_ADDRESSES.has(server.host)) {
+    throw new ConfigError(
+      'AUTOPILOT_FLEET_PUBLIC_URL',
+      `is required when the fleet server listens on every interface (AUTOPILOT_FLEET_HOST=${server.host}): it is the one host name the server answers to`,
+    );
+  }
+  const auth = new FleetAuthenticator({
+    readToken: server.tokens.read,
+    writeToken: server.tokens.write,
+    oidc: server.oidc,
+    allowUnauthenticated: mode.sandbox && unauthenticated,
+  });
   const { registry, clients, tokens } = deps.dynatrace;
   const history = new FleetHistory(registry.db);
   const uiUrl = mode.temporalUiUrl ?? config.temporal.uiUrl;
@@ -63,13 +76,17 @@ export async function startFleetServer(
     history,
     query: { registry, clients, tokens },
     metrics: new FleetMetrics(),
-    auth: new CodecAuthenticator({
-      token: server.authToken,
-      oidc: server.oidc,
-      allowUnauthenticated: mode.sandbox && unauthenticated,
-      required: 'the fleet server needs AUTOPILOT_FLEET_AUTH_TOKEN or AUTOPILOT_FLEET_OIDC_ISSUER',
-    }),
-    sessions: server.authToken ? new FleetSessions(server.authToken) : undefined,
+    auth,
+    sessions:
+      server.tokens.read || server.tokens.write
+        ? new FleetSessions({
+            keyOf: (role) => auth.tokenOf(role),
+            secure: server.publicUrl?.startsWith('https:') ?? false,
+          })
+        : undefined,
+    publicUrl: server.publicUrl,
+    listenHost: server.host,
+    queryLimits: server.query,
     pageDir: mode.pageDir ?? server.pageDir ?? path.join(config.projectRoot, 'dist', 'fleet-page'),
     logger: deps.logger,
     queryConcurrency: config.fleetScan.concurrency,
@@ -85,5 +102,6 @@ export async function startFleetServer(
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : server.port;
   const host = server.host.includes(':') ? `[${server.host}]` : server.host;
-  return { url: `http://${host}:${port}`, stop: () => app.close() };
+  // Where people reach it: the only host name it answers to when one is configured.
+  return { url: server.publicUrl ?? `http://${host}:${port}`, stop: () => app.close() };
 }

@@ -1,28 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { msOptionalToNumber } from '@temporalio/common';
-import { DynatraceApiError } from '../dynatrace/errors.js';
+import { DynatraceApiError, ResponseTooLargeError } from '../dynatrace/errors.js';
 import type { DynatraceClients } from '../dynatrace/dynatrace-clients.js';
+import type { ApiResponse } from '../dynatrace/http-client.js';
 import type { EnvironmentTokens } from '../activities/environment-tokens.js';
 import type { EnvironmentRegistry } from '../registry/environment-registry.js';
 import { mapWithConcurrency } from '../concurrency/map-with-concurrency.js';
 import type { RegisteredEnvironment } from '../shared/registry.js';
-
-export const FLEET_QUERY_METHODS = ['GET', 'POST', 'PUT', 'DELETE'] as const;
-export type FleetQueryMethod = (typeof FLEET_QUERY_METHODS)[number];
-
-export class FleetQueryError extends Error {
-  override name = 'FleetQueryError';
-}
-
-/** One Dynatrace environment API request, to be sent to every selected environment. */
-export interface FleetQueryRequest {
-  method: FleetQueryMethod;
-  /** Below the environment API root: `v2/problems`, `v1/oneagents`. */
-  path: string;
-  query: URLSearchParams;
-  body?: unknown;
-  allPages?: boolean;
-}
+import type { FleetQueryRequest } from './fleet-path.js';
 
 /** One environment's answer: its status and body, or why there is none. */
 export interface FleetAnswer {
@@ -37,33 +22,8 @@ export interface FleetAnswer {
   pages: number;
   durationMs: number;
   body?: unknown;
-}
-
-const PATH = /^v[12]\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]{1,500}$/;
-
-/**
- * Parses `/api/v2/problems?problemSelector=...` (or `v2/problems?...`) into a request on the
- * environment API; anything that is not a v1/v2 environment API path is refused before a single
- * environment is asked.
- */
-export function parseFleetPath(method: string, pathAndQuery: string): FleetQueryRequest {
-  const upper = method.toUpperCase();
-  if (!(FLEET_QUERY_METHODS as readonly string[]).includes(upper)) {
-    throw new FleetQueryError(`method must be one of ${FLEET_QUERY_METHODS.join(', ')}, not ${JSON.stringify(method)}`);
-  }
-  const question = pathAndQuery.indexOf('?');
-  const rawPath = (question < 0 ? pathAndQuery : pathAndQuery.slice(0, question)).replace(/^\/?(api\/)?/, '');
-  const path = rawPath.replace(/\/+$/, '');
-  if (!PATH.test(path) || path.split('/').some((segment) => segment === '..' || segment === '.')) {
-    throw new FleetQueryError(
-      `${JSON.stringify(pathAndQuery)} is not an environment API path: give one like /api/v2/problems?problemSelector=status("open")`,
-    );
-  }
-  const query = new URLSearchParams(question < 0 ? '' : pathAndQuery.slice(question + 1));
-  if (query.has('Api-Token') || query.has('api-token')) {
-    throw new FleetQueryError('the query must not carry a token: Autopilot sends each environment its own');
-  }
-  return { method: upper as FleetQueryMethod, path, query };
+  /** `allPages` stopped early at a limit: the body holds the pages read before it. */
+  truncated?: { reason: string };
 }
 
 export interface FleetQueryDeps {
@@ -78,7 +38,13 @@ export interface FleetQueryOptions {
   /** Attempts per page for a throttled (429) or failing (5xx, network) answer. */
   attempts?: number;
   signal?: AbortSignal;
+  /** Pages `allPages` follows per environment (AUTOPILOT_FLEET_QUERY_MAX_PAGES). */
+  maxPages?: number;
+  /** Bytes of one environment's answer, all its pages together (AUTOPILOT_FLEET_QUERY_MAX_BYTES). */
+  maxBytes?: number;
 }
+
+export const DEFAULT_FLEET_QUERY_LIMITS = { maxPages: 100, maxBytes: 16 * 1024 * 1024 };
 
 const RETRYABLE = (status: number | null) => status === null || status === 429 || status >= 500;
 
@@ -153,10 +119,14 @@ async function askOne(
   }
   const apiRoot = client.layout === 'saas' ? '/api' : `/e/${encodeURIComponent(environment.id)}/api`;
   const maxAttempts = options.attempts ?? 4;
+  const maxPages = options.maxPages ?? DEFAULT_FLEET_QUERY_LIMITS.maxPages;
+  const maxBytes = options.maxBytes ?? DEFAULT_FLEET_QUERY_LIMITS.maxBytes;
   const pages: unknown[] = [];
+  let bytes = 0;
+  let truncated: FleetAnswer['truncated'];
   let query = request.query;
   for (;;) {
-    let page: { status: number; body: unknown; headers: Record<string, string | string[] | undefined> } | undefined;
+    let page: ApiResponse | undefined;
     for (let attempt = 1; ; attempt++) {
       answer.attempts++;
       if (options.signal?.aborted) return { ...done(), error: 'cancelled' };
@@ -169,12 +139,25 @@ async function askOne(
           query,
           ...(request.body !== undefined ? { json: request.body } : {}),
           ok: [200, 201, 204],
+          maxResponseBytes: maxBytes - bytes,
         });
         page = response;
         break;
       } catch (err) {
         const status = err instanceof DynatraceApiError ? (err.status ?? null) : null;
         answer.status = status;
+        if (err instanceof ResponseTooLargeError) {
+          if (pages.length === 0) {
+            return {
+              ...done(),
+              error: `the answer is longer than ${maxBytes} bytes (AUTOPILOT_FLEET_QUERY_MAX_BYTES)`,
+            };
+          }
+          truncated = {
+            reason: `stopped after ${pages.length} page(s): the next one would pass ${maxBytes} bytes (AUTOPILOT_FLEET_QUERY_MAX_BYTES)`,
+          };
+          break;
+        }
         const retryable = RETRYABLE(status) && (request.method !== 'POST' || status === 429);
         if (!retryable || attempt >= maxAttempts) {
           return { ...done(), error: explain(status, err) };
@@ -184,14 +167,27 @@ async function askOne(
         await sleep(Math.min(10_000, hinted ?? 250 * 2 ** attempt * (0.5 + Math.random())));
       }
     }
+    if (!page) break;
     answer.status = page.status;
     answer.pages++;
+    bytes += page.bytes;
     pages.push(page.body);
     const next = request.allPages ? nextPageQuery(request, query, page) : undefined;
     if (!next) break;
+    if (pages.length >= maxPages) {
+      truncated = {
+        reason: `stopped after ${maxPages} pages (AUTOPILOT_FLEET_QUERY_MAX_PAGES); the environment has more`,
+      };
+      break;
+    }
     query = next;
   }
-  return { ...done(), ok: true, body: request.allPages ? mergePages(pages) : pages[0] };
+  return {
+    ...done(),
+    ok: true,
+    body: request.allPages ? mergePages(pages) : pages[0],
+    ...(truncated ? { truncated } : {}),
+  };
 }
 
 function explain(status: number | null, err: unknown): string {

@@ -29,6 +29,10 @@ export class SelectorError extends Error {
   override name = 'SelectorError';
 }
 
+/** Longer selectors and more terms than anyone types are refused before any environment is matched. */
+export const MAX_SELECTOR_LENGTH = 1_000;
+export const MAX_SELECTOR_TERMS = 50;
+
 const GLOB = /^[A-Za-z0-9_.*?-]{1,70}$/;
 /** Dynatrace tags are `key` or `key:value`. */
 const TAG_GLOB = /^[A-Za-z0-9_.*?:=/-]{1,100}$/;
@@ -37,9 +41,19 @@ const KEYS = ['id', 'customer', 'stage', 'cluster', 'kind', 'tag'] as const;
 /** Parses a selector, or throws SelectorError naming the term that is wrong. */
 export function parseEnvironmentSelector(text: string): EnvironmentSelector {
   const selector: EnvironmentSelector = { text, ids: [], customers: [], stages: [], clusters: [], kinds: [], tags: [] };
+  if (text.length > MAX_SELECTOR_LENGTH) {
+    throw new SelectorError(
+      `the selector is ${text.length} characters long; at most ${MAX_SELECTOR_LENGTH} are allowed (use tags or cluster:, customer: terms)`,
+    );
+  }
   const terms = text.split(/[\s,]+/).filter(Boolean);
   if (terms.length === 0)
     throw new SelectorError('the selector is empty: give a glob like *-p* or a term like cluster:eu1');
+  if (terms.length > MAX_SELECTOR_TERMS) {
+    throw new SelectorError(
+      `the selector has ${terms.length} terms; at most ${MAX_SELECTOR_TERMS} are allowed (use tags or cluster:, customer: terms)`,
+    );
+  }
   for (const term of terms) {
     const colon = term.indexOf(':');
     const key = colon < 0 ? 'id' : term.slice(0, colon);
@@ -72,10 +86,54 @@ export function parseEnvironmentSelector(text: string): EnvironmentSelector {
   return selector;
 }
 
-function globMatches(glob: string, value: string | null): boolean {
+/** Whether `segment` (letters and `?`, no `*`) matches `value` at `at`. */
+function segmentAt(segment: string, value: string, at: number): boolean {
+  if (at < 0 || at + segment.length > value.length) return false;
+  for (let i = 0; i < segment.length; i++) {
+    if (segment[i] !== '?' && segment[i] !== value[at + i]) return false;
+  }
+  return true;
+}
+
+/**
+ * Whether `value` matches `glob` (`*` any run, `?` one character). The glob is cut at its stars
+ * into segments of fixed length: the first must match at the start, the last at the end, and the
+ * ones between, in order, each at the leftmost place after the one before (leftmost is never
+ * worse, since whatever a later segment needs is still there). Every segment is looked for once,
+ * so the work grows with the value's length times a segment's, never exponentially the way a
+ * backtracking regular expression does for globs like `*?*?*?x`.
+ */
+export function globMatches(glob: string, value: string | null): boolean {
   if (value === null) return false;
-  const pattern = glob.replace(/[.]/g, '\\.').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${pattern}$`).test(value);
+  const segments = segmentsOf(glob);
+  const first = segments[0]!;
+  if (segments.length === 1) return value.length === first.length && segmentAt(first, value, 0);
+  const last = segments[segments.length - 1]!;
+  const end = value.length - last.length;
+  if (end < first.length || !segmentAt(first, value, 0) || !segmentAt(last, value, end)) return false;
+  let from = first.length;
+  for (let i = 1; i < segments.length - 1; i++) {
+    const segment = segments[i]!;
+    let at = from;
+    while (at + segment.length <= end && !segmentAt(segment, value, at)) at++;
+    if (at + segment.length > end) return false;
+    from = at + segment.length;
+  }
+  return true;
+}
+
+/** Globs cut at their stars, kept for the next environment: one selector is matched against thousands. */
+const SEGMENTS = new Map<string, readonly string[]>();
+const MAX_REMEMBERED_GLOBS = 1_000;
+
+function segmentsOf(glob: string): readonly string[] {
+  let segments = SEGMENTS.get(glob);
+  if (!segments) {
+    if (SEGMENTS.size >= MAX_REMEMBERED_GLOBS) SEGMENTS.clear();
+    segments = glob.split('*');
+    SEGMENTS.set(glob, segments);
+  }
+  return segments;
 }
 
 const anyOf = (globs: string[], value: string | null) => globs.length === 0 || globs.some((g) => globMatches(g, value));

@@ -12,7 +12,9 @@ import { workerProcessEnv } from '../helpers/worker-process.js';
 import { startTestCluster, type TestCluster } from '../helpers/simulator.js';
 import { uniqueTaskQueue } from '../helpers/temporal.js';
 
-const FLEET_TOKEN = 'fleet-test-token-0123456789';
+const READ_TOKEN = 'fleet-read-token-0123456789';
+const WRITE_TOKEN = 'fleet-write-token-0123456789';
+const MZ = 'builtin:management-zones';
 const PRODUCTION = Array.from({ length: 50 }, (_, i) => `f${String(i).padStart(2, '0')}-p1`);
 
 /**
@@ -30,7 +32,7 @@ describe('fleet API and fleet scan (worker + fleet server on PostgreSQL)', () =>
   const dir = mkdtempSync(path.join(os.tmpdir(), 'autopilot-fleet-'));
 
   const autopilot = autopilotCli(() => env);
-  const authorized = { authorization: `Bearer ${FLEET_TOKEN}` };
+  const authorized = { authorization: `Bearer ${READ_TOKEN}` };
   const status = async (at?: string) => {
     const response = await fetch(`${fleetUrl}/fleet/status${at ? `?at=${encodeURIComponent(at)}` : ''}`, {
       headers: authorized,
@@ -65,7 +67,8 @@ describe('fleet API and fleet scan (worker + fleet server on PostgreSQL)', () =>
       {
         AUTOPILOT_DATABASE_URL: await postgres.database('fleet_api'),
         AUTOPILOT_FLEET_PORT: String(fleetPort),
-        AUTOPILOT_FLEET_AUTH_TOKEN: FLEET_TOKEN,
+        AUTOPILOT_FLEET_READ_TOKEN: READ_TOKEN,
+        AUTOPILOT_FLEET_WRITE_TOKEN: WRITE_TOKEN,
         AUTOPILOT_FLEET_SCAN_INTERVAL_SECONDS: '2',
         AUTOPILOT_FLEET_INCIDENT_ENVIRONMENTS: '5',
       },
@@ -102,12 +105,12 @@ describe('fleet API and fleet scan (worker + fleet server on PostgreSQL)', () =>
     const login = await fetch(`${fleetUrl}/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ token: FLEET_TOKEN }).toString(),
+      body: new URLSearchParams({ token: READ_TOKEN }).toString(),
       redirect: 'manual',
     });
     expect(login.status).toBe(303);
     const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
-    expect(cookie).not.toContain(FLEET_TOKEN);
+    expect(cookie).not.toContain(READ_TOKEN);
     expect((await fetch(`${fleetUrl}/fleet/status`, { headers: { cookie } })).status).toBe(200);
 
     const before = (await dt.stats()).requests;
@@ -130,6 +133,92 @@ describe('fleet API and fleet scan (worker + fleet server on PostgreSQL)', () =>
     const routes = (r: typeof before) =>
       Object.keys(r).filter((k) => k.includes('problems') || k.includes('cluster/v2'));
     expect(routes(after).map((k) => [k, after[k]])).toEqual(routes(before).map((k) => [k, before[k]]));
+  });
+
+  it('writes with the write token only: PUT and POST with a body through HTTP and the CLI reach the environment', async () => {
+    const zoneName = (objectId: string) =>
+      (dt.simulator.state.environments.get('f05-p1')!.settings.get(objectId)?.value as { name?: string } | undefined)
+        ?.name;
+    const created = await autopilot(
+      'fleet',
+      'query',
+      'POST',
+      '/api/v2/settings/objects',
+      '--environments',
+      'f05-p1',
+      '--data',
+      JSON.stringify([{ schemaId: MZ, scope: 'environment', value: { name: 'created by the CLI' } }]),
+      '--json',
+    );
+    expect(created.code, created.stderr).toBe(0);
+    const answer = JSON.parse(created.stdout.split('\n')[0]!) as FleetAnswer;
+    expect(answer).toMatchObject({ environmentId: 'f05-p1', ok: true, status: 200 });
+    const objectId = (answer.body as { objectId: string }[])[0]!.objectId;
+    expect(zoneName(objectId)).toBe('created by the CLI');
+
+    // A PUT with a body: the fan-out used to be cancelled as soon as the request body was read.
+    const put = await autopilot(
+      'fleet',
+      'query',
+      'PUT',
+      `/api/v2/settings/objects/${objectId}`,
+      '--environments',
+      'f05-p1',
+      '--data',
+      JSON.stringify({ value: { name: 'renamed by the CLI' } }),
+    );
+    expect(put.code, put.stdout + put.stderr).toBe(0);
+    expect(put.stdout).toContain('1 of 1 environment(s) answered');
+    expect(zoneName(objectId)).toBe('renamed by the CLI');
+    const overHttp = await fetch(`${fleetUrl}/fleet/api/v2/settings/objects/${objectId}?environments=f05-p1`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${WRITE_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ value: { name: 'renamed over HTTP' } }),
+    });
+    expect(overHttp.status).toBe(200);
+    expect(await overHttp.text()).toContain('"outcome":"complete"');
+    expect(zoneName(objectId)).toBe('renamed over HTTP');
+
+    // The read token cannot: the CLI says so before asking, the server answers 403; nothing changes.
+    // (The worker's own schedules may call other routes meanwhile.)
+    const touching = async () => {
+      const { requests } = await dt.stats();
+      return Object.entries(requests).filter(([route]) => /settings|cluster\/v2|unmatched/.test(route));
+    };
+    const before = await touching();
+    const readOnlyEnv = { ...env };
+    delete readOnlyEnv.AUTOPILOT_FLEET_WRITE_TOKEN;
+    const readOnly = await autopilotCli(() => readOnlyEnv)(
+      'fleet',
+      'query',
+      'DELETE',
+      `/api/v2/settings/objects/${objectId}`,
+      '--environments',
+      'f05-p1',
+    );
+    expect(readOnly.code).toBe(2);
+    expect(readOnly.stderr).toContain('needs AUTOPILOT_FLEET_WRITE_TOKEN');
+    const refused = await fetch(`${fleetUrl}/fleet/api/v2/settings/objects/${objectId}?environments=f05-p1`, {
+      method: 'DELETE',
+      headers: authorized,
+    });
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { error: string }).error).toBe('read_only_credential');
+    // And a path encoded twice over into another API area is refused, by the server and the CLI.
+    const encoded = await fetch(`${fleetUrl}/fleet/api/v2/%252e%252e/%252e%252e/api/cluster/v2/environments`, {
+      headers: authorized,
+    });
+    expect(encoded.status).toBe(400);
+    const encodedCli = await autopilot(
+      'fleet',
+      'query',
+      'GET',
+      '/api/v2/%252e%252e/%252e%252e/api/cluster/v2/environments',
+    );
+    expect(encodedCli.code).toBe(2);
+    expect(encodedCli.stderr).toContain('"." or ".." segment');
+    expect(await touching()).toEqual(before);
+    expect(zoneName(objectId)).toBe('renamed over HTTP');
   });
 
   it(

@@ -4,10 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EnvironmentTokens } from '../../src/activities/environment-tokens.js';
-import { CodecAuthenticator } from '../../src/codec/codec-auth.js';
 import { openFleetDatabase, type FleetDatabase } from '../../src/database/open-fleet-database.js';
 import { DynatraceClients } from '../../src/dynatrace/dynatrace-clients.js';
 import { FleetHistory } from '../../src/fleet/fleet-history.js';
+import { FleetAuthenticator } from '../../src/fleet-server/fleet-auth.js';
 import { FleetMetrics } from '../../src/fleet-server/fleet-metrics.js';
 import { createFleetServer } from '../../src/fleet-server/fleet-server.js';
 import { FleetStatusBuilder, type FleetStatusSettings } from '../../src/fleet-server/fleet-status-builder.js';
@@ -127,7 +127,9 @@ describe('drift on the fleet status', () => {
         tokens: new EnvironmentTokens(new FileSecretStore(path.join(dir, 'secrets'), randomBytes(32))),
       },
       metrics: new FleetMetrics(),
-      auth: new CodecAuthenticator({ allowUnauthenticated: true }),
+      auth: new FleetAuthenticator({ allowUnauthenticated: true }),
+      // What `inject` sends as Host.
+      publicUrl: 'http://localhost',
       pageDir: path.join(dir, 'no-page'),
       logger: QUIET_LOGGER,
     });

@@ -144,3 +144,79 @@ describe('payload encryption keys', () => {
     expect(loadConfig({}).codec.server).toMatchObject({ host: '127.0.0.1', port: 8091 });
   });
 });
+
+describe('fleet server credentials', () => {
+  const READ = 'fleet-read-token-0123456789';
+  const WRITE = 'fleet-write-token-0123456789';
+
+  it('takes a read token and a write token, never the same one, and refuses the retired single token', () => {
+    const config = loadConfig({
+      AUTOPILOT_FLEET_READ_TOKEN: READ,
+      AUTOPILOT_FLEET_WRITE_TOKEN_FILE: file('w', `${WRITE}\n`),
+    });
+    expect(config.fleetServer.tokens.read?.reveal()).toBe(READ);
+    expect(config.fleetServer.tokens.write?.reveal()).toBe(WRITE);
+    expect(JSON.stringify(config.fleetServer)).not.toContain(WRITE);
+    expect(configError({ AUTOPILOT_FLEET_READ_TOKEN: 'short' }).message).toContain(
+      'AUTOPILOT_FLEET_READ_TOKEN must be at least 16 characters',
+    );
+    expect(configError({ AUTOPILOT_FLEET_READ_TOKEN: READ, AUTOPILOT_FLEET_WRITE_TOKEN: READ }).message).toContain(
+      'AUTOPILOT_FLEET_WRITE_TOKEN must differ from AUTOPILOT_FLEET_READ_TOKEN',
+    );
+    const retiredSettings: Record<string, string>[] = [
+      { AUTOPILOT_FLEET_AUTH_TOKEN: READ },
+      { AUTOPILOT_FLEET_AUTH_TOKEN_FILE: file('old', READ), AUTOPILOT_FLEET_READ_TOKEN: READ },
+    ];
+    for (const retired of retiredSettings) {
+      const error = configError(retired);
+      expect(error.variable).toBe(Object.keys(retired)[0]);
+      expect(error.message).toContain('is no longer read');
+      expect(error.message).toContain('AUTOPILOT_FLEET_READ_TOKEN');
+      expect(error.message).toContain('AUTOPILOT_FLEET_WRITE_TOKEN');
+      expect(error.message).not.toContain(READ);
+    }
+  });
+
+  it('requires an audience with an OIDC issuer, and names who may write by a claim', () => {
+    const missing = configError({ AUTOPILOT_FLEET_OIDC_ISSUER: 'https://login.example.com' });
+    expect(missing.variable).toBe('AUTOPILOT_FLEET_OIDC_AUDIENCE');
+    expect(missing.message).toContain('AUTOPILOT_FLEET_OIDC_ISSUER');
+    const oidc = loadConfig({
+      AUTOPILOT_FLEET_OIDC_ISSUER: 'https://login.example.com/',
+      AUTOPILOT_FLEET_OIDC_AUDIENCE: 'autopilot-fleet',
+      AUTOPILOT_FLEET_OIDC_WRITERS: 'fleet-operators, sre',
+    }).fleetServer.oidc;
+    expect(oidc).toEqual({
+      issuer: 'https://login.example.com',
+      audience: 'autopilot-fleet',
+      writerClaim: 'groups',
+      writers: ['fleet-operators', 'sre'],
+    });
+    expect(
+      loadConfig({
+        AUTOPILOT_FLEET_OIDC_ISSUER: 'https://login.example.com',
+        AUTOPILOT_FLEET_OIDC_AUDIENCE: 'autopilot-fleet',
+        AUTOPILOT_FLEET_OIDC_WRITER_CLAIM: 'realm_access.roles',
+      }).fleetServer.oidc,
+    ).toMatchObject({ writerClaim: 'realm_access.roles', writers: [] });
+    expect(configError({ AUTOPILOT_FLEET_OIDC_WRITER_CLAIM: 'no spaces' }).variable).toBe(
+      'AUTOPILOT_FLEET_OIDC_WRITER_CLAIM',
+    );
+  });
+
+  it('takes the public URL as an origin, which the CLI then uses too', () => {
+    const config = loadConfig({ AUTOPILOT_FLEET_PUBLIC_URL: 'https://Fleet.Example.com/' });
+    expect(config.fleetServer.publicUrl).toBe('https://fleet.example.com');
+    expect(config.fleetServer.url).toBe('https://fleet.example.com');
+    expect(
+      loadConfig({
+        AUTOPILOT_FLEET_PUBLIC_URL: 'https://fleet.example.com',
+        AUTOPILOT_FLEET_URL: 'http://127.0.0.1:8092',
+      }).fleetServer.url,
+    ).toBe('http://127.0.0.1:8092');
+    expect(configError({ AUTOPILOT_FLEET_PUBLIC_URL: 'https://fleet.example.com/status' }).variable).toBe(
+      'AUTOPILOT_FLEET_PUBLIC_URL',
+    );
+    expect(loadConfig({}).fleetServer.query).toEqual({ maxPages: 100, maxBytes: 16 * 1024 * 1024 });
+  });
+});

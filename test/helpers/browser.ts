@@ -6,9 +6,9 @@ export const CHROMIUM = process.env.AUTOPILOT_CHROMIUM ?? '/usr/bin/chromium';
 /**
  * A headless Chromium in a fresh profile (playwright makes one per launch and removes it on close).
  * The flags keep it off the network it would otherwise call home to, which these machines refuse
- * many times at every start.
+ * many times at every start. `extraArgs` adds flags of a test's own (e.g. `--host-resolver-rules`).
  */
-export function launchBrowser(): Promise<Browser> {
+export function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -20,6 +20,7 @@ export function launchBrowser(): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...extraArgs,
     ],
   });
 }

@@ -1,19 +1,24 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { FastifyInstance } from 'fastify';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CodecAuthenticator } from '../../src/codec/codec-auth.js';
 import { parseCodecKeys } from '../../src/codec/codec-keyring.js';
 import { createCodecServer } from '../../src/codec/codec-server.js';
 import { EncryptionCodec } from '../../src/codec/encryption-codec.js';
+import { OidcVerifier } from '../../src/codec/oidc-verifier.js';
 import { startCodecServer } from '../../src/codec/start-codec-server.js';
+import { ConfigError, loadConfig } from '../../src/config/config.js';
 import { Secret } from '../../src/config/secret.js';
 import { createJsonLogger } from '../../src/observability/json-logger.js';
+import { startTestIssuer, type TestIssuer } from '../helpers/oidc-issuer.js';
 import { freePort } from '../helpers/processes.js';
 import { testCodecKeys, testConfig } from '../helpers/temporal.js';
+import { thrownBy } from '../helpers/thrown.js';
+import { until } from '../helpers/until.js';
 
 const UI = 'https://temporal-ui.example.com';
 const TOKEN = `codec-${randomBytes(16).toString('hex')}`;
@@ -27,50 +32,15 @@ const toJson = (p: { metadata?: Record<string, Uint8Array> | null; data?: Uint8A
   data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
 });
 
-/** A minimal OpenID provider: discovery document and JWKS, as an identity provider publishes them. */
-interface Issuer {
-  issuer: string;
-  sign(claims: object, options?: { key?: CryptoKey; expiresAt?: number }): Promise<string>;
-  stop(): Promise<void>;
-}
-
-async function startIssuer(): Promise<Issuer> {
-  const { publicKey, privateKey } = await generateKeyPair('RS256');
-  const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
-  const server = http.createServer((req, res) => {
-    const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    res.setHeader('content-type', 'application/json');
-    if (req.url === '/.well-known/openid-configuration') {
-      res.end(JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks` }));
-    } else if (req.url === '/jwks') {
-      res.end(JSON.stringify({ keys: [jwk] }));
-    } else {
-      res.statusCode = 404;
-      res.end('{}');
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    issuer,
-    sign: (claims, options = {}) =>
-      new SignJWT({ ...claims })
-        .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
-        .setIssuer(issuer)
-        .setExpirationTime(options.expiresAt ?? '5m')
-        .setSubject('operator@example.com')
-        .sign(options.key ?? privateKey),
-    stop: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
-
 describe('the codec server the Temporal UI calls', () => {
   let app: FastifyInstance;
-  let issuer: Issuer;
+  let issuer: TestIssuer;
+  /** The server side of every connection, to count the bytes it read. */
+  const sockets: Socket[] = [];
   const plain = [defaultPayloadConverter.toPayload({ customer: 'cdx', host: 'cdx-vm-1' })];
 
   beforeAll(async () => {
-    issuer = await startIssuer();
+    issuer = await startTestIssuer();
     app = createCodecServer({
       codec,
       auth: new CodecAuthenticator({
@@ -81,7 +51,8 @@ describe('the codec server the Temporal UI calls', () => {
       namespace: 'default',
       logger,
     });
-    await app.ready();
+    app.server.on('connection', (socket: Socket) => sockets.push(socket));
+    await app.listen({ host: '127.0.0.1', port: 0 });
   });
   afterAll(async () => {
     await app?.close();
@@ -128,6 +99,103 @@ describe('the codec server the Temporal UI calls', () => {
       expect(answer.body).not.toContain('wrong-token-value-xyz');
       expect(answer.body).not.toContain(TOKEN);
     }
+  });
+
+  it('answers an unauthenticated 8 MiB POST with 401 before its body is read', async () => {
+    const { port } = app.server.address() as AddressInfo;
+    const announced = 8 * 1024 * 1024;
+    const sent = 64 * 1024;
+    const before = sockets.length;
+    // The client announces 8 MiB and sends 64 KiB of it: a server that read the body before checking
+    // credentials would wait for the rest and never answer.
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const request = http.request(
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: '/codec/decode',
+          headers: { 'content-type': 'application/json', 'content-length': String(announced) },
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          res.on('error', reject);
+        },
+      );
+      // The server closes the connection after its answer, while this body is unfinished.
+      request.on('error', () => undefined);
+      request.write(Buffer.alloc(sent, ' '));
+    });
+    expect(answer.status).toBe(401);
+    expect(JSON.parse(answer.body)).toMatchObject({ error: 'unauthorized' });
+    const socket = sockets[before]!;
+    await until('the server closed the connection', async () => (socket.destroyed ? true : undefined));
+    // What the server read: the request line, the headers and at most what was sent, not the 8 MiB.
+    expect(socket.bytesRead).toBeLessThanOrEqual(sent + 1024);
+  });
+
+  it('remembers a failed OIDC discovery with a back-off instead of asking the issuer for every request', async () => {
+    const down = await startTestIssuer();
+    try {
+      down.setDown(true);
+      const token = await down.sign({ aud: 'temporal-ui' });
+      const body = { payloads: (await codec.encode(plain)).map(toJson) };
+      const serverFor = (verifier: OidcVerifier) =>
+        createCodecServer({
+          codec,
+          auth: new CodecAuthenticator({ oidc: verifier }),
+          uiOrigins: [UI],
+          namespace: 'default',
+          logger,
+        });
+      const patient = serverFor(
+        new OidcVerifier({
+          issuer: down.issuer,
+          audience: 'temporal-ui',
+          discoveryBackoffMs: { min: 60_000, max: 60_000 },
+        }),
+      );
+      const decode = (server: FastifyInstance) =>
+        server.inject({
+          method: 'POST',
+          url: '/codec/decode',
+          payload: JSON.stringify(body),
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        });
+      // At once and one after another: the issuer is asked once.
+      const together = await Promise.all(Array.from({ length: 20 }, () => decode(patient)));
+      for (let i = 0; i < 20; i++) together.push(await decode(patient));
+      for (const answer of together) {
+        expect(answer.statusCode).toBe(401);
+        expect(answer.json<{ message: string }>().message).toMatch(
+          /discovery failed \(ERR_OIDC_DISCOVERY_HTTP_503\); next attempt in \d+ s/,
+        );
+      }
+      expect(down.discoveries()).toBe(1);
+      await patient.close();
+
+      // Once the back-off is over, the next request asks again, and a recovered issuer is used.
+      const quick = serverFor(
+        new OidcVerifier({ issuer: down.issuer, audience: 'temporal-ui', discoveryBackoffMs: { min: 300, max: 300 } }),
+      );
+      expect((await decode(quick)).statusCode).toBe(401);
+      expect(down.discoveries()).toBe(2);
+      down.setDown(false);
+      await until('the recovered issuer is used', async () =>
+        (await decode(quick)).statusCode === 200 ? true : undefined,
+      );
+      await quick.close();
+    } finally {
+      await down.stop();
+    }
+  });
+
+  it('requires an audience with an OIDC issuer', () => {
+    const error = thrownBy(() => loadConfig({ AUTOPILOT_CODEC_OIDC_ISSUER: 'https://login.example.com' }), ConfigError);
+    expect(error.variable).toBe('AUTOPILOT_CODEC_OIDC_AUDIENCE');
+    expect(error.message).toContain('any other application');
   });
 
   it('accepts an OIDC access token from the configured issuer for the right audience only', async () => {

@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config/config.js';
+import { FleetQueryError, parseFleetPath } from '../../fleet/fleet-path.js';
 import type { FleetAnswer } from '../../fleet/fleet-query.js';
+import { parseEnvironmentSelector, SelectorError } from '../../shared/environment-selector.js';
 import { CliError } from '../cli-error.js';
 import { table, type Print } from '../output.js';
 
@@ -15,6 +17,7 @@ const HELP = [
   '',
   'Sends one Dynatrace environment API request to every selected environment of the registry,',
   'with the token Autopilot holds there, through the fleet server (AUTOPILOT_FLEET_URL).',
+  'GET sends AUTOPILOT_FLEET_READ_TOKEN; POST, PUT and DELETE send AUTOPILOT_FLEET_WRITE_TOKEN.',
   '  path           an environment API path and query: \'/api/v2/problems?problemSelector=status("open")\'',
   "  --environments which ones: '*-p*', 'customer:abc stage:p?', 'cluster:eu1 kind:managed' (default: all)",
   '  --concurrency  environments asked at once (each cluster keeps its own caps)',
@@ -77,19 +80,35 @@ export async function fleetCommand(argv: string[], print: Print): Promise<number
       throw new CliError('--data must be JSON');
     }
   }
+  const verb = method.toUpperCase();
+  try {
+    // Refused here already, with the same reason the fleet server would give.
+    parseFleetPath(verb, apiPath);
+    if (values.environments !== undefined) parseEnvironmentSelector(values.environments);
+  } catch (err) {
+    if (err instanceof FleetQueryError || err instanceof SelectorError) throw new CliError(err.message);
+    throw err;
+  }
   const config = loadConfig();
   const base = config.fleetServer.url ?? `http://${config.fleetServer.host}:${config.fleetServer.port}`;
+  const { read, write } = config.fleetServer.tokens;
+  if (verb !== 'GET' && read && !write) {
+    throw new CliError(
+      `${verb} writes to every selected environment and needs AUTOPILOT_FLEET_WRITE_TOKEN (or _FILE); AUTOPILOT_FLEET_READ_TOKEN only reads`,
+    );
+  }
+  // Each request carries the credential of its job: the read token unless it writes.
+  const token = (verb === 'GET' ? (read ?? write) : write)?.reveal();
   const [pathOnly, query = ''] = apiPath.replace(/^\/?(api\/)?/, '').split(/\?(.*)/s, 2) as [string, string?];
   const params = new URLSearchParams(query);
   if (values.environments !== undefined) params.set('environments', values.environments);
   if (values.concurrency !== undefined) params.set('concurrency', values.concurrency);
   if (values['all-pages']) params.set('allPages', 'true');
   const url = `${base}/fleet/api/${pathOnly}?${params.toString()}`;
-  const token = config.fleetServer.authToken?.reveal();
   let response: Response;
   try {
     response = await fetch(url, {
-      method: method.toUpperCase(),
+      method: verb,
       headers: {
         accept: 'application/x-ndjson',
         ...(token ? { authorization: `Bearer ${token}` } : {}),
