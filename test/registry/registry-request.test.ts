@@ -3,7 +3,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActivityDeps } from '../../src/activities/index.js';
 import { collect } from '../../src/dynatrace/pagination.js';
-import { parseFleetPath, queryFleet, type FleetAnswer } from '../../src/fleet/fleet-query.js';
+import { parseFleetPath } from '../../src/fleet/fleet-path.js';
+import { queryFleet, type FleetAnswer } from '../../src/fleet/fleet-query.js';
 import { managedEnvironmentUrl } from '../../src/dynatrace/environment-url.js';
 import { secretRefs } from '../../src/secrets/secret-store.js';
 import {
