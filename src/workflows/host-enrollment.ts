@@ -11,6 +11,7 @@ import { DT_CUSTOMER, DT_ENVIRONMENT_ID, DT_HOST } from '../shared/search-attrib
 import {
   awaitHostReporting,
   awaitOnboardedEnvironment,
+  checkExecutor,
   inspectHost,
   installOneAgent,
   type EnrollmentActivities,
@@ -65,6 +66,7 @@ export async function HostEnrollment(input: HostEnrollmentInput): Promise<HostEn
 
   try {
     controls.setPhase(AutopilotPhase.Running);
+    await checkExecutor(enrollment);
     const environment = await awaitOnboardedEnvironment(enrollment);
     const inspection = await inspectHost(enrollment, environment);
     const version = environment.installer.version;

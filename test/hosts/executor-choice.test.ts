@@ -14,10 +14,8 @@ import { FailureType } from '../../src/shared/failure-types.js';
 import { enrollmentWorkflowId } from '../../src/shared/enrollment.js';
 import { onboardWorkflowId } from '../../src/shared/onboarding.js';
 import { startupWarnings } from '../../src/workers/startup-warnings.js';
-import { progressQuery } from '../../src/workflows/shared/operator-controls.js';
 import { startTestbed, type Testbed } from '../helpers/autopilot.js';
 import { testConfig } from '../helpers/temporal.js';
-import { until } from '../helpers/until.js';
 
 /**
  * `executor: 'local'` runs the installer on the worker's own machine. A production worker (not the
@@ -46,20 +44,26 @@ describe('a production worker refuses the local executor from workflow input', (
     await tb.teardown();
   });
 
-  it('HostEnrollment with executor local: needs attention as LocalExecutorRefused at the inspection, nothing ran', async () => {
+  it('HostEnrollment with executor local: fails as LocalExecutorRefused before it waits for its environment, nothing ran', async () => {
     expect(tb.deps.executors).toMatchObject({ default: 'ssh', localAllowed: false });
     expect(tb.deps.installerTrust).toEqual({ check: 'verify', caFile: tb.dt.simulator.installerCaFile });
     const worker = await tb.worker();
-    const attention = await worker.runUntil(async () => {
+    const failure = await worker.runUntil(async () => {
       const handle = await startEnrollment(tb.env.client, host('lxr-vm-1'), { taskQueue: tb.taskQueue });
-      return until('the enrollment to need attention', async () => (await handle.query(progressQuery)).attention);
+      return handle.result().then(
+        () => undefined,
+        (err: unknown) => err,
+      );
     });
-    expect(attention).toMatchObject({ step: 'inspect', failureType: FailureType.LocalExecutorRefused });
-    expect(attention.reason).toContain("executor 'local' is refused");
-    expect(attention.reason).toContain('AUTOPILOT_HOST_EXECUTOR=local');
-    // Nothing ran on this machine as a host: no host folder, no agent connected to the environment.
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    const cause = ((failure as WorkflowFailedError).cause as ActivityFailure).cause as ApplicationFailure;
+    expect(cause).toBeInstanceOf(ApplicationFailure);
+    expect(cause).toMatchObject({ type: FailureType.LocalExecutorRefused, nonRetryable: true });
+    expect(cause.message).toContain("executor 'local' is refused");
+    expect(cause.message).toContain('AUTOPILOT_HOST_EXECUTOR=local');
+    // Nothing ran on this machine as a host, and the environment was not even onboarded for it.
     expect(hostsTouched()).toEqual([]);
-    expect((await tb.dt.stats()).byEnvironment['lxr-p1']?.hostsConnected ?? 0).toBe(0);
+    expect(tb.dt.simulator.state.environments.has('lxr-p1')).toBe(false);
   });
 
   it('EnrollFleet with executor local: the fleet fails with LocalExecutorRefused before any onboarding or host enrollment', async () => {

@@ -16,6 +16,7 @@ import { EnvironmentRegistry } from '../../src/registry/environment-registry.js'
 import { FileSecretStore } from '../../src/secrets/file-secret-store.js';
 import { secretRefs } from '../../src/secrets/secret-store.js';
 import { REGISTRY_REQUEST } from '../../src/shared/environments.js';
+import { onboardWorkflowId } from '../../src/shared/onboarding.js';
 import { FailureType } from '../../src/shared/failure-types.js';
 import { problemRoutingWorkflowId } from '../../src/shared/problem-routing.js';
 import { remediationWorkflowId } from '../../src/shared/remediation.js';
@@ -291,13 +292,15 @@ describe('red team: the trust boundary holds against the real processes', () => 
 
     it('a holder of the codec key with a staged token of its own: the capture server is no place a token may go', async () => {
       // What `environments add` stages, pointed at the attacker's server.
-      const staged = `staging/registry/${randomBytes(12).toString('hex')}`;
+      const staged = secretRefs.registrationStaging();
       await secrets.put(staged, tokens.get(OTHER)!, { kind: 'staged-token' });
       const workflowId = `registry-add:url-${randomUUID()}`;
       await client.workflow.start(REGISTRY_REQUEST, {
         taskQueue,
         workflowId,
-        args: [{ op: 'add', environment: { id: 'abc12345', apiUrl: capture.url, kind: 'saas', stagedSecretRef: staged } }],
+        args: [
+          { op: 'add', environment: { id: 'abc12345', apiUrl: capture.url, kind: 'saas', stagedSecretRef: staged } },
+        ],
       });
       const failure = await runClosedWith(workflowId);
       expect(failure.type).toBe(FailureType.EnvironmentUrlRefused);
@@ -513,28 +516,23 @@ value:
     it('`executor: local` in a production input is refused before anything runs on any machine', async () => {
       const handle = await startEnrollment(
         client,
-        {
-          hostname: 'redteam-vm-1',
-          address: '127.0.0.1',
-          customer: 'redteam',
-          stage: 'a1',
-          executor: 'local',
-        },
+        { hostname: 'redteam-vm-1', address: '127.0.0.1', customer: 'redteam', stage: 'a1', executor: 'local' },
         { taskQueue },
       );
-      const attention = await until('the enrollment to need attention', async () =>
-        (await handle.query(progressQuery)).attention,
-      );
-      expect(attention).toMatchObject({ step: 'inspect', failureType: FailureType.LocalExecutorRefused });
+      const failure = await runClosedWith(handle.workflowId);
+      expect(failure.type).toBe(FailureType.LocalExecutorRefused);
+      expect(failure.nonRetryable).toBe(true);
+      // Refused before it waited for its environment's onboarding or reached any machine.
+      expect(await exists(onboardWorkflowId(VICTIM))).toBe(false);
       expect(existsSync(hostsDir) ? readdirSync(hostsDir) : []).toEqual([]);
-      await handle.terminate('red team: done');
     });
 
     it('an installer with a forged signature and no CA is refused, and nothing is downloaded or installed', async () => {
       await dt.control('/knobs', { installerForgery: 'foreign-signature' });
       const handle = await startOnboarding(client, { customer: 'redteam', stage: 'c1' }, { taskQueue });
-      const attention = await until('the onboarding to need attention', async () =>
-        (await handle.query(progressQuery)).attention,
+      const attention = await until(
+        'the onboarding to need attention',
+        async () => (await handle.query(progressQuery)).attention,
       );
       expect(attention).toMatchObject({ failureType: FailureType.InstallerSignatureUnverifiable });
       expect((await dt.stats()).byEnvironment['redteam-c1']?.installerDownloads ?? 0).toBe(0);

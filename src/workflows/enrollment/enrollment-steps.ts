@@ -1,4 +1,4 @@
-import { ApplicationFailure, sleep, workflowInfo, type ActivityInterfaceFor } from '@temporalio/workflow';
+import { ApplicationFailure, patched, sleep, workflowInfo, type ActivityInterfaceFor } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time.js';
 import type { createEnrollmentActivities } from '../../activities/enrollment/index.js';
@@ -30,6 +30,21 @@ export function hostTarget(plan: HostEnrollmentPlan) {
     ...(plan.ssh?.user ? { user: plan.ssh.user } : {}),
     ...(plan.ssh?.keyName ? { keyRef: `ssh/${plan.ssh.keyName}` } : {}),
   };
+}
+
+/**
+ * A host that names its executor learns at once whether this worker takes it: `local` outside the
+ * sandbox fails the enrollment before it waits for its environment or reaches any machine.
+ * Enrollments from before this check go on without it.
+ */
+const CHECKS_EXECUTOR = 'enrollment-checks-its-executor-first';
+
+export async function checkExecutor({ plan, act }: Enrollment): Promise<void> {
+  if (!plan.executor || !patched(CHECKS_EXECUTOR)) return;
+  await act.checkHostExecutor.executeWithOptions(
+    { summary: `Check that this worker accepts executor ${plan.executor}` },
+    [{ executor: plan.executor }],
+  );
 }
 
 /**
