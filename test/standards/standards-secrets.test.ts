@@ -130,17 +130,24 @@ describe('standards and the secrets Autopilot holds for its own work', () => {
       const set = setNaming(ref, accepted);
       const before = settingsOf();
       reads.length = 0;
-      const applied = tb.env.client.workflow.execute(STANDARDS_APPLY, {
-        taskQueue: tb.taskQueue,
-        workflowId: `standards-attack-${randomUUID()}`,
-        args: [{ set, selector: ENVIRONMENT } satisfies StandardsApplyInput],
-      });
-      const planned = tb.env.client.workflow.execute(STANDARDS_PLAN, {
-        taskQueue: tb.taskQueue,
-        workflowId: `standards-attack-${randomUUID()}`,
-        args: [{ set, selector: ENVIRONMENT } satisfies StandardsPlanInput],
-      });
-      for (const failure of [await failureOf(applied), await failureOf(planned)]) {
+      // Both runs at once, each failure taken as it comes (neither rejection left unhandled meanwhile).
+      const failures = await Promise.all([
+        failureOf(
+          tb.env.client.workflow.execute(STANDARDS_APPLY, {
+            taskQueue: tb.taskQueue,
+            workflowId: `standards-attack-${randomUUID()}`,
+            args: [{ set, selector: ENVIRONMENT } satisfies StandardsApplyInput],
+          }),
+        ),
+        failureOf(
+          tb.env.client.workflow.execute(STANDARDS_PLAN, {
+            taskQueue: tb.taskQueue,
+            workflowId: `standards-attack-${randomUUID()}`,
+            args: [{ set, selector: ENVIRONMENT } satisfies StandardsPlanInput],
+          }),
+        ),
+      ]);
+      for (const failure of failures) {
         expect(failure.type).toBe(FailureType.InvalidWorkflowInput);
         expect(failure.nonRetryable).toBe(true);
         expect(failure.message).toContain(`{{ secret "${ref}" }} names no secret stored for standards`);
