@@ -11,7 +11,7 @@ import type { EnvironmentRegistry } from '../../src/registry/environment-registr
 import { createJsonLogger } from '../../src/observability/json-logger.js';
 import { FileSecretStore } from '../../src/secrets/file-secret-store.js';
 import { testDynatraceAccess, testFleetDatabase } from '../helpers/autopilot.js';
-import { seedFleetEnvironments } from '../helpers/fleet-seed.js';
+import { insertEnvironments, seedFleetEnvironments } from '../helpers/fleet-seed.js';
 import { startTestIssuer, type TestIssuer } from '../helpers/oidc-issuer.js';
 import { freePort } from '../helpers/processes.js';
 import { rawRequest } from '../helpers/raw-http.js';
@@ -448,22 +448,7 @@ describe('fleet server access: every credential does one job', () => {
 
   it('answers twelve `*?` and an x over 5,000 environments in under a second, as one glob and as twelve terms', async () => {
     const ids = Array.from({ length: 5_000 }, (_, i) => `bulk${String(i).padStart(4, '0')}-p1-${'y'.repeat(30)}`);
-    for (let i = 0; i < ids.length; i += 500) {
-      await database.db
-        .insertInto('environments')
-        .values(
-          ids.slice(i, i + 500).map((id) => ({
-            id,
-            kind: 'managed' as const,
-            cluster: 'default',
-            api_url: `${dt.simulator.url}/e/${id}`,
-            customer: id.split('-')[0]!,
-            stage: 'p1',
-            source: 'adopted' as const,
-          })),
-        )
-        .execute();
-    }
+    await insertEnvironments(database.registry, ids, dt.simulator.url);
     // A first request warms the server's code paths (and the database's plan) up, as any running server is.
     expect(lines((await send('/fleet/api/v2/problems?environments=nothing-*', { bearer: READ })).text)).toHaveLength(1);
     const glob = `${'*?'.repeat(12)}x`;

@@ -28,3 +28,30 @@ export async function seedFleetEnvironments(
   }
   return tokens;
 }
+
+/**
+ * A fleet's worth of environments straight into the registry's table, in batches: ids only, no
+ * tokens, so nothing may reach them; what a selector over thousands of environments is matched against.
+ */
+export async function insertEnvironments(
+  registry: EnvironmentRegistry,
+  ids: readonly string[],
+  clusterUrl: string,
+): Promise<void> {
+  for (let i = 0; i < ids.length; i += 500) {
+    await registry.db
+      .insertInto('environments')
+      .values(
+        ids.slice(i, i + 500).map((id) => ({
+          id,
+          kind: 'managed' as const,
+          cluster: 'default',
+          api_url: `${clusterUrl}/e/${id}`,
+          customer: id.split('-')[0]!,
+          stage: 'p1',
+          source: 'adopted' as const,
+        })),
+      )
+      .execute();
+  }
+}

@@ -36,3 +36,39 @@ export function rawRequest(
     request.end(options.body);
   });
 }
+
+/**
+ * A POST that announces `announced` bytes and sends only `sent` of them: a server that reads a body
+ * before it checks credentials waits for the rest and never answers; one that checks first answers
+ * at once (and closes the unfinished request).
+ */
+export function unfinishedPost(
+  url: string,
+  options: { announced: number; sent: number; headers?: Record<string, string> },
+): Promise<{ status: number; body: string }> {
+  const { hostname, port, pathname } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      {
+        host: hostname,
+        port: Number(port),
+        method: 'POST',
+        path: pathname,
+        headers: {
+          'content-type': 'application/json',
+          ...options.headers,
+          'content-length': String(options.announced),
+        },
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('error', reject);
+      },
+    );
+    // The server closes the connection after its answer, while this body is unfinished.
+    request.on('error', () => undefined);
+    request.write(Buffer.alloc(options.sent, ' '));
+  });
+}

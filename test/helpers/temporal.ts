@@ -3,11 +3,12 @@ import { AUTOPILOT_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes.
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import { parseCodecKeys } from '../../src/codec/codec-keyring.js';
 import { autopilotDataConverter } from '../../src/codec/data-converter.js';
 import { EncryptionCodec } from '../../src/codec/encryption-codec.js';
@@ -199,4 +200,38 @@ export async function ownNamespace(name: string): Promise<string> {
   } finally {
     await connection.close();
   }
+}
+
+/** Whether a workflow of this id was ever started: asked directly, not through (lagging) visibility. */
+export function workflowExists(client: Client, workflowId: string): Promise<boolean> {
+  return client.workflow
+    .getHandle(workflowId)
+    .describe()
+    .then(
+      () => true,
+      (err: unknown) => {
+        if (err instanceof WorkflowNotFoundError) return false;
+        throw err;
+      },
+    );
+}
+
+/**
+ * The application failure a run ended with, read with the client's codec (its message travels
+ * encrypted), through the activity or child failure that carried it; the test fails if the run did
+ * not fail.
+ */
+export async function runFailure(client: Client, workflowId: string): Promise<ApplicationFailure> {
+  const err = await client.workflow
+    .getHandle(workflowId)
+    .result()
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  let cause: unknown = (err as WorkflowFailedError).cause;
+  while (cause instanceof Error && !(cause instanceof ApplicationFailure)) cause = cause.cause;
+  expect(cause).toBeInstanceOf(ApplicationFailure);
+  return cause as ApplicationFailure;
 }

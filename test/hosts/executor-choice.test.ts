@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
-import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEnrollment } from '../../src/client/start-enrollment.js';
 import { startFleet } from '../../src/client/start-fleet.js';
@@ -15,7 +15,7 @@ import { enrollmentWorkflowId } from '../../src/shared/enrollment.js';
 import { onboardWorkflowId } from '../../src/shared/onboarding.js';
 import { startupWarnings } from '../../src/workers/startup-warnings.js';
 import { startTestbed, type Testbed } from '../helpers/autopilot.js';
-import { testConfig } from '../helpers/temporal.js';
+import { testConfig, workflowExists } from '../helpers/temporal.js';
 
 /**
  * `executor: 'local'` runs the installer on the worker's own machine. A production worker (not the
@@ -84,17 +84,7 @@ describe('a production worker refuses the local executor from workflow input', (
       ];
       const started: string[] = [];
       for (const id of ids) {
-        const exists = await tb.env.client.workflow
-          .getHandle(id)
-          .describe()
-          .then(
-            () => true,
-            (err: unknown) => {
-              if (err instanceof WorkflowNotFoundError) return false;
-              throw err;
-            },
-          );
-        if (exists) started.push(id);
+        if (await workflowExists(tb.env.client, id)) started.push(id);
       }
       return { failure, started };
     });

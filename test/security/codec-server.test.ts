@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { FastifyInstance } from 'fastify';
@@ -16,6 +15,7 @@ import { Secret } from '../../src/config/secret.js';
 import { createJsonLogger } from '../../src/observability/json-logger.js';
 import { startTestIssuer, type TestIssuer } from '../helpers/oidc-issuer.js';
 import { freePort } from '../helpers/processes.js';
+import { unfinishedPost } from '../helpers/raw-http.js';
 import { testCodecKeys, testConfig } from '../helpers/temporal.js';
 import { thrownBy } from '../helpers/thrown.js';
 import { until } from '../helpers/until.js';
@@ -108,26 +108,7 @@ describe('the codec server the Temporal UI calls', () => {
     const before = sockets.length;
     // The client announces 8 MiB and sends 64 KiB of it: a server that read the body before checking
     // credentials would wait for the rest and never answer.
-    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const request = http.request(
-        {
-          host: '127.0.0.1',
-          port,
-          method: 'POST',
-          path: '/codec/decode',
-          headers: { 'content-type': 'application/json', 'content-length': String(announced) },
-        },
-        (res) => {
-          let body = '';
-          res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-          res.on('error', reject);
-        },
-      );
-      // The server closes the connection after its answer, while this body is unfinished.
-      request.on('error', () => undefined);
-      request.write(Buffer.alloc(sent, ' '));
-    });
+    const answer = await unfinishedPost(`http://127.0.0.1:${port}/codec/decode`, { announced, sent });
     expect(answer.status).toBe(401);
     expect(JSON.parse(answer.body)).toMatchObject({ error: 'unauthorized' });
     const socket = sockets[before]!;

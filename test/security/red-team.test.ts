@@ -1,12 +1,10 @@
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { WorkflowFailedError, WorkflowNotFoundError, type Client, type Connection } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import type { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startPostgresServer, type PostgresServer } from '../../sandbox/postgres-server.js';
 import { startEnrollment } from '../../src/client/start-enrollment.js';
@@ -25,11 +23,19 @@ import { temporalCliPath } from '../../src/temporal/temporal-cli-path.js';
 import { deriveWebhookKey } from '../../src/webhook/webhook-keys.js';
 import { progressQuery } from '../../src/workflows/shared/operator-controls.js';
 import { startCaptureServer, type CaptureServer } from '../helpers/capture-server.js';
+import { insertEnvironments, seedFleetEnvironments } from '../helpers/fleet-seed.js';
 import { startTestIssuer, type TestIssuer } from '../helpers/oidc-issuer.js';
 import { autopilotCli, cleanEnv, freePort, spawnEntryPoint, type SpawnedProcess } from '../helpers/processes.js';
-import { rawRequest } from '../helpers/raw-http.js';
+import { rawRequest, unfinishedPost } from '../helpers/raw-http.js';
 import { startTestCluster, type TestCluster } from '../helpers/simulator.js';
-import { ownNamespace, TEST_CODEC_KEYS_TEXT, testCodecKeys, uniqueTaskQueue } from '../helpers/temporal.js';
+import {
+  ownNamespace,
+  runFailure,
+  TEST_CODEC_KEYS_TEXT,
+  testCodecKeys,
+  uniqueTaskQueue,
+  workflowExists,
+} from '../helpers/temporal.js';
 import { until } from '../helpers/until.js';
 
 const run = promisify(execFile);
@@ -93,33 +99,6 @@ describe('red team: the trust boundary holds against the real processes', () => 
     return proc;
   };
 
-  const runClosedWith = async (workflowId: string): Promise<ApplicationFailure> => {
-    const err = await client.workflow
-      .getHandle(workflowId)
-      .result()
-      .then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-    expect(err).toBeInstanceOf(WorkflowFailedError);
-    let cause: unknown = (err as WorkflowFailedError).cause;
-    while (cause instanceof Error && !(cause instanceof ApplicationFailure)) cause = cause.cause;
-    expect(cause).toBeInstanceOf(ApplicationFailure);
-    return cause as ApplicationFailure;
-  };
-
-  const exists = (workflowId: string) =>
-    client.workflow
-      .getHandle(workflowId)
-      .describe()
-      .then(
-        () => true,
-        (err: unknown) => {
-          if (err instanceof WorkflowNotFoundError) return false;
-          throw err;
-        },
-      );
-
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'autopilot-red-team-'));
     hostsDir = path.join(dir, 'hosts');
@@ -134,23 +113,8 @@ describe('red team: the trust boundary holds against the real processes', () => 
     issuer = await startTestIssuer();
     namespace = await ownNamespace('red-team');
 
-    for (const [id, stage] of [
-      [VICTIM, 'a1'],
-      [OTHER, 'b1'],
-    ] as const) {
-      const { token } = await dt.environment(id);
+    for (const [id, token] of await seedFleetEnvironments(dt, registry, secrets, [VICTIM, OTHER]))
       tokens.set(id, token);
-      await secrets.put(secretRefs.environmentToken(id, 'automation'), token, { tokenId: `seeded-${id}` });
-      await registry.record({
-        id,
-        kind: 'managed',
-        cluster: 'default',
-        apiUrl: `${dt.simulator.url}/e/${id}`,
-        source: 'adopted',
-        customer: 'redteam',
-        stage,
-      });
-    }
 
     const [webhookPort, fleetPort, codecPort] = [await freePort(), await freePort(), await freePort()];
     webhookUrl = `http://127.0.0.1:${webhookPort}`;
@@ -270,7 +234,7 @@ describe('red team: the trust boundary holds against the real processes', () => 
         '--input',
         JSON.stringify(request),
       ]);
-      const failure = await runClosedWith(workflowId);
+      const failure = await runFailure(client, workflowId);
       expect(failure.type).toBe(FailureType.UnsealedPayload);
       expect(failure.nonRetryable).toBe(true);
       expect(capture.requests).toEqual([]);
@@ -282,7 +246,7 @@ describe('red team: the trust boundary holds against the real processes', () => 
       const workflowId = `registry-add:sealed-${randomUUID()}`;
       const request = stealingRequest();
       await client.workflow.start(REGISTRY_REQUEST, { taskQueue, workflowId, args: [request] });
-      const failure = await runClosedWith(workflowId);
+      const failure = await runFailure(client, workflowId);
       expect(failure.type).toBe(FailureType.SecretReferenceRefused);
       expect(failure.nonRetryable).toBe(true);
       expect(capture.requests).toEqual([]);
@@ -302,7 +266,7 @@ describe('red team: the trust boundary holds against the real processes', () => 
           { op: 'add', environment: { id: 'abc12345', apiUrl: capture.url, kind: 'saas', stagedSecretRef: staged } },
         ],
       });
-      const failure = await runClosedWith(workflowId);
+      const failure = await runFailure(client, workflowId);
       expect(failure.type).toBe(FailureType.EnvironmentUrlRefused);
       expect(capture.requests).toEqual([]);
       expect(await registry.get('abc12345')).toBeUndefined();
@@ -439,22 +403,7 @@ value:
 
     it('twelve `*?` against 5,000 environments are answered in under a second', async () => {
       const ids = Array.from({ length: 5_000 }, (_, i) => `bulk${String(i).padStart(4, '0')}-p1-${'y'.repeat(30)}`);
-      for (let i = 0; i < ids.length; i += 500) {
-        await database.db
-          .insertInto('environments')
-          .values(
-            ids.slice(i, i + 500).map((id) => ({
-              id,
-              kind: 'managed' as const,
-              cluster: 'default',
-              api_url: `${dt.simulator.url}/e/${id}`,
-              customer: id.split('-')[0]!,
-              stage: 'p1',
-              source: 'adopted' as const,
-            })),
-          )
-          .execute();
-      }
+      await insertEnvironments(registry, ids, dt.simulator.url);
       const selector = `${'*?'.repeat(12)}x`;
       const started = performance.now();
       const answer = await send(`/fleet/api/v2/problems?environments=${encodeURIComponent(selector)}`, {
@@ -484,7 +433,7 @@ value:
     it("environment A's key on B's path is 401 and starts no workflow", async () => {
       const answer = await notify(OTHER, deriveWebhookKey(webhookMaster, VICTIM));
       expect(answer.status).toBe(401);
-      expect(await exists(remediationWorkflowId(OTHER, HOST))).toBe(false);
+      expect(await workflowExists(client, remediationWorkflowId(OTHER, HOST))).toBe(false);
     });
 
     it("a path naming an environment the registry does not know is 404 with that path's own key, and starts no workflow", async () => {
@@ -499,15 +448,15 @@ value:
       });
       expect(answer.status).toBe(404);
       expect(await answer.json()).toMatchObject({ error: 'unknown-environment' });
-      expect(await exists(problemRoutingWorkflowId(unknown, '42_1', 'OPEN'))).toBe(false);
-      expect(await exists(remediationWorkflowId(unknown, HOST))).toBe(false);
+      expect(await workflowExists(client, problemRoutingWorkflowId(unknown, '42_1', 'OPEN'))).toBe(false);
+      expect(await workflowExists(client, remediationWorkflowId(unknown, HOST))).toBe(false);
     });
 
     it("B's own key on B's path is taken: the refusals above are the boundary, not a broken receiver", async () => {
       const answer = await notify(OTHER, deriveWebhookKey(webhookMaster, OTHER));
       expect(answer.status).toBe(202);
       await until('the remediation to exist', async () =>
-        (await exists(remediationWorkflowId(OTHER, HOST))) ? true : undefined,
+        (await workflowExists(client, remediationWorkflowId(OTHER, HOST))) ? true : undefined,
       );
     });
   });
@@ -519,11 +468,11 @@ value:
         { hostname: 'redteam-vm-1', address: '127.0.0.1', customer: 'redteam', stage: 'a1', executor: 'local' },
         { taskQueue },
       );
-      const failure = await runClosedWith(handle.workflowId);
+      const failure = await runFailure(client, handle.workflowId);
       expect(failure.type).toBe(FailureType.LocalExecutorRefused);
       expect(failure.nonRetryable).toBe(true);
       // Refused before it waited for its environment's onboarding or reached any machine.
-      expect(await exists(onboardWorkflowId(VICTIM))).toBe(false);
+      expect(await workflowExists(client, onboardWorkflowId(VICTIM))).toBe(false);
       expect(existsSync(hostsDir) ? readdirSync(hostsDir) : []).toEqual([]);
     });
 
@@ -545,29 +494,8 @@ value:
 
   describe('unauthenticated load', () => {
     it('the codec server answers an unauthenticated 8 MiB POST with 401 before it reads the body', async () => {
-      const announced = 8 * 1024 * 1024;
-      const sent = 64 * 1024;
-      const { port } = new URL(codecUrl);
       // 64 KiB of the announced 8 MiB: a server that read the body before the credentials would wait for the rest.
-      const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const request = http.request(
-          {
-            host: '127.0.0.1',
-            port: Number(port),
-            method: 'POST',
-            path: '/codec/decode',
-            headers: { 'content-type': 'application/json', 'content-length': String(announced) },
-          },
-          (res) => {
-            let body = '';
-            res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-            res.on('error', reject);
-          },
-        );
-        request.on('error', () => undefined);
-        request.write(Buffer.alloc(sent, ' '));
-      });
+      const answer = await unfinishedPost(`${codecUrl}/codec/decode`, { announced: 8 * 1024 * 1024, sent: 64 * 1024 });
       expect(answer.status).toBe(401);
       expect(JSON.parse(answer.body)).toMatchObject({ error: 'unauthorized' });
     });

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Client, WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import type { Worker } from '@temporalio/worker';
 import path from 'node:path';
@@ -15,6 +14,7 @@ import { startTestbed, type Testbed } from '../helpers/autopilot.js';
 import { startCaptureServer, type CaptureServer } from '../helpers/capture-server.js';
 import {
   createTestWorker,
+  runFailure,
   TEST_CODEC_KEYS_TEXT,
   testCodecKeys,
   testDataConverter,
@@ -24,21 +24,6 @@ import { cleanEnv, spawnEntryPoint } from '../helpers/processes.js';
 
 const VICTIM = 'seal-p1';
 const { EventType } = proto.temporal.api.enums.v1;
-
-/** Why a run failed, read with the codec (the message travels encrypted). */
-async function failureOf(tb: Testbed, workflowId: string): Promise<ApplicationFailure> {
-  const err = await tb.env.client.workflow
-    .getHandle(workflowId)
-    .result()
-    .then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-  expect(err).toBeInstanceOf(WorkflowFailedError);
-  const cause = (err as WorkflowFailedError).cause;
-  expect(cause).toBeInstanceOf(ApplicationFailure);
-  return cause as ApplicationFailure;
-}
 
 const activitiesScheduled = async (tb: Testbed, workflowId: string) =>
   ((await tb.env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? []).filter(
@@ -87,7 +72,7 @@ describe('only sealed calls steer the workers', () => {
         },
       ],
     });
-    const failure = await failureOf(tb, workflowId);
+    const failure = await runFailure(tb.env.client, workflowId);
     expect(failure.type).toBe(FailureType.UnsealedPayload);
     expect(failure.nonRetryable).toBe(true);
     expect(failure.message).toMatch(/not sealed with a codec key of this deployment \(json\/plain\)/);
@@ -104,7 +89,7 @@ describe('only sealed calls steer the workers', () => {
     });
     const workflowId = `self-check-empty-${randomUUID()}`;
     await sealedButEmpty.workflow.start(WORKER_SELF_CHECK, { taskQueue: tb.taskQueue, workflowId });
-    const failure = await failureOf(tb, workflowId);
+    const failure = await runFailure(tb.env.client, workflowId);
     expect(failure.type).toBe(FailureType.UnsealedPayload);
     expect(failure.message).toMatch(/carries no payload/);
     expect(await activitiesScheduled(tb, workflowId)).toBe(0);

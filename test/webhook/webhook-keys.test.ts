@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOnboarding } from '../../src/client/start-onboarding.js';
@@ -25,7 +24,7 @@ import { deriveWebhookKey, webhookKeyId, WebhookKeys } from '../../src/webhook/w
 import { createWebhookServer } from '../../src/webhook/webhook-server.js';
 import { startTestbed, testFleetDatabase, type Testbed } from '../helpers/autopilot.js';
 import { freePort } from '../helpers/processes.js';
-import { connectToTestServer, uniqueTaskQueue } from '../helpers/temporal.js';
+import { connectToTestServer, uniqueTaskQueue, workflowExists } from '../helpers/temporal.js';
 import { until } from '../helpers/until.js';
 
 const secret = (text: string) => new Secret(text);
@@ -231,9 +230,7 @@ describe('the receiver when the registry does not answer', () => {
         error: 'registry-unavailable',
         message: 'the environment could not be looked up; send it again',
       });
-      await expect(
-        env.client.workflow.getHandle(problemRoutingWorkflowId('known-p1', '-9_9V2', 'OPEN')).describe(),
-      ).rejects.toThrow(WorkflowNotFoundError);
+      expect(await workflowExists(env.client, problemRoutingWorkflowId('known-p1', '-9_9V2', 'OPEN'))).toBe(false);
     } finally {
       await server.app.close();
       await unreachable.close();
@@ -406,18 +403,7 @@ describe('per-environment webhook keys end to end', () => {
       body: JSON.stringify({ State: 'OPEN', PID: pid, ImpactedEntities: [{ type: 'HOST', name: 'x', entity: host }] }),
     });
 
-  /** Whether a workflow of this id was ever started: asked directly, not through (lagging) visibility. */
-  const exists = (workflowId: string) =>
-    tb.env.client.workflow
-      .getHandle(workflowId)
-      .describe()
-      .then(
-        () => true,
-        (err: unknown) => {
-          if (err instanceof WorkflowNotFoundError) return false;
-          throw err;
-        },
-      );
+  const exists = (workflowId: string) => workflowExists(tb.env.client, workflowId);
 
   /** Opens a CPU problem on a new host of the environment and waits for the simulator's delivery. */
   const raise = async (environmentId: string, hostName: string) => {
