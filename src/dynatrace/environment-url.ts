@@ -70,7 +70,14 @@ export function understandEnvironmentUrl(
   saasDomains: readonly string[] = DEFAULT_SAAS_DOMAINS,
 ): UnderstoodEnvironmentUrl {
   const pasted = text.trim();
-  const quoted = JSON.stringify(pasted);
+  // What a refusal echoes of the text: never its query, fragment or user info, where a token may
+  // have been pasted along.
+  const quoted = JSON.stringify(
+    pasted
+      .replace(/[?#].*$/s, '')
+      .replace(/^([^/]*\/\/)[^/@]*@/, '$1')
+      .slice(0, 200),
+  );
   if (pasted === '') throw new EnvironmentUrlError('the environment URL is empty');
   let url: URL;
   try {

@@ -38,27 +38,27 @@ export function requireWebhookKey(config: AutopilotConfig): SecretSource {
   return key;
 }
 
-/** The keys the receiver accepts: the master's (per environment, or shared), and earlier masters' during a rotation. */
-export function webhookKeysOf(config: AutopilotConfig): WebhookKeys {
-  return new WebhookKeys({
+/**
+ * Everything the receiver needs before it may connect anywhere: the keys it accepts (the master's,
+ * per environment or shared, and earlier masters' during a rotation), and where the registry is when
+ * no process shares its own (the fleet database's PostgreSQL URL).
+ */
+export function requireWebhookSettings(
+  config: AutopilotConfig,
+  shared: { registry?: EnvironmentLookup } = {},
+): WebhookKeys {
+  const keys = new WebhookKeys({
     master: requireWebhookKey(config),
     mode: config.webhook.keyMode,
     previous: config.webhook.previousApiKeys,
   });
-}
-
-/**
- * Everything the receiver needs before it may connect anywhere: its key, and where the registry is
- * when no process shares its own (the fleet database's PostgreSQL URL).
- */
-export function requireWebhookSettings(config: AutopilotConfig, shared: { registry?: EnvironmentLookup } = {}): void {
-  webhookKeysOf(config);
   if (!shared.registry && !config.database.url) {
     throw new ConfigError(
       'AUTOPILOT_DATABASE_URL',
       '(or AUTOPILOT_DATABASE_URL_FILE) is required for the webhook receiver on its own: it refuses notifications for environments that are not in the registry, which is in the fleet database',
     );
   }
+  return keys;
 }
 
 /**
@@ -71,8 +71,7 @@ export async function startWebhookReceiver(
   logger: Logger,
   shared: { registry?: EnvironmentLookup } = {},
 ): Promise<RunningWebhook> {
-  requireWebhookSettings(config, shared);
-  const keys = webhookKeysOf(config);
+  const keys = requireWebhookSettings(config, shared);
   const database = shared.registry ? undefined : openReadOnlyFleetDatabase(config.database.url!.reveal());
   const { app } = createWebhookServer({
     client,
